@@ -1,0 +1,107 @@
+import { tf } from './tf.js';
+import '@tensorflow/tfjs-backend-wasm';
+
+export type BackendName = 'tensorflow' | 'wasm' | 'cpu' | 'webgpu' | 'webgl';
+export const BACKENDS: readonly BackendName[] = ['tensorflow', 'wasm', 'cpu', 'webgpu', 'webgl'];
+
+/** Environment variable that forces a backend, e.g. `METALEARN_BACKEND=cpu`. */
+export const BACKEND_ENV = 'METALEARN_BACKEND';
+
+const isNode = typeof process !== 'undefined' && !!process.versions?.node;
+
+export interface EngineOptions {
+  /** Force a backend; otherwise `METALEARN_BACKEND`, otherwise the best available. */
+  backend?: BackendName;
+  /** Print which backend was chosen. */
+  verbose?: boolean;
+}
+
+let tfjsNodeTried = false;
+
+/** tfjs-node is optional: it cannot be installed everywhere (its install downloads libtensorflow). */
+async function tryTfjsNode(): Promise<boolean> {
+  if (!isNode) return false;
+  if (tfjsNodeTried) return tf.findBackend('tensorflow') != null;
+  tfjsNodeTried = true;
+  try {
+    const name = '@tensorflow/tfjs-node';
+    await import(/* @vite-ignore */ name);
+    return tf.findBackend('tensorflow') != null;
+  } catch {
+    return false;
+  }
+}
+
+function preferenceOrder(): BackendName[] {
+  return isNode ? ['tensorflow', 'wasm', 'cpu'] : ['webgpu', 'webgl', 'wasm', 'cpu'];
+}
+
+function requested(opts: EngineOptions): BackendName | undefined {
+  const fromEnv = isNode ? process.env[BACKEND_ENV] : undefined;
+  const want = opts.backend ?? (fromEnv && fromEnv.length > 0 ? fromEnv : undefined);
+  if (want === undefined) return undefined;
+  if (!BACKENDS.includes(want as BackendName)) {
+    const where = opts.backend !== undefined ? 'option `backend`' : `environment variable ${BACKEND_ENV}`;
+    throw new Error(`${where}: unknown backend '${want}'; expected one of ${BACKENDS.join(', ')}`);
+  }
+  return want as BackendName;
+}
+
+async function activate(name: BackendName): Promise<boolean> {
+  if (name === 'tensorflow' && !(await tryTfjsNode())) return false;
+  if (tf.findBackendFactory(name) == null && tf.findBackend(name) == null) return false;
+  const listeners = isNode ? snapshotListeners() : null;
+  let ok = false;
+  try {
+    ok = await tf.setBackend(name);
+  } catch {
+    ok = false;
+  }
+  if (listeners) restoreListeners(listeners);
+  return ok;
+}
+
+/**
+ * Choose and initialise the tensor backend. In Node: tfjs-node when installed, else wasm, else cpu.
+ * In a browser: webgpu, webgl, wasm, cpu. A forced backend that cannot start is an error, not a fallback.
+ */
+export async function initEngine(opts: EngineOptions = {}): Promise<BackendName> {
+  const want = requested(opts);
+  if (want !== undefined) {
+    if (tf.getBackend() === want) return want;
+    if (!(await activate(want))) {
+      throw new Error(`backend '${want}' was requested but could not be initialised in this environment`);
+    }
+    if (opts.verbose) console.error(`[metalearn] backend: ${want} (forced)`);
+    return want;
+  }
+  for (const name of preferenceOrder()) {
+    if (await activate(name)) {
+      if (opts.verbose) console.error(`[metalearn] backend: ${name}`);
+      return name;
+    }
+  }
+  throw new Error('no tfjs backend could be initialised');
+}
+
+export function currentBackend(): string {
+  return tf.getBackend();
+}
+
+// The emscripten glue of the wasm backend installs process-wide handlers that rethrow every uncaught
+// error with its whole minified source attached. Remove them so errors stay readable.
+type Listeners = { uncaught: Function[]; rejection: Function[] };
+function snapshotListeners(): Listeners {
+  return {
+    uncaught: process.listeners('uncaughtException'),
+    rejection: process.listeners('unhandledRejection'),
+  };
+}
+function restoreListeners(before: Listeners): void {
+  for (const l of process.listeners('uncaughtException')) {
+    if (!before.uncaught.includes(l)) process.removeListener('uncaughtException', l);
+  }
+  for (const l of process.listeners('unhandledRejection')) {
+    if (!before.rejection.includes(l)) process.removeListener('unhandledRejection', l);
+  }
+}

@@ -1,0 +1,124 @@
+import * as tf from '@tensorflow/tfjs';
+
+/** Explicit [top, bottom, left, right] padding of a 2-D convolution or pooling window. */
+export type Pad4 = [number, number, number, number];
+
+export type PadAttr = 'same' | 'valid' | number | number[][];
+
+export function pair(v: number | number[], what: string): [number, number] {
+  if (typeof v === 'number') return [v, v];
+  if (Array.isArray(v) && v.length === 2) return [v[0], v[1]];
+  throw new Error(`${what}: expected a number or [h, w], got ${JSON.stringify(v)}`);
+}
+
+/** Resolve tfjs's padding attribute into explicit amounts, using the same rules as tfjs. */
+export function explicitPadding(
+  pad: PadAttr,
+  inH: number,
+  inW: number,
+  kh: number,
+  kw: number,
+  sh: number,
+  sw: number,
+  dh: number,
+  dw: number,
+): Pad4 {
+  const ekh = (kh - 1) * dh + 1;
+  const ekw = (kw - 1) * dw + 1;
+  if (pad === 'valid') return [0, 0, 0, 0];
+  if (pad === 'same') {
+    const outH = Math.ceil(inH / sh);
+    const outW = Math.ceil(inW / sw);
+    const ph = Math.max((outH - 1) * sh + ekh - inH, 0);
+    const pw = Math.max((outW - 1) * sw + ekw - inW, 0);
+    const top = Math.floor(ph / 2);
+    const left = Math.floor(pw / 2);
+    return [top, ph - top, left, pw - left];
+  }
+  if (typeof pad === 'number') return [pad, pad, pad, pad];
+  if (Array.isArray(pad) && pad.length === 4) return [pad[1][0], pad[1][1], pad[2][0], pad[2][1]];
+  throw new Error(`conv2d: unsupported padding ${JSON.stringify(pad)}`);
+}
+
+function padNHWC(x: tf.Tensor4D, p: Pad4): tf.Tensor4D {
+  if (p[0] === 0 && p[1] === 0 && p[2] === 0 && p[3] === 0) return x;
+  return tf.pad(x, [
+    [0, 0],
+    [p[0], p[1]],
+    [p[2], p[3]],
+    [0, 0],
+  ]);
+}
+
+/** Insert (s-1) zeros between neighbouring rows/columns, with reshape and pad only (both differentiable). */
+function dilateNHWC(x: tf.Tensor4D, sh: number, sw: number): tf.Tensor4D {
+  if (sh === 1 && sw === 1) return x;
+  const [n, h, w, c] = x.shape;
+  const y = tf.reshape(x, [n, h, 1, w, 1, c]);
+  const z = tf.pad(y, [
+    [0, 0],
+    [0, 0],
+    [0, sh - 1],
+    [0, 0],
+    [0, sw - 1],
+    [0, 0],
+  ]);
+  const full = tf.reshape(z, [n, h * sh, w * sw, c]) as tf.Tensor4D;
+  return tf.slice(full, [0, 0, 0, 0], [n, (h - 1) * sh + 1, (w - 1) * sw + 1, c]);
+}
+
+export interface ConvGeometry {
+  strides: [number, number];
+  dilations: [number, number];
+  pad: Pad4;
+}
+
+/**
+ * Gradient of y = conv2d(x, w) (NHWC, HWIO) with respect to x, written with the forward conv2d only:
+ * a full correlation of the (dilated) output gradient with the flipped, in/out-swapped filter.
+ * Because it uses only differentiable ops, its own gradient exists, which second-order MAML needs.
+ */
+export function conv2dInputGrad(dy: tf.Tensor4D, w: tf.Tensor4D, xShape: number[], g: ConvGeometry): tf.Tensor4D {
+  const [n, h, wd, ci] = xShape;
+  const [kh, kw] = w.shape;
+  const [sh, sw] = g.strides;
+  const [dh, dw] = g.dilations;
+  const ekh = (kh - 1) * dh + 1;
+  const ekw = (kw - 1) * dw + 1;
+  const hp = h + g.pad[0] + g.pad[1];
+  const wp = wd + g.pad[2] + g.pad[3];
+  const dyd = dilateNHWC(dy, sh, sw);
+  const usedH = dyd.shape[1] + ekh - 1;
+  const usedW = dyd.shape[2] + ekw - 1;
+  const dyp = tf.pad(dyd, [
+    [0, 0],
+    [ekh - 1, ekh - 1],
+    [ekw - 1, ekw - 1],
+    [0, 0],
+  ]);
+  const wFlip = tf.transpose(tf.reverse(w, [0, 1]), [0, 1, 3, 2]) as tf.Tensor4D;
+  const dxUsed = tf.conv2d(dyp, wFlip, 1, 'valid', 'NHWC', [dh, dw]);
+  // Rows/columns of the padded input that no window reached get zero gradient.
+  const dxPadded = padNHWC(dxUsed, [0, hp - usedH, 0, wp - usedW]);
+  return tf.slice(dxPadded, [0, g.pad[0], g.pad[2], 0], [n, h, wd, ci]);
+}
+
+/**
+ * Gradient with respect to the filter, also as a forward conv2d: the batch becomes the contracted
+ * dimension (input [Ci, H, W, N] correlated with the output gradient [Ho, Wo, N, Co]).
+ * The wasm backend has no Conv2DBackpropFilter kernel at all; this needs none.
+ */
+export function conv2dFilterGrad(x: tf.Tensor4D, dy: tf.Tensor4D, wShape: number[], g: ConvGeometry): tf.Tensor4D {
+  const [kh, kw, ci, co] = wShape;
+  const [sh, sw] = g.strides;
+  const [dh, dw] = g.dilations;
+  if ((sh > 1 || sw > 1) && (dh > 1 || dw > 1)) {
+    throw new Error('conv2d gradient: strides > 1 together with dilations > 1 is not supported');
+  }
+  const xp = padNHWC(x, g.pad);
+  const xt = tf.transpose(xp, [3, 1, 2, 0]) as tf.Tensor4D; // [Ci, Hp, Wp, N]
+  const dyt = tf.transpose(dy, [1, 2, 0, 3]) as tf.Tensor4D; // [Ho, Wo, N, Co]
+  const r = tf.conv2d(xt, dyt, [dh, dw], 'valid', 'NHWC', [sh, sw]); // [Ci, >=kh, >=kw, Co]
+  const cut = r.shape[1] === kh && r.shape[2] === kw ? r : tf.slice(r, [0, 0, 0, 0], [ci, kh, kw, co]);
+  return tf.transpose(cut, [1, 2, 0, 3]) as tf.Tensor4D;
+}

@@ -1,0 +1,9 @@
+// The single place the library imports TensorFlow.js from. The umbrella package registers tfjs's own
+// gradients (tfjs-core's Node bundle does not); our overrides in gradients.ts are installed after it.
+import * as tf from '@tensorflow/tfjs';
+import { registerMetaGradients } from './gradients.js';
+
+registerMetaGradients();
+
+export { tf };
+export type Tensor = tf.Tensor;

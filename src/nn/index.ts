@@ -1,0 +1,31 @@
+export type { Params, State } from './params.js';
+export {
+  subParams,
+  withPrefix,
+  mapParams,
+  zipParams,
+  disposeParams,
+  cloneParams,
+  countParams,
+  valueAndGrads,
+} from './params.js';
+export { type Module, type Ctx, TRAIN, EVAL, childCtx } from './module.js';
+export {
+  dense,
+  conv2d,
+  batchNorm,
+  layerNorm,
+  maxPool2d,
+  flatten,
+  activate,
+  type Activation,
+  type DenseOptions,
+  type Conv2dOptions,
+  type BatchNormOptions,
+  type Padding,
+} from './layers.js';
+export { mlp, type MlpOptions } from './mlp.js';
+export { conv4, type Conv4Options } from './conv4.js';
+export { lstm } from './lstm.js';
+export { multiHeadAttention, type AttentionOptions, type AttentionInput } from './attention.js';
+export { saveParams, loadParams, paramsToArtifacts, artifactsToParams, type ParamsArtifacts } from './io.js';

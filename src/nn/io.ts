@@ -1,0 +1,104 @@
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { tf } from '../engine/tf.js';
+import type { Params } from './params.js';
+
+/**
+ * Params in the TensorFlow.js weights format: `model.json` holding a `weightsManifest`, and one binary
+ * file of little-endian float32 values in manifest order. tfjs's own `tf.io.decodeWeights` reads it.
+ */
+export interface ParamsArtifacts {
+  modelJson: {
+    format: 'metalearn-params';
+    generatedBy: string;
+    /** Free-form description of what the params belong to (module config, training facts). */
+    userDefinedMetadata?: Record<string, unknown>;
+    weightsManifest: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[];
+  };
+  weightData: ArrayBuffer;
+}
+
+export const WEIGHTS_FILE = 'weights.bin';
+export const MODEL_FILE = 'model.json';
+
+export async function paramsToArtifacts(params: Params, metadata?: Record<string, unknown>): Promise<ParamsArtifacts> {
+  const { data, specs } = await tf.io.encodeWeights(params);
+  return {
+    modelJson: {
+      format: 'metalearn-params',
+      generatedBy: 'metalearn-ts',
+      ...(metadata ? { userDefinedMetadata: metadata } : {}),
+      weightsManifest: [{ paths: [WEIGHTS_FILE], weights: specs }],
+    },
+    weightData: data,
+  };
+}
+
+export function artifactsToParams(a: ParamsArtifacts, source = 'model.json'): Params {
+  const manifest = a.modelJson?.weightsManifest;
+  if (!Array.isArray(manifest) || manifest.length === 0) {
+    throw new Error(`${source}: field 'weightsManifest' must be a non-empty array`);
+  }
+  const specs = manifest.flatMap((g) => g.weights);
+  let expected = 0;
+  for (const s of specs) {
+    if (s.dtype !== 'float32' && s.dtype !== 'int32') {
+      throw new Error(`${source}: weight '${s.name}' has dtype '${s.dtype}'; expected float32 or int32`);
+    }
+    expected += 4 * s.shape.reduce((x, y) => x * y, 1);
+  }
+  if (a.weightData.byteLength !== expected) {
+    throw new Error(
+      `${source}: the weights file holds ${a.weightData.byteLength} bytes but the manifest describes ${expected}`,
+    );
+  }
+  return tf.io.decodeWeights(a.weightData, specs) as Params;
+}
+
+/** Write `dir/model.json` and `dir/weights.bin`, each to a temporary file first, then renamed. */
+export async function saveParams(dir: string, params: Params, metadata?: Record<string, unknown>): Promise<void> {
+  const a = await paramsToArtifacts(params, metadata);
+  await fs.mkdir(dir, { recursive: true });
+  const tmpW = path.join(dir, `.${WEIGHTS_FILE}.${process.pid}.tmp`);
+  const tmpM = path.join(dir, `.${MODEL_FILE}.${process.pid}.tmp`);
+  await fs.writeFile(tmpW, new Uint8Array(a.weightData));
+  await fs.writeFile(tmpM, JSON.stringify(a.modelJson, null, 1));
+  await fs.rename(tmpW, path.join(dir, WEIGHTS_FILE));
+  await fs.rename(tmpM, path.join(dir, MODEL_FILE));
+}
+
+export async function loadParams(dir: string): Promise<{ params: Params; metadata?: Record<string, unknown> }> {
+  const modelPath = path.join(dir, MODEL_FILE);
+  let modelJson: ParamsArtifacts['modelJson'];
+  try {
+    modelJson = JSON.parse(await fs.readFile(modelPath, 'utf8'));
+  } catch (e) {
+    throw new Error(`${modelPath}: cannot read the model file (${(e as Error).message})`);
+  }
+  const group = modelJson.weightsManifest?.[0];
+  if (!group || !Array.isArray(group.paths) || group.paths.length === 0) {
+    throw new Error(`${modelPath}: field 'weightsManifest[0].paths' must list the weights file(s)`);
+  }
+  const buffers: Uint8Array[] = [];
+  for (const g of modelJson.weightsManifest) {
+    for (const p of g.paths) {
+      const wp = path.join(dir, p);
+      try {
+        buffers.push(await fs.readFile(wp));
+      } catch (e) {
+        throw new Error(`${wp}: cannot read the weights file named in ${modelPath} (${(e as Error).message})`);
+      }
+    }
+  }
+  const total = buffers.reduce((n, b) => n + b.byteLength, 0);
+  const joined = new Uint8Array(total);
+  let off = 0;
+  for (const b of buffers) {
+    joined.set(b, off);
+    off += b.byteLength;
+  }
+  return {
+    params: artifactsToParams({ modelJson, weightData: joined.buffer }, modelPath),
+    metadata: modelJson.userDefinedMetadata,
+  };
+}

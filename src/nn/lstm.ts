@@ -1,0 +1,51 @@
+import { tf } from '../engine/tf.js';
+import type { Rng } from '../engine/rng.js';
+import { type Module, expectShape, positiveInt, where } from './module.js';
+
+/**
+ * One LSTM layer over [batch, time, in] -> [batch, time, hidden], zero initial state, gates in PyTorch's
+ * order (input, forget, cell, output). The input projection of all time steps is one matmul; a single
+ * bias stands for PyTorch's two (their sum). Params: wx [in, 4h], wh [h, 4h], b [4h].
+ */
+export function lstm(inDim: number, hidden: number): Module {
+  const who = 'lstm';
+  positiveInt(inDim, 'inDim', who);
+  positiveInt(hidden, 'hidden', who);
+  const bound = 1 / Math.sqrt(hidden);
+  const u = (rng: Rng, shape: number[]) => rng.uniformTensor(shape, -bound, bound);
+  return {
+    name: 'lstm',
+    init: (rng) => {
+      const wx = u(rng, [inDim, 4 * hidden]);
+      const wh = u(rng, [hidden, 4 * hidden]);
+      // PyTorch draws two bias vectors from U(-b, b); their sum is what the cell sees.
+      const b1 = u(rng, [4 * hidden]);
+      const b2 = u(rng, [4 * hidden]);
+      const b = tf.add(b1, b2);
+      tf.dispose([b1, b2]);
+      return { wx, wh, b };
+    },
+    apply: (p, x, ctx) => {
+      expectShape(x, [null, null, inDim], where(ctx, who));
+      const [batch, steps] = x.shape;
+      return tf.tidy(() => {
+        const xw = tf.reshape(
+          tf.add(tf.matMul(tf.reshape(x, [batch * steps, inDim]) as tf.Tensor2D, p.wx as tf.Tensor2D), p.b),
+          [batch, steps, 4 * hidden],
+        );
+        const xs = tf.unstack(xw, 1);
+        let h: tf.Tensor = tf.zeros([batch, hidden]);
+        let c: tf.Tensor = tf.zeros([batch, hidden]);
+        const outs: tf.Tensor[] = [];
+        for (let t = 0; t < steps; t++) {
+          const gates = tf.add(xs[t], tf.matMul(h as tf.Tensor2D, p.wh as tf.Tensor2D));
+          const [gi, gf, gg, go] = tf.split(gates, 4, 1);
+          c = tf.add(tf.mul(tf.sigmoid(gf), c), tf.mul(tf.sigmoid(gi), tf.tanh(gg)));
+          h = tf.mul(tf.sigmoid(go), tf.tanh(c));
+          outs.push(h);
+        }
+        return tf.stack(outs, 1);
+      });
+    },
+  };
+}

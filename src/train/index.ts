@@ -1,0 +1,1 @@
+export { sgd, adam, type Optimizer, type AdamOptions, type AdamState } from './optim.js';

@@ -1,0 +1,86 @@
+import { tf } from '../engine/tf.js';
+import { type Params, disposeParams, mapParams } from '../nn/params.js';
+
+/**
+ * Functional optimisers: `step` returns new params and state and disposes the old ones, so a training
+ * loop is `({ params, state } = opt.step(params, grads, state))` with flat tensor memory.
+ */
+export interface Optimizer<S> {
+  init(params: Params): S;
+  step(params: Params, grads: Params, state: S): { params: Params; state: S };
+  dispose(state: S): void;
+}
+
+function checkGrads(params: Params, grads: Params): void {
+  for (const k of Object.keys(params)) {
+    if (!(k in grads)) throw new Error(`optimizer: no gradient for parameter '${k}'`);
+  }
+}
+
+export function sgd(lr: number): Optimizer<null> {
+  if (!(lr > 0)) throw new Error(`sgd: option 'lr' must be a positive number, got ${lr}`);
+  return {
+    init: () => null,
+    step: (params, grads) => {
+      checkGrads(params, grads);
+      const next = mapParams(params, (p, k) => tf.tidy(() => tf.sub(p, tf.mul(grads[k], lr))));
+      disposeParams(params);
+      return { params: next, state: null };
+    },
+    dispose: () => {},
+  };
+}
+
+export interface AdamOptions {
+  lr?: number;
+  beta1?: number;
+  beta2?: number;
+  eps?: number;
+}
+
+export interface AdamState {
+  t: number;
+  m: Params;
+  v: Params;
+}
+
+/** Adam with bias correction, as torch.optim.Adam computes it. */
+export function adam(opts: AdamOptions = {}): Optimizer<AdamState> {
+  const lr = opts.lr ?? 1e-3;
+  const b1 = opts.beta1 ?? 0.9;
+  const b2 = opts.beta2 ?? 0.999;
+  const eps = opts.eps ?? 1e-8;
+  if (!(lr > 0)) throw new Error(`adam: option 'lr' must be a positive number, got ${lr}`);
+  return {
+    init: (params) => ({
+      t: 0,
+      m: mapParams(params, (p) => tf.zerosLike(p)),
+      v: mapParams(params, (p) => tf.zerosLike(p)),
+    }),
+    step: (params, grads, state) => {
+      checkGrads(params, grads);
+      const t = state.t + 1;
+      const c1 = 1 - Math.pow(b1, t);
+      const c2 = 1 - Math.pow(b2, t);
+      const m: Params = {};
+      const v: Params = {};
+      const next: Params = {};
+      for (const k of Object.keys(params)) {
+        const g = grads[k];
+        m[k] = tf.tidy(() => tf.add(tf.mul(state.m[k], b1), tf.mul(g, 1 - b1)));
+        v[k] = tf.tidy(() => tf.add(tf.mul(state.v[k], b2), tf.mul(tf.square(g), 1 - b2)));
+        next[k] = tf.tidy(() =>
+          tf.sub(params[k], tf.div(tf.mul(m[k], lr / c1), tf.add(tf.sqrt(tf.div(v[k], c2)), eps))),
+        );
+      }
+      disposeParams(params);
+      disposeParams(state.m);
+      disposeParams(state.v);
+      return { params: next, state: { t, m, v } };
+    },
+    dispose: (state) => {
+      disposeParams(state.m);
+      disposeParams(state.v);
+    },
+  };
+}
