@@ -58,6 +58,9 @@ async function activate(name: BackendName): Promise<boolean> {
     ok = false;
   }
   if (listeners) restoreListeners(listeners);
+  // The cpu backend greets Node users with a banner recommending tfjs-node on first use; we have already
+  // chosen, and the banner lands in every CLI run and test log.
+  if (ok && name === 'cpu') (tf.backend() as unknown as { firstUse?: boolean }).firstUse = false;
   return ok;
 }
 
