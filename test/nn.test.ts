@@ -89,7 +89,7 @@ for (const backend of ['cpu', 'wasm'] as const) {
       const ln = layerNorm(4);
       const y = ln.apply(ln.init(new Rng(0)), tf.tensor2d([[1, 2, 3, 4]]));
       const v = y.dataSync();
-      close([v.reduce((a, b) => a + b, 0)], [0], 1e-5);
+      close([Array.from(v).reduce((a, b) => a + b, 0)], [0], 1e-5);
     });
 
     it('lstm equals tfjs-layers LSTM with the same weights (a second implementation)', () => {

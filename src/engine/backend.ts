@@ -93,7 +93,10 @@ export function currentBackend(): string {
 
 // The emscripten glue of the wasm backend installs process-wide handlers that rethrow every uncaught
 // error with its whole minified source attached. Remove them so errors stay readable.
-type Listeners = { uncaught: Function[]; rejection: Function[] };
+type Listeners = {
+  uncaught: NodeJS.UncaughtExceptionListener[];
+  rejection: NodeJS.UnhandledRejectionListener[];
+};
 function snapshotListeners(): Listeners {
   return {
     uncaught: process.listeners('uncaughtException'),

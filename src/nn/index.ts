@@ -25,6 +25,7 @@ export {
   type Padding,
 } from './layers.js';
 export { mlp, type MlpOptions } from './mlp.js';
+export { sequential } from './sequential.js';
 export { conv4, type Conv4Options } from './conv4.js';
 export { lstm } from './lstm.js';
 export { multiHeadAttention, type AttentionOptions, type AttentionInput } from './attention.js';

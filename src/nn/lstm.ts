@@ -1,6 +1,7 @@
 import { tf } from '../engine/tf.js';
 import type { Rng } from '../engine/rng.js';
 import { type Module, expectShape, positiveInt, where } from './module.js';
+import type { Params } from './params.js';
 
 /**
  * One LSTM layer over [batch, time, in] -> [batch, time, hidden], zero initial state, gates in PyTorch's
@@ -48,4 +49,51 @@ export function lstm(inDim: number, hidden: number): Module {
       });
     },
   };
+}
+
+/** Output sequence and final state of an LSTM run (see lstmScan). */
+export interface LstmScan {
+  /** Hidden output at every step, [batch, time, hidden]. */
+  outputs: tf.Tensor;
+  /** Final hidden and cell state, [batch, hidden] each. */
+  h: tf.Tensor;
+  c: tf.Tensor;
+}
+
+/**
+ * The computation of `lstm(...).apply`, starting from a given state (zeros when omitted) and also
+ * returning the final state: what a learner needs to continue a sequence later (a black-box learner's
+ * memory after the support set). Takes the params of `lstm(inDim, hidden)`; the sizes come from them.
+ * A sequence of zero steps returns the initial state and an empty output.
+ */
+export function lstmScan(p: Params, x: tf.Tensor, h0?: tf.Tensor, c0?: tf.Tensor): LstmScan {
+  const who = 'lstmScan';
+  if (!p.wx || !p.wh || !p.b) throw new Error(`${who}: params must hold 'wx', 'wh' and 'b' (from lstm(inDim, hidden).init)`);
+  const inDim = p.wx.shape[0];
+  const hidden = p.wh.shape[0];
+  expectShape(x, [null, null, inDim], who);
+  const [batch, steps] = x.shape;
+  for (const [name, s] of [['h0', h0], ['c0', c0]] as const) {
+    if (s) expectShape(s, [batch, hidden], `${who} (${name})`);
+  }
+  const out = tf.tidy(() => {
+    let h: tf.Tensor = h0 ? tf.clone(h0) : tf.zeros([batch, hidden]);
+    let c: tf.Tensor = c0 ? tf.clone(c0) : tf.zeros([batch, hidden]);
+    if (steps === 0) return { outputs: tf.zeros([batch, 0, hidden]), h, c };
+    const xw = tf.reshape(
+      tf.add(tf.matMul(tf.reshape(x, [batch * steps, inDim]) as tf.Tensor2D, p.wx as tf.Tensor2D), p.b),
+      [batch, steps, 4 * hidden],
+    );
+    const xs = steps === 1 ? [tf.reshape(xw, [batch, 4 * hidden])] : tf.unstack(xw, 1);
+    const outs: tf.Tensor[] = [];
+    for (let t = 0; t < steps; t++) {
+      const gates = tf.add(xs[t], tf.matMul(h as tf.Tensor2D, p.wh as tf.Tensor2D));
+      const [gi, gf, gg, go] = tf.split(gates, 4, 1);
+      c = tf.add(tf.mul(tf.sigmoid(gf), c), tf.mul(tf.sigmoid(gi), tf.tanh(gg)));
+      h = tf.mul(tf.sigmoid(go), tf.tanh(c));
+      outs.push(h);
+    }
+    return { outputs: steps === 1 ? tf.expandDims(h, 1) : tf.stack(outs, 1), h, c };
+  });
+  return out;
 }

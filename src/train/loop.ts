@@ -1,0 +1,89 @@
+import type { Rng } from '../engine/rng.js';
+import { type Params, cloneParams, disposeParams } from '../nn/params.js';
+import { metaGrads } from '../meta/common.js';
+import type { EpisodeData, MetaLearner } from '../meta/types.js';
+import { type EvalResult, disposeEpisode, evaluate } from './evaluate.js';
+import { type Optimizer, adam } from './optim.js';
+
+export interface MetaTrainOptions {
+  learner: MetaLearner;
+  /** Initial meta-parameters; ownership passes to the loop (they are updated and disposed). */
+  theta: Params;
+  /** Draws one training episode. */
+  sample: (rng: Rng) => EpisodeData;
+  rng: Rng;
+  steps: number;
+  metaBatch?: number;
+  optimizer?: Optimizer<unknown>;
+  /** Validate every `valEvery` steps on `validation()` (a fresh iterable of fixed episodes each time). */
+  valEvery?: number;
+  validation?: () => Iterable<EpisodeData>;
+  /** Called after every step and validation, for logs and progress. */
+  onStep?: (info: StepInfo) => void;
+}
+
+export interface StepInfo {
+  step: number;
+  loss: number;
+  val?: EvalResult;
+  seconds: number;
+}
+
+export interface MetaTrainResult {
+  /** The parameters with the best validation score (or the last ones without validation). */
+  best: Params;
+  bestStep: number;
+  bestVal?: EvalResult;
+  last: Params;
+  seconds: number;
+}
+
+function better(a: EvalResult, b: EvalResult | undefined): boolean {
+  if (!b) return true;
+  return a.metric === 'accuracy' ? a.summary.mean > b.summary.mean : a.summary.mean < b.summary.mean;
+}
+
+/** Meta-training: meta-batches of episodes, an optimiser step on theta, periodic validation, best kept. */
+export function metaTrain(opts: MetaTrainOptions): MetaTrainResult {
+  const { learner, sample, rng } = opts;
+  const metaBatch = opts.metaBatch ?? 1;
+  const opt = opts.optimizer ?? (adam({ lr: 1e-3 }) as Optimizer<unknown>);
+  let theta = opts.theta;
+  let state = opt.init(theta);
+  let best: Params | null = null;
+  let bestStep = 0;
+  let bestVal: EvalResult | undefined;
+  const t0 = Date.now();
+  for (let step = 1; step <= opts.steps; step++) {
+    const episodes = Array.from({ length: metaBatch }, () => sample(rng));
+    let loss: number;
+    let grads: Params;
+    try {
+      ({ loss, grads } = metaGrads(learner, theta, episodes));
+    } finally {
+      episodes.forEach(disposeEpisode);
+    }
+    ({ params: theta, state } = opt.step(theta, grads, state));
+    disposeParams(grads);
+    let val: EvalResult | undefined;
+    if (opts.validation && opts.valEvery && (step % opts.valEvery === 0 || step === opts.steps)) {
+      val = evaluate(learner, theta, opts.validation(), { dispose: true });
+      if (better(val, bestVal)) {
+        disposeParams(best ?? undefined);
+        best = cloneParams(theta);
+        bestStep = step;
+        bestVal = val;
+      }
+    }
+    opts.onStep?.({ step, loss, val, seconds: (Date.now() - t0) / 1000 });
+  }
+  opt.dispose(state);
+  return {
+    best: best ?? cloneParams(theta),
+    bestStep: best ? bestStep : opts.steps,
+    bestVal,
+    last: theta,
+    seconds: (Date.now() - t0) / 1000,
+  };
+}
+
