@@ -1,5 +1,6 @@
 import { tf } from './tf.js';
 import '@tensorflow/tfjs-backend-wasm';
+import { installWasmReductions } from './kernels/wasm_reduce.js';
 
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu' | 'webgpu' | 'webgl';
 export const BACKENDS: readonly BackendName[] = ['tensorflow', 'wasm', 'cpu', 'webgpu', 'webgl'];
@@ -48,6 +49,7 @@ function requested(opts: EngineOptions): BackendName | undefined {
 }
 
 async function activate(name: BackendName): Promise<boolean> {
+  if (name === 'wasm') installWasmReductions();
   if (name === 'tensorflow' && !(await tryTfjsNode())) return false;
   if (tf.findBackendFactory(name) == null && tf.findBackend(name) == null) return false;
   const listeners = isNode ? snapshotListeners() : null;

@@ -1,0 +1,158 @@
+/**
+ * Run configuration: defaults, then a JSON config file, then command-line flags. Every field is
+ * validated with an error that names the source (file or flag), the field and what was expected.
+ */
+export const LEARNERS = [
+  'protonet',
+  'matching',
+  'maml',
+  'fomaml',
+  'anil',
+  'meta-sgd',
+  'reptile',
+  'mann',
+  'snail',
+  'cnp',
+] as const;
+export type LearnerName = (typeof LEARNERS)[number];
+
+export const DATASETS = ['synthetic', 'omniglot', 'folder'] as const;
+export type DatasetName = (typeof DATASETS)[number];
+
+export interface RunConfig {
+  learner: LearnerName;
+  dataset: DatasetName;
+  /** Data folder (holds omniglot/...); default $METALEARN_DATA or ../shared/data. */
+  dataDir?: string;
+  /** For dataset 'folder': a folder of class/file.png. */
+  folder?: string;
+  way: number;
+  shot: number;
+  query: number;
+  /** Ways and shots at meta-test time (default: as in training). */
+  testWay?: number;
+  testShot?: number;
+  steps: number;
+  metaBatch: number;
+  lr: number;
+  innerLr: number;
+  innerSteps: number;
+  /** Conv4 filters. */
+  hidden: number;
+  valEvery: number;
+  valEpisodes: number;
+  testEpisodes: number;
+  seed: number;
+  /** Output folder of the run. */
+  out: string;
+  backend?: 'wasm' | 'cpu' | 'tensorflow' | 'webgl' | 'webgpu';
+  /** Print a line every this many steps. */
+  logEvery: number;
+}
+
+export const DEFAULTS: RunConfig = {
+  learner: 'protonet',
+  dataset: 'synthetic',
+  way: 5,
+  shot: 1,
+  query: 15,
+  steps: 300,
+  metaBatch: 1,
+  lr: 1e-3,
+  innerLr: 0.4,
+  innerSteps: 1,
+  hidden: 64,
+  valEvery: 100,
+  valEpisodes: 100,
+  testEpisodes: 1000,
+  seed: 0,
+  out: 'runs/latest',
+  logEvery: 25,
+};
+
+type Kind = 'int' | 'posint' | 'number' | 'string' | { oneOf: readonly string[] };
+
+const SCHEMA: Record<keyof RunConfig, Kind> = {
+  learner: { oneOf: LEARNERS },
+  dataset: { oneOf: DATASETS },
+  dataDir: 'string',
+  folder: 'string',
+  way: 'posint',
+  shot: 'posint',
+  query: 'posint',
+  testWay: 'posint',
+  testShot: 'posint',
+  steps: 'int',
+  metaBatch: 'posint',
+  lr: 'number',
+  innerLr: 'number',
+  innerSteps: 'int',
+  hidden: 'posint',
+  valEvery: 'int',
+  valEpisodes: 'posint',
+  testEpisodes: 'posint',
+  seed: 'int',
+  out: 'string',
+  backend: { oneOf: ['wasm', 'cpu', 'tensorflow', 'webgl', 'webgpu'] },
+  logEvery: 'posint',
+};
+
+export const CONFIG_KEYS = Object.keys(SCHEMA) as (keyof RunConfig)[];
+
+function editDistance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) d[0][j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+  }
+  return d[a.length][b.length];
+}
+
+export function suggest(key: string, options: readonly string[]): string {
+  const best = options
+    .map((o) => [o, editDistance(key.toLowerCase(), o.toLowerCase())] as const)
+    .sort((x, y) => x[1] - y[1])[0];
+  return best && best[1] <= 3 ? ` (did you mean '${best[0]}'?)` : '';
+}
+
+/** Validate one value; `raw` strings (from flags) are converted. Returns the typed value. */
+export function checkValue(key: string, value: unknown, source: string, fromString = false): unknown {
+  if (!(key in SCHEMA)) {
+    throw new Error(`${source}: unknown field '${key}'${suggest(key, CONFIG_KEYS)}; known fields: ${CONFIG_KEYS.join(', ')}`);
+  }
+  const kind = SCHEMA[key as keyof RunConfig];
+  let v = value;
+  if (fromString && typeof v === 'string' && kind !== 'string' && typeof kind === 'string') v = Number(v);
+  const fail = (expected: string): never => {
+    throw new Error(`${source}: field '${key}' must be ${expected}, got ${JSON.stringify(value)}`);
+  };
+  if (kind === 'int' && !(typeof v === 'number' && Number.isInteger(v) && v >= 0)) fail('a non-negative integer');
+  if (kind === 'posint' && !(typeof v === 'number' && Number.isInteger(v) && v > 0)) fail('a positive integer');
+  if (kind === 'number' && !(typeof v === 'number' && Number.isFinite(v) && v >= 0)) fail('a non-negative number');
+  if (kind === 'string' && typeof v !== 'string') fail('a string');
+  if (typeof kind === 'object' && !(typeof v === 'string' && kind.oneOf.includes(v))) {
+    fail(`one of ${kind.oneOf.join(', ')}${typeof v === 'string' ? suggest(v, kind.oneOf) : ''}`);
+  }
+  return v;
+}
+
+/** Merge and validate: defaults, then `file` (parsed JSON, named `fileName`), then flags. */
+export function resolveConfig(
+  file: Record<string, unknown> | undefined,
+  fileName: string,
+  flags: Record<string, string>,
+): RunConfig {
+  const cfg: Record<string, unknown> = { ...DEFAULTS };
+  if (file !== undefined) {
+    if (file === null || typeof file !== 'object' || Array.isArray(file)) {
+      throw new Error(`${fileName}: a config file must hold a JSON object`);
+    }
+    for (const [k, v] of Object.entries(file)) cfg[k] = checkValue(k, v, fileName);
+  }
+  for (const [k, v] of Object.entries(flags)) cfg[k] = checkValue(k, v, `--${k}`, true);
+  const c = cfg as unknown as RunConfig;
+  if (c.dataset === 'folder' && !c.folder) throw new Error(`dataset 'folder' needs field 'folder' (a folder of class/file.png)`);
+  return c;
+}

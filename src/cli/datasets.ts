@@ -1,0 +1,48 @@
+import { Rng } from '../engine/rng.js';
+import type { ClassDataset } from '../data/types.js';
+import { SyntheticAlphabet } from '../data/synthetic.js';
+import { loadOmniglotVinyalsSplits } from '../data/omniglot.js';
+import { loadImageFolder } from '../data/imagefolder.js';
+import { metaSplits, splitClassIds, assertDisjoint } from '../tasks/splits.js';
+import type { RunConfig } from './config.js';
+
+export interface MetaDatasets {
+  train: ClassDataset;
+  val: ClassDataset;
+  test: ClassDataset;
+  /** One line on where the data came from and how it was split. */
+  description: string;
+}
+
+/** Disjoint meta-train / meta-val / meta-test class sets for a run. */
+export function loadMetaDatasets(cfg: RunConfig, log: (s: string) => void = () => {}): MetaDatasets {
+  switch (cfg.dataset) {
+    case 'synthetic': {
+      // 400 procedurally drawn characters, 20 drawings each; classes split 240 / 80 / 80.
+      const ds = new SyntheticAlphabet({ numClasses: 400, seed: 1234 });
+      const s = metaSplits(ds, splitClassIds(ds.numClasses, { train: 240, val: 80, test: 80 }, new Rng(7)));
+      return { ...s, description: 'synthetic alphabet: 400 characters x 20 drawings; 240/80/80 classes' };
+    }
+    case 'omniglot': {
+      log('loading Omniglot (the first load decodes the zips and writes the cache)...');
+      const t0 = Date.now();
+      const s = loadOmniglotVinyalsSplits({ dataDir: cfg.dataDir }, ['train', 'val', 'test']);
+      log(`Omniglot ready in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+      const train = s.train!;
+      const val = s.val!;
+      const test = s.test!;
+      assertDisjoint({ train, val, test });
+      return {
+        train,
+        val,
+        test,
+        description: `Omniglot, Vinyals split with rotations: ${train.numClasses} / ${val.numClasses} / ${test.numClasses} classes`,
+      };
+    }
+    case 'folder': {
+      const ds = loadImageFolder(cfg.folder!, { invert: true });
+      const s = metaSplits(ds, splitClassIds(ds.numClasses, { train: 0.6, val: 0.2, test: 0.2 }, new Rng(7)));
+      return { ...s, description: `image folder ${cfg.folder}: ${ds.numClasses} classes split 60/20/20%` };
+    }
+  }
+}

@@ -1,0 +1,49 @@
+import { conv4 } from '../nn/conv4.js';
+import { dense } from '../nn/layers.js';
+import { sequential } from '../nn/sequential.js';
+import type { Module } from '../nn/module.js';
+import { protoNet } from '../meta/metric/protonet.js';
+import { matchingNet } from '../meta/metric/matching.js';
+import { anil, maml, metaSgd } from '../meta/optimization/maml.js';
+import { reptile } from '../meta/optimization/reptile.js';
+import type { MetaLearner } from '../meta/types.js';
+import type { LearnerName, RunConfig } from './config.js';
+
+type Factory = (cfg: RunConfig, imageShape: readonly number[]) => MetaLearner;
+
+function backbone(cfg: RunConfig, imageShape: readonly number[]): { net: Module; dim: number } {
+  const net = conv4({ hidden: cfg.hidden, inChannels: imageShape[2] ?? 1 });
+  return { net, dim: net.outputDim(imageShape[0], imageShape[1]) };
+}
+
+function classifier(cfg: RunConfig, imageShape: readonly number[]): Module {
+  const b = backbone(cfg, imageShape);
+  return sequential([
+    ['backbone', b.net],
+    ['head', dense(b.dim, cfg.way)],
+  ]);
+}
+
+/** Learner name -> constructor from a run config; new learner families register here. */
+export const LEARNER_REGISTRY: Partial<Record<LearnerName, Factory>> = {
+  protonet: (c, s) => protoNet({ embed: backbone(c, s).net, ways: c.way }),
+  matching: (c, s) => matchingNet({ embed: backbone(c, s).net, ways: c.way }),
+  maml: (c, s) => maml({ model: classifier(c, s), innerLr: c.innerLr, innerSteps: c.innerSteps }),
+  fomaml: (c, s) => maml({ model: classifier(c, s), innerLr: c.innerLr, innerSteps: c.innerSteps, firstOrder: true }),
+  anil: (c, s) => anil({ model: classifier(c, s), innerLr: c.innerLr, innerSteps: c.innerSteps }),
+  'meta-sgd': (c, s) => metaSgd({ model: classifier(c, s), innerLr: c.innerLr, innerSteps: c.innerSteps }),
+  reptile: (c, s) => reptile({ model: classifier(c, s), innerLr: c.innerLr, innerSteps: c.innerSteps }),
+};
+
+export function makeLearner(cfg: RunConfig, imageShape: readonly number[]): MetaLearner {
+  const f = LEARNER_REGISTRY[cfg.learner];
+  if (!f) {
+    throw new Error(
+      `learner '${cfg.learner}' is not available in this build; available: ${Object.keys(LEARNER_REGISTRY).join(', ')}`,
+    );
+  }
+  if ((cfg.testWay ?? cfg.way) !== cfg.way && !['protonet', 'matching'].includes(cfg.learner)) {
+    throw new Error(`learner '${cfg.learner}' has a ${cfg.way}-way output layer; field 'testWay' must equal 'way'`);
+  }
+  return f(cfg, imageShape);
+}

@@ -1,0 +1,114 @@
+import { mkdirSync, writeFileSync, appendFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { tf } from '../engine/tf.js';
+import { initEngine } from '../engine/backend.js';
+import { Rng } from '../engine/rng.js';
+import { disposeParams } from '../nn/params.js';
+import { saveParams } from '../nn/io.js';
+import { EpisodeSampler, EpisodeSet } from '../tasks/episodes.js';
+import type { EpisodeData } from '../meta/types.js';
+import { metaTrain } from '../train/loop.js';
+import { evaluate } from '../train/evaluate.js';
+import { adam, type Optimizer } from '../train/optim.js';
+import { formatCI } from '../train/stats.js';
+import type { RunConfig } from './config.js';
+import { loadMetaDatasets } from './datasets.js';
+import { makeLearner } from './learners.js';
+
+export interface RunSummary {
+  config: RunConfig;
+  backend: string;
+  data: string;
+  stepsTrained: number;
+  trainSeconds: number;
+  bestStep: number;
+  val?: { mean: number; ci95: number; n: number };
+  test: { metric: string; mean: number; ci95: number; n: number };
+  testSeconds: number;
+}
+
+function* fromSet(set: EpisodeSet, sampler: EpisodeSampler): Iterable<EpisodeData> {
+  for (let i = 0; i < set.length; i++) yield set.build(i, sampler);
+}
+
+/** Meta-train, keep the best validation checkpoint, meta-test it on fixed episodes. Writes into cfg.out. */
+export async function runExperiment(cfg: RunConfig, log: (s: string) => void = console.log): Promise<RunSummary> {
+  const backend = await initEngine({ backend: cfg.backend });
+  const out = path.resolve(cfg.out);
+  mkdirSync(out, { recursive: true });
+  writeFileSync(path.join(out, 'config.json'), JSON.stringify(cfg, null, 2) + '\n');
+  const metricsPath = path.join(out, 'metrics.jsonl');
+  writeFileSync(metricsPath, '');
+
+  const data = loadMetaDatasets(cfg, log);
+  const shape = data.train.exampleShape;
+  const learner = makeLearner(cfg, shape);
+  const testWay = cfg.testWay ?? cfg.way;
+  const testLearner = testWay === cfg.way ? learner : makeLearner({ ...cfg, way: testWay }, shape);
+  log(`backend ${backend}; ${data.description}`);
+  log(`${learner.name}: ${cfg.way}-way ${cfg.shot}-shot, ${cfg.query} queries/class, meta-batch ${cfg.metaBatch}, ${cfg.steps} steps`);
+
+  const trainSampler = new EpisodeSampler(data.train, { nWay: cfg.way, kShot: cfg.shot, nQuery: cfg.query });
+  const valSampler = new EpisodeSampler(data.val, { nWay: cfg.way, kShot: cfg.shot, nQuery: cfg.query });
+  const testSampler = new EpisodeSampler(data.test, {
+    nWay: testWay,
+    kShot: cfg.testShot ?? cfg.shot,
+    nQuery: cfg.query,
+  });
+  // Fixed, saved episode sets: every model evaluated on this data sees the same episodes.
+  const valSet = EpisodeSet.generate(valSampler, cfg.valEpisodes, cfg.seed + 1000);
+  const testSet = EpisodeSet.generate(testSampler, cfg.testEpisodes, cfg.seed + 2000);
+  valSet.save(path.join(out, 'val-episodes.json'));
+  testSet.save(path.join(out, 'test-episodes.json'));
+
+  const rng = new Rng(cfg.seed);
+  const theta = learner.init(rng.fork());
+  const result = metaTrain({
+    learner,
+    theta,
+    rng,
+    steps: cfg.steps,
+    metaBatch: cfg.metaBatch,
+    optimizer: adam({ lr: cfg.lr }) as Optimizer<unknown>,
+    sample: (r) => trainSampler.sample(r),
+    valEvery: cfg.valEvery > 0 ? cfg.valEvery : undefined,
+    validation: () => fromSet(valSet, valSampler),
+    onStep: (s) => {
+      const rec: Record<string, unknown> = { step: s.step, loss: s.loss, seconds: s.seconds };
+      if (s.val) rec.val = { mean: s.val.summary.mean, ci95: s.val.summary.ci95, n: s.val.summary.n };
+      appendFileSync(metricsPath, JSON.stringify(rec) + '\n');
+      if (s.step % cfg.logEvery === 0 || s.val) {
+        const eps = (s.step * cfg.metaBatch) / Math.max(1e-9, s.seconds);
+        const val = s.val ? `  val ${formatCI(s.val.summary, s.val.metric === 'accuracy' ? 100 : 1, 2, s.val.metric === 'accuracy' ? '%' : '')}` : '';
+        log(`step ${s.step}/${cfg.steps}  loss ${s.loss.toFixed(4)}  ${eps.toFixed(1)} episodes/s${val}`);
+      }
+    },
+  });
+  await saveParams(path.join(out, 'best'), result.best, { learner: cfg.learner, step: result.bestStep });
+  await saveParams(path.join(out, 'last'), result.last, { learner: cfg.learner, step: cfg.steps });
+
+  const t0 = Date.now();
+  const test = evaluate(testLearner, result.best, fromSet(testSet, testSampler), { dispose: true });
+  const testSeconds = (Date.now() - t0) / 1000;
+  disposeParams(result.best);
+  disposeParams(result.last);
+  const acc = test.metric === 'accuracy';
+  log(
+    `meta-test ${acc ? 'accuracy' : 'MSE'} (${testWay}-way ${cfg.testShot ?? cfg.shot}-shot, best checkpoint at step ${result.bestStep}): ` +
+      formatCI(test.summary, acc ? 100 : 1, acc ? 2 : 4, acc ? '%' : ''),
+  );
+  const summary: RunSummary = {
+    config: cfg,
+    backend,
+    data: data.description,
+    stepsTrained: cfg.steps,
+    trainSeconds: result.seconds,
+    bestStep: result.bestStep,
+    val: result.bestVal ? { ...result.bestVal.summary } : undefined,
+    test: { metric: test.metric, ...test.summary },
+    testSeconds,
+  };
+  writeFileSync(path.join(out, 'results.json'), JSON.stringify(summary, null, 2) + '\n');
+  log(`run written to ${out} (train ${result.seconds.toFixed(0)} s, test ${testSeconds.toFixed(0)} s, ${tf.memory().numTensors} tensors live)`);
+  return summary;
+}

@@ -1,0 +1,87 @@
+import * as tf from '@tensorflow/tfjs';
+
+/**
+ * Sum and Mean for the wasm backend, in JavaScript over wasm memory with float64 accumulators.
+ * tfjs-backend-wasm 4.22 transposes the input so the reduced axes are innermost and then sums in float32:
+ * the transpose made reductions over [batch, h, w] (every batch-norm and bias gradient) the largest cost
+ * of a Conv4 step, and float32 accumulation put errors of order 1e-3 into batch-norm gradients.
+ * Reductions over one contiguous block of axes (all that the library's ops produce) take this path;
+ * anything else, and non-float32 inputs, goes to the stock kernel.
+ */
+interface WasmBackendLike {
+  typedArrayFromHeap(t: tf.TensorInfo): Float32Array | Int32Array | Uint8Array;
+  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+}
+
+function normAxes(axis: number | number[] | null | undefined, rank: number): number[] {
+  if (axis === null || axis === undefined) return Array.from({ length: rank }, (_, i) => i);
+  const list = Array.isArray(axis) ? axis : [axis];
+  return [...new Set(list.map((a) => (a < 0 ? a + rank : a)))].sort((a, b) => a - b);
+}
+
+/** [outer, reduced, inner] sizes when the reduced axes form one contiguous block; null otherwise. */
+function blockSplit(shape: number[], axes: number[]): [number, number, number] | null {
+  if (axes.length === 0) return null;
+  for (let i = 1; i < axes.length; i++) if (axes[i] !== axes[i - 1] + 1) return null;
+  const prod = (a: number, b: number) => shape.slice(a, b).reduce((x, y) => x * y, 1);
+  return [prod(0, axes[0]), prod(axes[0], axes[axes.length - 1] + 1), prod(axes[axes.length - 1] + 1, shape.length)];
+}
+
+export function reduceBlock(x: Float32Array, outer: number, red: number, inner: number, out: Float32Array, scale: number): void {
+  const acc = new Float64Array(inner);
+  for (let a = 0; a < outer; a++) {
+    acc.fill(0);
+    let off = a * red * inner;
+    for (let r = 0; r < red; r++) {
+      for (let b = 0; b < inner; b++) acc[b] += x[off + b];
+      off += inner;
+    }
+    const o = a * inner;
+    for (let b = 0; b < inner; b++) out[o + b] = acc[b] * scale;
+  }
+}
+
+function makeKernel(name: 'Sum' | 'Mean', stock: tf.KernelConfig): tf.KernelConfig {
+  return {
+    kernelName: name,
+    backendName: 'wasm',
+    setupFunc: stock.setupFunc,
+    disposeFunc: stock.disposeFunc,
+    kernelFunc: (args) => {
+      const x = args.inputs.x as tf.TensorInfo;
+      const attrs = args.attrs as { axis?: number | number[] | null; keepDims?: boolean };
+      const axes = normAxes(attrs.axis, x.shape.length);
+      const split = x.dtype === 'float32' ? blockSplit(x.shape, axes) : null;
+      if (split === null) return stock.kernelFunc(args);
+      const backend = args.backend as unknown as WasmBackendLike;
+      const outShape = attrs.keepDims
+        ? x.shape.map((d, i) => (axes.includes(i) ? 1 : d))
+        : x.shape.filter((_, i) => !axes.includes(i));
+      const out = backend.makeOutput(outShape, 'float32');
+      const [outer, red, inner] = split;
+      reduceBlock(
+        backend.typedArrayFromHeap(x) as Float32Array,
+        outer,
+        red,
+        inner,
+        backend.typedArrayFromHeap(out) as Float32Array,
+        name === 'Mean' ? 1 / red : 1,
+      );
+      return out;
+    },
+  };
+}
+
+let installed = false;
+
+/** Replace the wasm backend's Sum and Mean kernels (idempotent). */
+export function installWasmReductions(): void {
+  if (installed) return;
+  for (const name of ['Sum', 'Mean'] as const) {
+    const stock = tf.getKernel(name, 'wasm');
+    if (!stock) continue;
+    tf.unregisterKernel(name, 'wasm');
+    tf.registerKernel(makeKernel(name, stock));
+  }
+  installed = true;
+}
