@@ -114,7 +114,7 @@ export { DEFAULTS };
 const invoked = process.argv[1] && import.meta.url.endsWith(process.argv[1].replace(/\\/g, '/').split('/').pop()!);
 if (invoked) {
   main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
+    (code) => (process.exitCode = code),
     (e: Error) => {
       console.error(`error: ${e.message}`);
       process.exit(1);
