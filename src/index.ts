@@ -1,4 +1,5 @@
 /** metalearn-ts: multi-task and meta-learning on TensorFlow.js. The public API, from one place. */
 export * from './engine/index.js';
 export * from './nn/index.js';
+export * from './meta/index.js';
 export * from './train/index.js';
