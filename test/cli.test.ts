@@ -1,0 +1,59 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync, rmSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+
+const root = new URL('..', import.meta.url).pathname;
+const cli = (args: string[]) =>
+  spawnSync(process.execPath, [path.join(root, 'bin/metalearn.js'), ...args], { cwd: root, encoding: 'utf8' });
+
+describe('metalearn CLI', () => {
+  it('a small demo run writes config, metrics, checkpoints, episodes and results', () => {
+    const out = mkdtempSync(path.join(tmpdir(), 'metalearn-cli-'));
+    try {
+      const r = cli(['demo', '--steps', '4', '--hidden', '8', '--val-every', '2', '--val-episodes', '3', '--test-episodes', '6', '--out', out]);
+      assert.equal(r.status, 0, r.stderr + r.stdout);
+      assert.match(r.stdout, /meta-test accuracy \(5-way 1-shot, best checkpoint at step [24]\): [\d.]+% ± [\d.]+% \(95% CI, 6 episodes\)/);
+      const cfg = JSON.parse(readFileSync(path.join(out, 'config.json'), 'utf8'));
+      assert.equal(cfg.steps, 4);
+      assert.equal(cfg.learner, 'protonet');
+      const lines = readFileSync(path.join(out, 'metrics.jsonl'), 'utf8').trim().split('\n');
+      assert.equal(lines.length, 4);
+      assert.ok(JSON.parse(lines[1]).val.n === 3);
+      const res = JSON.parse(readFileSync(path.join(out, 'results.json'), 'utf8'));
+      assert.equal(res.test.n, 6);
+      assert.ok(res.test.mean >= 0 && res.test.mean <= 1);
+      for (const f of ['best/model.json', 'best/weights.bin', 'last/model.json', 'test-episodes.json', 'val-episodes.json']) {
+        assert.ok(existsSync(path.join(out, f)), `missing ${f}`);
+      }
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  });
+
+  it('config mistakes are named: file, field, expectation, and a suggestion', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'metalearn-cfg-'));
+    try {
+      const f = path.join(dir, 'run.json');
+      writeFileSync(f, JSON.stringify({ learner: 'protonet', metaBtach: 4 }));
+      let r = cli(['train', '--config', f]);
+      assert.notEqual(r.status, 0);
+      assert.match(r.stderr, new RegExp(`${f.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: unknown field 'metaBtach' \\(did you mean 'metaBatch'\\?\\)`));
+      writeFileSync(f, JSON.stringify({ way: 'five' }));
+      r = cli(['train', '--config', f]);
+      assert.match(r.stderr, /run\.json: field 'way' must be a positive integer, got "five"/);
+      writeFileSync(f, '{ "way": 5, }');
+      r = cli(['train', '--config', f]);
+      assert.match(r.stderr, /run\.json: not valid JSON/);
+      r = cli(['train', '--inner-lrr', '0.1']);
+      assert.match(r.stderr, /unknown option --inner-lrr \(did you mean '--inner-lr'\?\)/);
+      r = cli(['trian']);
+      assert.equal(r.status, 2);
+      assert.match(r.stderr, /unknown command 'trian' \(did you mean 'train'\?\)/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
