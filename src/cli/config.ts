@@ -48,6 +48,8 @@ export interface RunConfig {
   backend?: 'wasm' | 'cpu' | 'tensorflow' | 'webgl' | 'webgpu';
   /** Print a line every this many steps. */
   logEvery: number;
+  /** Write <out>/checkpoint every this many steps (and at the end), so a killed run can resume. */
+  checkpointEvery: number;
 }
 
 export const DEFAULTS: RunConfig = {
@@ -68,6 +70,7 @@ export const DEFAULTS: RunConfig = {
   seed: 0,
   out: 'runs/latest',
   logEvery: 25,
+  checkpointEvery: 50,
 };
 
 type Kind = 'int' | 'posint' | 'number' | 'string' | { oneOf: readonly string[] };
@@ -95,6 +98,7 @@ const SCHEMA: Record<keyof RunConfig, Kind> = {
   out: 'string',
   backend: { oneOf: ['wasm', 'cpu', 'tensorflow', 'webgl', 'webgpu'] },
   logEvery: 'posint',
+  checkpointEvery: 'posint',
 };
 
 export const CONFIG_KEYS = Object.keys(SCHEMA) as (keyof RunConfig)[];

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
 import { CONFIG_KEYS, DEFAULTS, resolveConfig, suggest, type RunConfig } from './config.js';
 import { runExperiment } from './run.js';
 
@@ -11,6 +12,7 @@ Usage: metalearn <command> [options]
 Commands:
   demo     meta-train on the built-in synthetic alphabet and print meta-test accuracy (no data needed)
   train    meta-train a learner on a dataset, keep the best checkpoint, meta-test it
+  resume   continue a killed or stopped run from its last checkpoint: metalearn resume <run folder>
 
 Run 'metalearn <command> --help' for the options of a command.`,
   train: `metalearn train [--config run.json] [--<field> <value> ...]
@@ -37,9 +39,14 @@ Fields (flag form --kebab-case, config form camelCase), defaults in brackets:
   --out            run folder: config.json, metrics.jsonl, best/, last/, results.json [runs/latest]
   --backend        wasm | cpu | tensorflow | webgl | webgpu (default: best available)
   --log-every      print a line every this many steps                              [25]
+  --checkpoint-every  write <out>/checkpoint every this many steps                  [50]
 
 Example:
   metalearn train --dataset omniglot --learner protonet --way 20 --test-way 5 --steps 5000 --out runs/proto`,
+  resume: `metalearn resume <run folder>
+
+Continues the run in <run folder> from <run folder>/checkpoint with its saved config.json: the same
+parameters, optimiser state and random stream, so the finished run equals an uninterrupted one.`,
   demo: `metalearn demo [--<field> <value> ...]
 
 Meta-trains a prototypical network on the synthetic alphabet (no data files needed) for 300
@@ -94,8 +101,19 @@ export async function main(argv: string[]): Promise<number> {
     return cmd ? 0 : 1;
   }
   if (!(cmd in HELP) || cmd === 'main') {
-    console.error(`unknown command '${cmd}'${suggest(cmd, ['demo', 'train'])}\n\n${HELP.main}`);
+    console.error(`unknown command '${cmd}'${suggest(cmd, ['demo', 'train', 'resume'])}\n\n${HELP.main}`);
     return 2;
+  }
+  if (cmd === 'resume') {
+    if (rest.includes('--help') || rest.includes('-h')) {
+      console.log(HELP.resume);
+      return 0;
+    }
+    if (rest.length !== 1) throw new Error('usage: metalearn resume <run folder>');
+    const cfgPath = path.join(rest[0], 'config.json');
+    const cfg = resolveConfig(readConfigFile(cfgPath), cfgPath, {});
+    await runExperiment({ ...cfg, out: rest[0] }, console.log, { resume: true });
+    return 0;
   }
   const { flags, config, help } = parseFlags(rest);
   if (help) {

@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync, appendFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync, appendFileSync, existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { tf } from '../engine/tf.js';
 import { initEngine } from '../engine/backend.js';
@@ -11,6 +11,8 @@ import { metaTrain } from '../train/loop.js';
 import { evaluate } from '../train/evaluate.js';
 import { adam, type Optimizer } from '../train/optim.js';
 import { formatCI } from '../train/stats.js';
+import { loadCheckpoint, saveCheckpoint } from '../train/checkpoint.js';
+import type { EvalResult } from '../train/evaluate.js';
 import type { RunConfig } from './config.js';
 import { loadMetaDatasets } from './datasets.js';
 import { makeLearner } from './learners.js';
@@ -31,14 +33,46 @@ function* fromSet(set: EpisodeSet, sampler: EpisodeSampler): Iterable<EpisodeDat
   for (let i = 0; i < set.length; i++) yield set.build(i, sampler);
 }
 
-/** Meta-train, keep the best validation checkpoint, meta-test it on fixed episodes. Writes into cfg.out. */
-export async function runExperiment(cfg: RunConfig, log: (s: string) => void = console.log): Promise<RunSummary> {
+/** Keep the metric lines of steps already in the checkpoint; drop any written after it. */
+function truncateMetrics(file: string, step: number): void {
+  if (!existsSync(file)) return writeFileSync(file, '');
+  const kept = readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => {
+      if (!l.trim()) return false;
+      try {
+        return (JSON.parse(l) as { step: number }).step <= step;
+      } catch {
+        return false; // a line cut short by a kill
+      }
+    });
+  writeFileSync(file, kept.map((l) => l + '\n').join(''));
+}
+
+/**
+ * Meta-train, keep the best validation checkpoint, meta-test it on fixed episodes. Writes into cfg.out.
+ * With `resume`, continues from <out>/checkpoint (written every cfg.checkpointEvery steps).
+ */
+export async function runExperiment(
+  cfg: RunConfig,
+  log: (s: string) => void = console.log,
+  opts: { resume?: boolean } = {},
+): Promise<RunSummary> {
   const backend = await initEngine({ backend: cfg.backend });
   const out = path.resolve(cfg.out);
-  mkdirSync(out, { recursive: true });
-  writeFileSync(path.join(out, 'config.json'), JSON.stringify(cfg, null, 2) + '\n');
+  const ckptDir = path.join(out, 'checkpoint');
   const metricsPath = path.join(out, 'metrics.jsonl');
-  writeFileSync(metricsPath, '');
+  const ckpt = opts.resume ? loadCheckpoint(ckptDir) : null;
+  if (opts.resume && !ckpt) throw new Error(`${ckptDir}: no checkpoint to resume from`);
+  if (!opts.resume && (existsSync(ckptDir) || existsSync(`${ckptDir}.old`))) {
+    throw new Error(`${out} already holds a run with a checkpoint; resume it with 'metalearn resume ${cfg.out}' or choose another --out`);
+  }
+  mkdirSync(out, { recursive: true });
+  if (ckpt) truncateMetrics(metricsPath, ckpt.step);
+  else {
+    writeFileSync(path.join(out, 'config.json'), JSON.stringify(cfg, null, 2) + '\n');
+    writeFileSync(metricsPath, '');
+  }
 
   const data = loadMetaDatasets(cfg, log);
   const shape = data.train.exampleShape;
@@ -61,15 +95,37 @@ export async function runExperiment(cfg: RunConfig, log: (s: string) => void = c
   valSet.save(path.join(out, 'val-episodes.json'));
   testSet.save(path.join(out, 'test-episodes.json'));
 
-  const rng = new Rng(cfg.seed);
-  const theta = learner.init(rng.fork());
+  let rng: Rng;
+  let theta;
+  const optimizer = adam({ lr: cfg.lr }) as Optimizer<unknown>;
+  let resume;
+  if (ckpt) {
+    rng = Rng.fromState(ckpt.rngState);
+    theta = ckpt.theta;
+    const s = ckpt.bestScore as ({ metric: EvalResult['metric']; mean: number; ci95: number; n: number } | undefined);
+    resume = {
+      step: ckpt.step,
+      elapsedSeconds: ckpt.elapsedSeconds,
+      optState: optimizer.restore(ckpt.optTensors, ckpt.optMeta),
+      best: ckpt.best,
+      bestStep: ckpt.bestStep,
+      bestVal: s ? { metric: s.metric, summary: { mean: s.mean, ci95: s.ci95, n: s.n }, perEpisode: [] } : undefined,
+    };
+    log(`resuming from step ${ckpt.step}`);
+  } else {
+    rng = new Rng(cfg.seed);
+    theta = learner.init(rng.fork());
+  }
   const result = metaTrain({
+    resume,
+    checkpointEvery: cfg.checkpointEvery,
+    onCheckpoint: (c) => saveCheckpoint(ckptDir, c),
     learner,
     theta,
     rng,
     steps: cfg.steps,
     metaBatch: cfg.metaBatch,
-    optimizer: adam({ lr: cfg.lr }) as Optimizer<unknown>,
+    optimizer,
     sample: (r) => trainSampler.sample(r),
     valEvery: cfg.valEvery > 0 ? cfg.valEvery : undefined,
     validation: () => fromSet(valSet, valSampler),

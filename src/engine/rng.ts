@@ -92,6 +92,21 @@ export class Rng {
     return idx.slice(0, k);
   }
 
+  /** The full generator state, for checkpoints: `Rng.fromState(r.getState())` continues the same stream. */
+  getState(): number[] {
+    return [this.a, this.b, this.c, this.d, this.spareNormal ?? NaN];
+  }
+
+  static fromState(state: readonly number[]): Rng {
+    if (!Array.isArray(state) || state.length !== 5 || !state.slice(0, 4).every(Number.isInteger)) {
+      throw new Error(`Rng.fromState: expected [a, b, c, d, spare] with four integers, got ${JSON.stringify(state)}`);
+    }
+    const r = new Rng(0);
+    [r.a, r.b, r.c, r.d] = state;
+    r.spareNormal = Number.isNaN(state[4]) || state[4] === null ? null : state[4];
+    return r;
+  }
+
   /** An independent generator derived from this one (for per-worker or per-task streams). */
   fork(): Rng {
     return new Rng(this.nextUint32());

@@ -55,6 +55,35 @@ export function artifactsToParams(a: ParamsArtifacts, source = 'model.json'): Pa
   return tf.io.decodeWeights(a.weightData, specs) as Params;
 }
 
+/** The same artifacts, synchronously (reads tensors with dataSync: meant for cpu and wasm backends). */
+export function paramsToArtifactsSync(params: Params, metadata?: Record<string, unknown>): ParamsArtifacts {
+  const names = Object.keys(params);
+  const specs: tf.io.WeightsManifestEntry[] = [];
+  let bytes = 0;
+  for (const n of names) {
+    const t = params[n];
+    if (t.dtype !== 'float32' && t.dtype !== 'int32') throw new Error(`parameter '${n}' has dtype ${t.dtype}; expected float32 or int32`);
+    specs.push({ name: n, shape: t.shape.slice(), dtype: t.dtype });
+    bytes += 4 * t.size;
+  }
+  const buf = new ArrayBuffer(bytes);
+  let off = 0;
+  for (const n of names) {
+    const v = params[n].dataSync();
+    new Uint8Array(buf, off, v.byteLength).set(new Uint8Array(v.buffer, v.byteOffset, v.byteLength));
+    off += v.byteLength;
+  }
+  return {
+    modelJson: {
+      format: 'metalearn-params',
+      generatedBy: 'metalearn-ts',
+      ...(metadata ? { userDefinedMetadata: metadata } : {}),
+      weightsManifest: [{ paths: [WEIGHTS_FILE], weights: specs }],
+    },
+    weightData: buf,
+  };
+}
+
 /** Write `dir/model.json` and `dir/weights.bin`, each to a temporary file first, then renamed. */
 export async function saveParams(dir: string, params: Params, metadata?: Record<string, unknown>): Promise<void> {
   const a = await paramsToArtifacts(params, metadata);

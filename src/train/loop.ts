@@ -4,6 +4,7 @@ import { metaGrads } from '../meta/common.js';
 import type { EpisodeData, MetaLearner } from '../meta/types.js';
 import { type EvalResult, disposeEpisode, evaluate } from './evaluate.js';
 import { type Optimizer, adam } from './optim.js';
+import type { Checkpoint } from './checkpoint.js';
 
 export interface MetaTrainOptions {
   learner: MetaLearner;
@@ -20,6 +21,11 @@ export interface MetaTrainOptions {
   validation?: () => Iterable<EpisodeData>;
   /** Called after every step and validation, for logs and progress. */
   onStep?: (info: StepInfo) => void;
+  /** Continue a run: the step already done, the optimiser state and best-so-far from a checkpoint. */
+  resume?: { step: number; elapsedSeconds?: number; optState: unknown; best?: Params; bestStep?: number; bestVal?: EvalResult };
+  /** Call onCheckpoint every this many steps (and after the last). */
+  checkpointEvery?: number;
+  onCheckpoint?: (c: Checkpoint) => void;
 }
 
 export interface StepInfo {
@@ -49,12 +55,27 @@ export function metaTrain(opts: MetaTrainOptions): MetaTrainResult {
   const metaBatch = opts.metaBatch ?? 1;
   const opt = opts.optimizer ?? (adam({ lr: 1e-3 }) as Optimizer<unknown>);
   let theta = opts.theta;
-  let state = opt.init(theta);
-  let best: Params | null = null;
-  let bestStep = 0;
-  let bestVal: EvalResult | undefined;
-  const t0 = Date.now();
-  for (let step = 1; step <= opts.steps; step++) {
+  let state = opts.resume ? opts.resume.optState : opt.init(theta);
+  let best: Params | null = opts.resume?.best ?? null;
+  let bestStep = opts.resume?.bestStep ?? 0;
+  let bestVal: EvalResult | undefined = opts.resume?.bestVal;
+  const first = (opts.resume?.step ?? 0) + 1;
+  const t0 = Date.now() - 1000 * (opts.resume?.elapsedSeconds ?? 0);
+  const checkpoint = (step: number) => {
+    const saved = opt.save(state);
+    opts.onCheckpoint!({
+      step,
+      elapsedSeconds: (Date.now() - t0) / 1000,
+      theta,
+      optTensors: saved.tensors,
+      optMeta: saved.meta,
+      rngState: rng.getState(),
+      best: best ?? undefined,
+      bestStep,
+      bestScore: bestVal ? { metric: bestVal.metric, ...bestVal.summary } : undefined,
+    });
+  };
+  for (let step = first; step <= opts.steps; step++) {
     const episodes = Array.from({ length: metaBatch }, () => sample(rng));
     let loss: number;
     let grads: Params;
@@ -76,6 +97,9 @@ export function metaTrain(opts: MetaTrainOptions): MetaTrainResult {
       }
     }
     opts.onStep?.({ step, loss, val, seconds: (Date.now() - t0) / 1000 });
+    if (opts.onCheckpoint && opts.checkpointEvery && (step % opts.checkpointEvery === 0 || step === opts.steps)) {
+      checkpoint(step);
+    }
   }
   opt.dispose(state);
   return {

@@ -1,5 +1,5 @@
 import { tf } from '../engine/tf.js';
-import { type Params, disposeParams, mapParams } from '../nn/params.js';
+import { type Params, disposeParams, mapParams, subParams, withPrefix } from '../nn/params.js';
 
 /**
  * Functional optimisers: `step` returns new params and state and disposes the old ones, so a training
@@ -9,6 +9,10 @@ export interface Optimizer<S> {
   init(params: Params): S;
   step(params: Params, grads: Params, state: S): { params: Params; state: S };
   dispose(state: S): void;
+  /** State as tensors and plain values, for checkpoints (the tensors stay owned by the state). */
+  save(state: S): { tensors: Params; meta: Record<string, unknown> };
+  /** Rebuild a state from save()'s output; takes ownership of the tensors. */
+  restore(tensors: Params, meta: Record<string, unknown>): S;
 }
 
 function checkGrads(params: Params, grads: Params): void {
@@ -28,6 +32,8 @@ export function sgd(lr: number): Optimizer<null> {
       return { params: next, state: null };
     },
     dispose: () => {},
+    save: () => ({ tensors: {}, meta: { kind: 'sgd' } }),
+    restore: () => null,
   };
 }
 
@@ -81,6 +87,16 @@ export function adam(opts: AdamOptions = {}): Optimizer<AdamState> {
     dispose: (state) => {
       disposeParams(state.m);
       disposeParams(state.v);
+    },
+    save: (state) => ({
+      tensors: { ...withPrefix('m', state.m), ...withPrefix('v', state.v) },
+      meta: { kind: 'adam', t: state.t },
+    }),
+    restore: (tensors, meta) => {
+      if (meta.kind !== 'adam' || typeof meta.t !== 'number') {
+        throw new Error(`adam: cannot restore optimiser state of kind '${String(meta.kind)}'`);
+      }
+      return { t: meta.t, m: subParams(tensors, 'm'), v: subParams(tensors, 'v') };
     },
   };
 }

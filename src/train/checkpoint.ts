@@ -1,0 +1,84 @@
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { type Params, subParams, withPrefix } from '../nn/params.js';
+import { MODEL_FILE, WEIGHTS_FILE, artifactsToParams, paramsToArtifactsSync } from '../nn/io.js';
+
+/** Everything a run needs to continue exactly where it stopped. */
+export interface Checkpoint {
+  step: number;
+  /** Training seconds up to this step, across earlier resumed segments. */
+  elapsedSeconds: number;
+  theta: Params;
+  /** Optimiser tensors (e.g. Adam's m and v) and scalars (e.g. its step count). */
+  optTensors: Params;
+  optMeta: Record<string, unknown>;
+  rngState: number[];
+  best?: Params;
+  bestStep?: number;
+  bestScore?: Record<string, unknown>;
+}
+
+/**
+ * Write the checkpoint as one tfjs-format params folder, atomically: into a temporary folder, then
+ * swapped in with renames, so a run killed at any moment leaves either the old or the new checkpoint.
+ */
+export function saveCheckpoint(dir: string, c: Checkpoint): void {
+  const tensors: Params = {
+    ...withPrefix('theta', c.theta),
+    ...withPrefix('opt', c.optTensors),
+    ...(c.best ? withPrefix('best', c.best) : {}),
+  };
+  const meta = {
+    kind: 'metalearn-checkpoint',
+    step: c.step,
+    elapsedSeconds: c.elapsedSeconds,
+    optMeta: c.optMeta,
+    rngState: c.rngState.map((v) => (Number.isNaN(v) ? null : v)),
+    bestStep: c.bestStep,
+    bestScore: c.bestScore,
+    hasBest: !!c.best,
+  };
+  const a = paramsToArtifactsSync(tensors, meta);
+  const tmp = `${dir}.tmp-${process.pid}`;
+  const old = `${dir}.old`;
+  rmSync(tmp, { recursive: true, force: true });
+  mkdirSync(tmp, { recursive: true });
+  writeFileSync(path.join(tmp, WEIGHTS_FILE), new Uint8Array(a.weightData));
+  writeFileSync(path.join(tmp, MODEL_FILE), JSON.stringify(a.modelJson));
+  rmSync(old, { recursive: true, force: true });
+  if (existsSync(dir)) renameSync(dir, old);
+  renameSync(tmp, dir);
+  rmSync(old, { recursive: true, force: true });
+}
+
+/** Read a checkpoint written by saveCheckpoint (falling back to the previous one if a swap was cut short). */
+export function loadCheckpoint(dir: string): Checkpoint | null {
+  const from = existsSync(path.join(dir, MODEL_FILE)) ? dir : existsSync(path.join(`${dir}.old`, MODEL_FILE)) ? `${dir}.old` : null;
+  if (from === null) return null;
+  const modelPath = path.join(from, MODEL_FILE);
+  let modelJson;
+  try {
+    modelJson = JSON.parse(readFileSync(modelPath, 'utf8'));
+  } catch (e) {
+    throw new Error(`${modelPath}: cannot read checkpoint (${(e as Error).message})`);
+  }
+  const meta = modelJson.userDefinedMetadata;
+  if (meta?.kind !== 'metalearn-checkpoint') throw new Error(`${modelPath}: field 'userDefinedMetadata.kind' should be 'metalearn-checkpoint'`);
+  const bin = readFileSync(path.join(from, WEIGHTS_FILE));
+  const all = artifactsToParams(
+    { modelJson, weightData: bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength) as ArrayBuffer },
+    modelPath,
+  );
+  return {
+    step: meta.step,
+    elapsedSeconds: meta.elapsedSeconds ?? 0,
+    theta: subParams(all, 'theta'),
+    optTensors: subParams(all, 'opt'),
+    optMeta: meta.optMeta,
+    rngState: (meta.rngState as (number | null)[]).map((v) => (v === null ? NaN : v)),
+    best: meta.hasBest ? subParams(all, 'best') : undefined,
+    bestStep: meta.bestStep,
+    bestScore: meta.bestScore,
+  };
+}
+

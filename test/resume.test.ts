@@ -1,0 +1,64 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+
+const root = new URL('..', import.meta.url).pathname;
+const bin = path.join(root, 'bin/metalearn.js');
+const args = (out: string) => [
+  'demo', '--steps', '14', '--hidden', '8', '--checkpoint-every', '2', '--val-every', '4', '--val-episodes', '3',
+  '--test-episodes', '8', '--log-every', '1', '--out', out,
+];
+
+const losses = (out: string) =>
+  readFileSync(path.join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { step: number; loss: number });
+
+/** Start a run and SIGKILL it once it has printed `step <killAt>/`. */
+function runAndKill(out: string, killAt: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [bin, ...args(out)], { cwd: root });
+    let text = '';
+    child.stdout.on('data', (d: Buffer) => {
+      text += d.toString();
+      if (text.includes(`step ${killAt}/`)) child.kill('SIGKILL');
+    });
+    child.on('exit', (_code, signal) => (signal === 'SIGKILL' ? resolve(text) : reject(new Error(`run ended without being killed:\n${text}`))));
+  });
+}
+
+describe('checkpoints and resume', () => {
+  it('a run killed with SIGKILL resumes to the same episodes, losses and result as an uninterrupted run', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'metalearn-resume-'));
+    const killed = path.join(dir, 'killed');
+    const whole = path.join(dir, 'whole');
+    try {
+      await runAndKill(killed, 7);
+      assert.ok(existsSync(path.join(killed, 'checkpoint', 'model.json')), 'no checkpoint after the kill');
+      assert.ok(!existsSync(path.join(killed, 'results.json')));
+      // Starting a new run over a folder with a checkpoint would lose it: refused.
+      const again = spawnSync(process.execPath, [bin, ...args(killed)], { cwd: root, encoding: 'utf8' });
+      assert.notEqual(again.status, 0);
+      assert.match(again.stderr, /already holds a run with a checkpoint; resume it/);
+
+      const resumed = spawnSync(process.execPath, [bin, 'resume', killed], { cwd: root, encoding: 'utf8' });
+      assert.equal(resumed.status, 0, resumed.stderr);
+      assert.match(resumed.stdout, /resuming from step [246]/);
+      const full = spawnSync(process.execPath, [bin, ...args(whole)], { cwd: root, encoding: 'utf8' });
+      assert.equal(full.status, 0, full.stderr);
+
+      const a = losses(killed);
+      const b = losses(whole);
+      assert.deepEqual(a.map((r) => r.step), Array.from({ length: 14 }, (_, i) => i + 1));
+      assert.deepEqual(a.map((r) => r.loss), b.map((r) => r.loss));
+      const ra = JSON.parse(readFileSync(path.join(killed, 'results.json'), 'utf8'));
+      const rb = JSON.parse(readFileSync(path.join(whole, 'results.json'), 'utf8'));
+      assert.equal(ra.stepsTrained, 14);
+      assert.equal(ra.test.mean, rb.test.mean);
+      assert.equal(ra.bestStep, rb.bestStep);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
