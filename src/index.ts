@@ -1,5 +1,7 @@
 /** metalearn-ts: multi-task and meta-learning on TensorFlow.js. The public API, from one place. */
 export * from './engine/index.js';
 export * from './nn/index.js';
+export * from './data/index.js';
+export * from './tasks/index.js';
 export * from './meta/index.js';
 export * from './train/index.js';

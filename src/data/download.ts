@@ -1,0 +1,107 @@
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeFileAtomic } from './cache.js';
+import { ZipArchive } from './zip.js';
+import { resolveCacheDir } from './paths.js';
+
+/** The public Omniglot release (Lake et al.), as Torchvision and learn2learn download it. */
+export const OMNIGLOT_URLS = {
+  background: 'https://github.com/brendenlake/omniglot/raw/master/python/images_background.zip',
+  evaluation: 'https://github.com/brendenlake/omniglot/raw/master/python/images_evaluation.zip',
+} as const;
+
+/** The Vinyals split as published with Prototypical Networks (Snell et al.). */
+export const VINYALS_SPLIT_URL_BASE =
+  'https://raw.githubusercontent.com/jakesnell/prototypical-networks/master/data/omniglot/splits/vinyals';
+
+/** PNG images in each public zip: a content check that needs no checksum of a particular encoding. */
+export const OMNIGLOT_PNG_COUNTS = { background: 19280, evaluation: 13180 } as const;
+
+export interface FetchOmniglotOptions {
+  /** Expected sha256 (hex) of each zip; checked when given. */
+  sha256?: Partial<Record<'background' | 'evaluation', string>>;
+  /** Expected PNG count per zip; default OMNIGLOT_PNG_COUNTS. */
+  pngCounts?: Partial<Record<'background' | 'evaluation', number>>;
+  /** Download again even when the file exists. */
+  force?: boolean;
+  /** Also fetch splits/vinyals/{train,val,trainval,test}.txt; default true. */
+  vinyals?: boolean;
+  /** Injected for tests and proxies; default the global fetch. */
+  fetch?: typeof fetch;
+  /** Override the URLs (mirrors). */
+  urls?: Partial<Record<'background' | 'evaluation', string>>;
+  log?: (msg: string) => void;
+}
+
+async function download(url: string, f: typeof fetch): Promise<Uint8Array> {
+  let res: Response;
+  try {
+    res = await f(url, { redirect: 'follow' });
+  } catch (e) {
+    throw new Error(`${url}: download failed: ${(e as Error).message}`);
+  }
+  if (!res.ok) throw new Error(`${url}: download failed: HTTP ${res.status} ${res.statusText}`);
+  const body = new Uint8Array(await res.arrayBuffer());
+  const len = res.headers.get('content-length');
+  // A dropped connection can end the body early without an error; the declared length catches it.
+  // (Skipped for compressed transfers, where the header counts encoded bytes.)
+  if (len !== null && !res.headers.get('content-encoding') && Number(len) !== body.length) {
+    throw new Error(`${url}: incomplete download: got ${body.length} bytes, Content-Length says ${len}`);
+  }
+  return body;
+}
+
+/**
+ * Download the public Omniglot zips into `dir` (default `<repo>/.cache/omniglot-download`) as
+ * `omniglot/images_background.zip` and `omniglot/images_evaluation.zip`, the layout loadOmniglot reads with
+ * `dataDir: dir`. Each file is checked (complete body, a readable zip with the expected number of PNGs,
+ * optional sha256) before it is written through a temporary file and renamed, so a failed or partial
+ * download never leaves a file behind. Returns the data directory.
+ */
+export async function fetchOmniglot(dir?: string, opts: FetchOmniglotOptions = {}): Promise<string> {
+  const root = resolveCacheDir('omniglot-download', dir);
+  const f = opts.fetch ?? globalThis.fetch;
+  if (typeof f !== 'function')
+    throw new Error('fetchOmniglot: no fetch available (Node 18+ or pass opts.fetch)');
+  const log = opts.log ?? (() => {});
+  for (const set of ['background', 'evaluation'] as const) {
+    const path = join(root, 'omniglot', `images_${set}.zip`);
+    if (existsSync(path) && !opts.force) {
+      log(`${path}: present, not downloaded`);
+      continue;
+    }
+    const url = opts.urls?.[set] ?? OMNIGLOT_URLS[set];
+    log(`downloading ${url}`);
+    const body = await download(url, f);
+    const want = opts.sha256?.[set];
+    if (want !== undefined) {
+      const got = createHash('sha256').update(body).digest('hex');
+      if (got !== want.toLowerCase()) throw new Error(`${url}: sha256 is ${got}, expected ${want}`);
+    }
+    let pngs: number;
+    try {
+      pngs = ZipArchive.fromBuffer(body, url).entries.filter((e) =>
+        e.name.toLowerCase().endsWith('.png'),
+      ).length;
+    } catch (e) {
+      throw new Error(`${url}: downloaded file is not a valid zip: ${(e as Error).message}`);
+    }
+    const count = opts.pngCounts?.[set] ?? OMNIGLOT_PNG_COUNTS[set];
+    if (pngs !== count) throw new Error(`${url}: zip holds ${pngs} PNG images, expected ${count}`);
+    writeFileAtomic(path, body);
+    log(`wrote ${path} (${body.length} bytes)`);
+  }
+  if (opts.vinyals ?? true) {
+    for (const split of ['train', 'val', 'trainval', 'test']) {
+      const path = join(root, 'omniglot', 'splits', 'vinyals', `${split}.txt`);
+      if (existsSync(path) && !opts.force) continue;
+      const url = `${VINYALS_SPLIT_URL_BASE}/${split}.txt`;
+      const text = new TextDecoder().decode(await download(url, f));
+      if (!/^[^\n]+\/rot\d{3}\s*$/m.test(text))
+        throw new Error(`${url}: not a Vinyals split file (no 'Alphabet/characterNN/rotDDD' lines)`);
+      writeFileAtomic(path, text);
+    }
+  }
+  return root;
+}

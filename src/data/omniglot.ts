@@ -1,0 +1,363 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { type ClassDataset, checkExample } from './types.js';
+import { ZipArchive, type ZipEntry } from './zip.js';
+import { decodePng, pngToGray } from './png.js';
+import { type ResizeMethod, resizeGray } from './image.js';
+import { crc32 } from './crc32.js';
+import {
+  type SourceStamp,
+  fileSizeOrMinusOne,
+  readJsonOrUndefined,
+  sameStamp,
+  stampOf,
+  writeFileAtomic,
+} from './cache.js';
+import { findExisting, resolveCacheDir, resolveDataDir } from './paths.js';
+import { RotatedClasses, type RotatedEntry, type Rotation } from '../tasks/augment.js';
+import { ConcatClasses, assertDisjoint } from '../tasks/splits.js';
+
+/** Lake et al.'s split: 30 background alphabets (964 characters) and 20 evaluation alphabets (659). */
+export type OmniglotSet = 'background' | 'evaluation';
+
+export interface OmniglotOptions {
+  /** Folder holding `omniglot/images_{background,evaluation}.zip` (or the zips themselves). */
+  dataDir?: string;
+  /** Where decoded images are cached; default `<repo>/.cache/omniglot`. */
+  cacheDir?: string;
+  /** Side of the square output images; default 28. */
+  size?: number;
+  /** Resampling from 105x105; default 'area' (box filter, keeps thin strokes). */
+  resize?: ResizeMethod;
+  /** Read and write the binary cache; default true. */
+  cache?: boolean;
+  /** Called while decoding (not when the cache is hit). */
+  onProgress?: (done: number, total: number) => void;
+}
+
+interface CharacterIndex {
+  alphabet: number;
+  name: string;
+  start: number;
+  files: string[];
+}
+
+interface OmniglotIndex {
+  format: 'metalearn-omniglot-cache';
+  version: number;
+  set: string;
+  size: number;
+  resize: ResizeMethod;
+  source: SourceStamp;
+  bytes: number;
+  crc32: number;
+  alphabets: string[];
+  characters: CharacterIndex[];
+}
+
+// Bump when the decoded pixels or the index layout change, so stale caches are rebuilt.
+const CACHE_VERSION = 1;
+
+const LUT = (() => {
+  const t = new Float32Array(256);
+  for (let i = 0; i < 256; i++) t[i] = i / 255;
+  return t;
+})();
+
+/**
+ * Omniglot characters as a ClassDataset: class = one character of one alphabet, 20 drawings each.
+ * Images are [size, size, 1] float32 in [0, 1] with ink = 1 and background = 0: the PNGs have a white
+ * background, which is inverted so that empty space is zero (what convolutions and padding expect).
+ * Pixels are held as 8-bit gray (quantised after resizing), 784 bytes per 28x28 image.
+ */
+export class OmniglotImages implements ClassDataset {
+  readonly name: string;
+  readonly numClasses: number;
+  readonly exampleShape: readonly number[];
+  readonly alphabets: readonly string[];
+  readonly numImages: number;
+  private readonly pixelsPerImage: number;
+
+  /** @internal built by loadOmniglot */
+  constructor(
+    readonly set: string,
+    readonly size: number,
+    private readonly pixels: Uint8Array,
+    private readonly index: OmniglotIndex,
+  ) {
+    this.name = `omniglot/${set}`;
+    this.numClasses = index.characters.length;
+    this.exampleShape = [size, size, 1];
+    this.alphabets = index.alphabets;
+    this.pixelsPerImage = size * size;
+    this.numImages = index.characters.reduce((n, c) => n + c.files.length, 0);
+  }
+
+  examplesOf(c: number): number {
+    const ch = this.index.characters[c];
+    if (ch === undefined)
+      throw new RangeError(`${this.name}: class index ${c} out of range [0, ${this.numClasses})`);
+    return ch.files.length;
+  }
+
+  read(c: number, i: number, out: Float32Array, offset = 0): void {
+    checkExample(this, c, i);
+    const n = this.pixelsPerImage;
+    const src = (this.index.characters[c].start + i) * n;
+    const px = this.pixels;
+    for (let j = 0; j < n; j++) out[offset + j] = LUT[px[src + j]];
+  }
+
+  /** `Alphabet/characterNN`, the naming of the Vinyals split files. */
+  className(c: number): string {
+    const ch = this.index.characters[c];
+    if (ch === undefined)
+      throw new RangeError(`${this.name}: class index ${c} out of range [0, ${this.numClasses})`);
+    return `${this.index.alphabets[ch.alphabet]}/${ch.name}`;
+  }
+
+  alphabetOf(c: number): string {
+    return this.index.alphabets[this.index.characters[c].alphabet];
+  }
+
+  /** The PNG file name of drawing `i` of class `c`, e.g. `0001_07.png` (character 1, drawer 7). */
+  fileOf(c: number, i: number): string {
+    checkExample(this, c, i);
+    return this.index.characters[c].files[i];
+  }
+
+  /** The raw 8-bit pixels of every image, class after class (read-only by convention). */
+  rawPixels(): Uint8Array {
+    return this.pixels;
+  }
+}
+
+/** Path of `images_<set>.zip` under the data directory. */
+export function omniglotZipPath(set: OmniglotSet, dataDir?: string): string {
+  const dir = resolveDataDir(dataDir);
+  const file = `images_${set}.zip`;
+  return findExisting(`Omniglot ${set} zip (${file})`, [join(dir, 'omniglot', file), join(dir, file)]);
+}
+
+/**
+ * Load one half of Omniglot, decoding the zip on first use and reading the binary cache afterwards
+ * (cache files `<set>-<size>-<resize>.{u8,json}`; rebuilt when the zip's size or time changes).
+ */
+export function loadOmniglot(set: OmniglotSet, opts: OmniglotOptions = {}): OmniglotImages {
+  if (set !== 'background' && set !== 'evaluation') {
+    throw new Error(`loadOmniglot: set must be 'background' or 'evaluation', got '${String(set)}'`);
+  }
+  const size = opts.size ?? 28;
+  if (!Number.isInteger(size) || size < 1 || size > 1024) {
+    throw new Error(`loadOmniglot: option size must be an integer in [1, 1024], got ${size}`);
+  }
+  const resize = opts.resize ?? 'area';
+  if (resize !== 'area' && resize !== 'bilinear') {
+    throw new Error(`loadOmniglot: option resize must be 'area' or 'bilinear', got '${String(resize)}'`);
+  }
+  const zipPath = omniglotZipPath(set, opts.dataDir);
+  const stamp = stampOf(zipPath);
+  const useCache = opts.cache ?? true;
+  const cacheDir = resolveCacheDir('omniglot', opts.cacheDir);
+  const base = join(cacheDir, `${set}-${size}-${resize}`);
+  if (useCache) {
+    const idx = readJsonOrUndefined<OmniglotIndex>(`${base}.json`);
+    if (
+      idx?.format === 'metalearn-omniglot-cache' &&
+      idx.version === CACHE_VERSION &&
+      idx.size === size &&
+      idx.resize === resize &&
+      sameStamp(idx.source, stamp) &&
+      fileSizeOrMinusOne(`${base}.u8`) === idx.bytes
+    ) {
+      const px = new Uint8Array(readFileSync(`${base}.u8`));
+      // A damaged cache is a miss, not an error: fall through and rebuild it.
+      if (crc32(px) === idx.crc32) return new OmniglotImages(set, size, px, idx);
+    }
+  }
+  const { pixels, index } = decodeOmniglotZip(zipPath, set, size, resize, stamp, opts.onProgress);
+  if (useCache) {
+    // Pixels first, index last: the index is the commit record, and it names the pixel file's length and
+    // checksum, so no reader ever trusts a pixel file the index was not written for.
+    try {
+      writeFileAtomic(`${base}.u8`, pixels);
+      writeFileAtomic(`${base}.json`, JSON.stringify(index));
+    } catch (e) {
+      // The images are decoded and correct; a read-only or full cache folder only costs speed next time.
+      process.emitWarning(
+        `Omniglot cache not written to ${cacheDir}: ${(e as Error).message}`,
+        'MetalearnCacheWarning',
+      );
+    }
+  }
+  return new OmniglotImages(set, size, pixels, index);
+}
+
+function byName(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function decodeOmniglotZip(
+  zipPath: string,
+  set: string,
+  size: number,
+  resize: ResizeMethod,
+  stamp: SourceStamp,
+  onProgress?: (done: number, total: number) => void,
+): { pixels: Uint8Array; index: OmniglotIndex } {
+  const zip = ZipArchive.open(zipPath);
+  // Layout: images_<set>/<Alphabet>/<characterNN>/<id>_<drawer>.png; tolerate a missing top folder.
+  const groups = new Map<string, Map<string, { file: string; entry: ZipEntry }[]>>();
+  for (const e of zip.entries) {
+    if (e.isDirectory || e.name.startsWith('__MACOSX/')) continue;
+    const parts = e.name.split('/');
+    const file = parts[parts.length - 1];
+    if (!file.toLowerCase().endsWith('.png') || file.startsWith('.')) continue;
+    if (parts.length < 3) {
+      throw new Error(`${zipPath}: entry '${e.name}' is not inside <Alphabet>/<character>/ folders`);
+    }
+    const alphabet = parts[parts.length - 3];
+    const character = parts[parts.length - 2];
+    let chars = groups.get(alphabet);
+    if (!chars) groups.set(alphabet, (chars = new Map()));
+    let files = chars.get(character);
+    if (!files) chars.set(character, (files = []));
+    files.push({ file, entry: e });
+  }
+  if (groups.size === 0) throw new Error(`${zipPath}: no PNG images found in the zip`);
+  const alphabets = [...groups.keys()].sort(byName);
+  const plan: { alphabet: number; name: string; files: { file: string; entry: ZipEntry }[] }[] = [];
+  alphabets.forEach((a, ai) => {
+    const chars = groups.get(a)!;
+    for (const ch of [...chars.keys()].sort(byName)) {
+      plan.push({ alphabet: ai, name: ch, files: chars.get(ch)!.sort((x, y) => byName(x.file, y.file)) });
+    }
+  });
+  const total = plan.reduce((n, p) => n + p.files.length, 0);
+  const per = size * size;
+  const pixels = new Uint8Array(total * per);
+  const characters: CharacterIndex[] = [];
+  let k = 0;
+  let gray = new Float32Array(0);
+  const out = new Float32Array(per);
+  for (const p of plan) {
+    characters.push({ alphabet: p.alphabet, name: p.name, start: k, files: p.files.map((f) => f.file) });
+    for (const { entry } of p.files) {
+      const label = `${zipPath}: entry '${entry.name}'`;
+      const img = decodePng(zip.read(entry), label);
+      // Resampling weights sum to 1, so inverting after resizing (on 784 values, not 11,025) is the same.
+      const n = img.width * img.height;
+      if (gray.length !== n) gray = new Float32Array(n);
+      const small = resizeGray(pngToGray(img, gray), img.height, img.width, size, size, resize, out);
+      const o = k * per;
+      for (let j = 0; j < per; j++) {
+        const v = Math.round((1 - small[j]) * 255);
+        pixels[o + j] = v < 0 ? 0 : v > 255 ? 255 : v;
+      }
+      k++;
+      if (onProgress && (k % 1000 === 0 || k === total)) onProgress(k, total);
+    }
+  }
+  const index: OmniglotIndex = {
+    format: 'metalearn-omniglot-cache',
+    version: CACHE_VERSION,
+    set,
+    size,
+    resize,
+    source: stamp,
+    bytes: pixels.length,
+    crc32: crc32(pixels),
+    alphabets,
+    characters,
+  };
+  return { pixels, index };
+}
+
+/** Both halves of Lake et al.'s split, checked to share no character. */
+export function loadOmniglotBackgroundEvaluation(opts: OmniglotOptions = {}): {
+  background: OmniglotImages;
+  evaluation: OmniglotImages;
+} {
+  const background = loadOmniglot('background', opts);
+  const evaluation = loadOmniglot('evaluation', opts);
+  assertDisjoint({ background, evaluation });
+  return { background, evaluation };
+}
+
+export type VinyalsSplit = 'train' | 'val' | 'trainval' | 'test';
+export const VINYALS_SPLITS: readonly VinyalsSplit[] = ['train', 'val', 'trainval', 'test'];
+
+export interface VinyalsLine {
+  /** `Alphabet/characterNN` */
+  character: string;
+  rotation: Rotation;
+}
+
+/** Path of `splits/vinyals/<split>.txt` under the data directory. */
+export function vinyalsSplitPath(split: VinyalsSplit, dataDir?: string): string {
+  const dir = resolveDataDir(dataDir);
+  const rel = join('splits', 'vinyals', `${split}.txt`);
+  return findExisting(`Vinyals split file ${split}.txt`, [join(dir, 'omniglot', rel), join(dir, rel)]);
+}
+
+/** Parse a Vinyals split file: one `Alphabet/characterNN/rotDDD` per line. */
+export function readVinyalsSplit(split: VinyalsSplit, opts: { dataDir?: string } = {}): VinyalsLine[] {
+  if (!VINYALS_SPLITS.includes(split)) {
+    throw new Error(`unknown Vinyals split '${String(split)}'; expected one of ${VINYALS_SPLITS.join(', ')}`);
+  }
+  const path = vinyalsSplitPath(split, opts.dataDir);
+  const out: VinyalsLine[] = [];
+  readFileSync(path, 'utf8')
+    .split(/\r?\n/)
+    .forEach((line, i) => {
+      const s = line.trim();
+      if (s.length === 0) return;
+      const m = /^(.+\/[^/]+)\/rot(\d{3})$/.exec(s);
+      const rot = m ? Number(m[2]) : NaN;
+      if (!m || ![0, 90, 180, 270].includes(rot)) {
+        throw new Error(
+          `${path}:${i + 1}: expected 'Alphabet/characterNN/rotDDD' with DDD in 000/090/180/270, got '${s}'`,
+        );
+      }
+      out.push({ character: m[1], rotation: rot as Rotation });
+    });
+  return out;
+}
+
+/**
+ * The Vinyals et al. (2016) few-shot split: characters of both zips pooled, then 1,200 (trainval) and 423
+ * (test) characters, each with four rotations as separate classes (4,800 and 1,692 classes).
+ */
+export function loadOmniglotVinyals(split: VinyalsSplit, opts: OmniglotOptions = {}): RotatedClasses {
+  return loadOmniglotVinyalsSplits(opts, [split])[split]!;
+}
+
+/** Several Vinyals splits sharing one load of the images; throws if train/val/test or trainval/test overlap. */
+export function loadOmniglotVinyalsSplits(
+  opts: OmniglotOptions = {},
+  splits: readonly VinyalsSplit[] = VINYALS_SPLITS,
+): Partial<Record<VinyalsSplit, RotatedClasses>> {
+  const pooled = new ConcatClasses(
+    [loadOmniglot('background', opts), loadOmniglot('evaluation', opts)],
+    'omniglot/all',
+  );
+  const byName = new Map<string, number>();
+  for (let c = 0; c < pooled.numClasses; c++) byName.set(pooled.className(c), c);
+  const out: Partial<Record<VinyalsSplit, RotatedClasses>> = {};
+  for (const split of splits) {
+    const entries: RotatedEntry[] = readVinyalsSplit(split, opts).map((l) => {
+      const cls = byName.get(l.character);
+      if (cls === undefined) {
+        throw new Error(
+          `${vinyalsSplitPath(split, opts.dataDir)}: character '${l.character}' is in neither Omniglot zip`,
+        );
+      }
+      return { cls, rotation: l.rotation };
+    });
+    out[split] = new RotatedClasses(pooled, { entries, name: `omniglot/vinyals-${split}` });
+  }
+  const { train, val, test, trainval } = out;
+  if (train && val && test) assertDisjoint({ train, val, test });
+  if (trainval && test) assertDisjoint({ trainval, test });
+  return out;
+}
