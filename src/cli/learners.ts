@@ -7,6 +7,7 @@ import { matchingNet } from '../meta/metric/matching.js';
 import { anil, maml, metaSgd } from '../meta/optimization/maml.js';
 import { reptile } from '../meta/optimization/reptile.js';
 import type { MetaLearner } from '../meta/types.js';
+import { cnpClassifier, mann, snail } from '../meta/blackbox/index.js';
 import type { LearnerName, RunConfig } from './config.js';
 
 type Factory = (cfg: RunConfig, imageShape: readonly number[]) => MetaLearner;
@@ -33,6 +34,9 @@ export const LEARNER_REGISTRY: Partial<Record<LearnerName, Factory>> = {
   anil: (c, s) => anil({ model: classifier(c, s), innerLr: c.innerLr, innerSteps: c.innerSteps }),
   'meta-sgd': (c, s) => metaSgd({ model: classifier(c, s), innerLr: c.innerLr, innerSteps: c.innerSteps }),
   reptile: (c, s) => reptile({ model: classifier(c, s), innerLr: c.innerLr, innerSteps: c.innerSteps }),
+  mann: (c, s) => mann({ ways: c.way, inputShape: [...s], encoder: 'flat' }),
+  snail: (c, s) => snail({ ways: c.way, inputShape: [...s], encoder: 'conv4', conv4: { hidden: c.hidden } }),
+  cnp: (c, s) => cnpClassifier({ ways: c.way, inputShape: [...s], encoder: 'conv4', conv4: { hidden: c.hidden } }),
 };
 
 export function makeLearner(cfg: RunConfig, imageShape: readonly number[]): MetaLearner {

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { CONFIG_KEYS, DEFAULTS, resolveConfig, suggest, type RunConfig } from './config.js';
-import { runExperiment } from './run.js';
+import { evaluateRun, runExperiment } from './run.js';
 
 const HELP: Record<string, string> = {
   main: `metalearn: meta-learning and multi-task learning on TensorFlow.js
@@ -13,6 +13,7 @@ Commands:
   demo     meta-train on the built-in synthetic alphabet and print meta-test accuracy (no data needed)
   train    meta-train a learner on a dataset, keep the best checkpoint, meta-test it
   resume   continue a killed or stopped run from its last checkpoint: metalearn resume <run folder>
+  eval     meta-test a finished run on new fixed episodes: metalearn eval <run folder> --way 20 --shot 1
 
 Run 'metalearn <command> --help' for the options of a command.`,
   train: `metalearn train [--config run.json] [--<field> <value> ...]
@@ -47,6 +48,11 @@ Example:
 
 Continues the run in <run folder> from <run folder>/checkpoint with its saved config.json: the same
 parameters, optimiser state and random stream, so the finished run equals an uninterrupted one.`,
+  eval: `metalearn eval <run folder> [--way N] [--shot K] [--query Q] [--episodes E] [--which best|last]
+
+Meta-tests the run's best (or last) parameters on E fixed episodes of its meta-test classes, drawn
+with a seed derived from the run's seed and the episode shape, and saved as test-episodes-<N>w<K>s.json.
+Defaults: the run's test shape and test-episode count. Writes eval-<N>w<K>s.json.`,
   demo: `metalearn demo [--<field> <value> ...]
 
 Meta-trains a prototypical network on the synthetic alphabet (no data files needed) for 300
@@ -101,7 +107,7 @@ export async function main(argv: string[]): Promise<number> {
     return cmd ? 0 : 1;
   }
   if (!(cmd in HELP) || cmd === 'main') {
-    console.error(`unknown command '${cmd}'${suggest(cmd, ['demo', 'train', 'resume'])}\n\n${HELP.main}`);
+    console.error(`unknown command '${cmd}'${suggest(cmd, ['demo', 'train', 'resume', 'eval'])}\n\n${HELP.main}`);
     return 2;
   }
   if (cmd === 'resume') {
@@ -113,6 +119,38 @@ export async function main(argv: string[]): Promise<number> {
     const cfgPath = path.join(rest[0], 'config.json');
     const cfg = resolveConfig(readConfigFile(cfgPath), cfgPath, {});
     await runExperiment({ ...cfg, out: rest[0] }, console.log, { resume: true });
+    return 0;
+  }
+  if (cmd === 'eval') {
+    if (rest.includes('--help') || rest.includes('-h') || rest.length === 0) {
+      console.log(HELP.eval);
+      return rest.length === 0 ? 1 : 0;
+    }
+    const [dir, ...opts] = rest;
+    const over: Record<string, string> = {};
+    for (let i = 0; i < opts.length; i += 2) {
+      const k = opts[i].replace(/^--/, '');
+      if (!['way', 'shot', 'query', 'episodes', 'which'].includes(k) || opts[i + 1] === undefined) {
+        throw new Error(`eval: unknown option or missing value '${opts[i]}'; options: --way --shot --query --episodes --which`);
+      }
+      over[k] = opts[i + 1];
+    }
+    const num = (k: string) => {
+      if (over[k] === undefined) return undefined;
+      const v = Number(over[k]);
+      if (!Number.isInteger(v) || v <= 0) throw new Error(`eval: --${k} must be a positive integer, got '${over[k]}'`);
+      return v;
+    };
+    if (over.which !== undefined && over.which !== 'best' && over.which !== 'last') {
+      throw new Error(`eval: --which must be 'best' or 'last', got '${over.which}'`);
+    }
+    await evaluateRun(dir, {
+      way: num('way'),
+      shot: num('shot'),
+      query: num('query'),
+      episodes: num('episodes'),
+      which: over.which as 'best' | 'last' | undefined,
+    });
     return 0;
   }
   const { flags, config, help } = parseFlags(rest);

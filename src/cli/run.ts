@@ -4,7 +4,7 @@ import { tf } from '../engine/tf.js';
 import { initEngine } from '../engine/backend.js';
 import { Rng } from '../engine/rng.js';
 import { disposeParams } from '../nn/params.js';
-import { saveParams } from '../nn/io.js';
+import { loadParams, saveParams } from '../nn/io.js';
 import { EpisodeSampler, EpisodeSet } from '../tasks/episodes.js';
 import type { EpisodeData } from '../meta/types.js';
 import { metaTrain } from '../train/loop.js';
@@ -166,5 +166,50 @@ export async function runExperiment(
   };
   writeFileSync(path.join(out, 'results.json'), JSON.stringify(summary, null, 2) + '\n');
   log(`run written to ${out} (train ${result.seconds.toFixed(0)} s, test ${testSeconds.toFixed(0)} s, ${tf.memory().numTensors} tensors live)`);
+  return summary;
+}
+
+export interface EvalSummary {
+  run: string;
+  checkpoint: string;
+  way: number;
+  shot: number;
+  query: number;
+  test: { metric: string; mean: number; ci95: number; n: number };
+  seconds: number;
+}
+
+/**
+ * Meta-test a finished run's best (or last) params on a fresh fixed episode set of any shape: the run's
+ * learner and data, with `way`/`shot` overridden. The episode set is saved beside the result.
+ */
+export async function evaluateRun(
+  runDir: string,
+  over: { way?: number; shot?: number; query?: number; episodes?: number; which?: 'best' | 'last' },
+  log: (s: string) => void = console.log,
+): Promise<EvalSummary> {
+  const cfgPath = path.join(runDir, 'config.json');
+  const cfg = JSON.parse(readFileSync(cfgPath, 'utf8')) as RunConfig;
+  await initEngine({ backend: cfg.backend });
+  const which = over.which ?? 'best';
+  const way = over.way ?? cfg.testWay ?? cfg.way;
+  const shot = over.shot ?? cfg.testShot ?? cfg.shot;
+  const query = over.query ?? cfg.query;
+  const episodes = over.episodes ?? cfg.testEpisodes;
+  const data = loadMetaDatasets(cfg, log);
+  const learner = makeLearner({ ...cfg, way }, data.test.exampleShape);
+  const { params } = await loadParams(path.join(runDir, which));
+  const sampler = new EpisodeSampler(data.test, { nWay: way, kShot: shot, nQuery: query });
+  const set = EpisodeSet.generate(sampler, episodes, cfg.seed + 3000 + 97 * way + shot);
+  const tag = `${way}w${shot}s`;
+  set.save(path.join(runDir, `test-episodes-${tag}.json`));
+  const t0 = Date.now();
+  const test = evaluate(learner, params, fromSet(set, sampler), { dispose: true });
+  disposeParams(params);
+  const seconds = (Date.now() - t0) / 1000;
+  const acc = test.metric === 'accuracy';
+  log(`${learner.name} (${which}) ${way}-way ${shot}-shot: ${formatCI(test.summary, acc ? 100 : 1, acc ? 2 : 4, acc ? '%' : '')}`);
+  const summary: EvalSummary = { run: runDir, checkpoint: which, way, shot, query, test: { metric: test.metric, ...test.summary }, seconds };
+  writeFileSync(path.join(runDir, `eval-${tag}.json`), JSON.stringify(summary, null, 2) + '\n');
   return summary;
 }

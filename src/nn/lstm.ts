@@ -68,15 +68,16 @@ export interface LstmScan {
  */
 export function lstmScan(p: Params, x: tf.Tensor, h0?: tf.Tensor, c0?: tf.Tensor): LstmScan {
   const who = 'lstmScan';
-  if (!p.wx || !p.wh || !p.b) throw new Error(`${who}: params must hold 'wx', 'wh' and 'b' (from lstm(inDim, hidden).init)`);
+  if (!p.wx || !p.wh || !p.b) {
+    throw new Error(`${who}: params must hold 'wx', 'wh' and 'b' (from lstm(inDim, hidden).init)`);
+  }
   const inDim = p.wx.shape[0];
   const hidden = p.wh.shape[0];
   expectShape(x, [null, null, inDim], who);
   const [batch, steps] = x.shape;
-  for (const [name, s] of [['h0', h0], ['c0', c0]] as const) {
-    if (s) expectShape(s, [batch, hidden], `${who} (${name})`);
-  }
-  const out = tf.tidy(() => {
+  if (h0) expectShape(h0, [batch, hidden], `${who} (h0)`);
+  if (c0) expectShape(c0, [batch, hidden], `${who} (c0)`);
+  return tf.tidy(() => {
     let h: tf.Tensor = h0 ? tf.clone(h0) : tf.zeros([batch, hidden]);
     let c: tf.Tensor = c0 ? tf.clone(c0) : tf.zeros([batch, hidden]);
     if (steps === 0) return { outputs: tf.zeros([batch, 0, hidden]), h, c };
@@ -95,5 +96,4 @@ export function lstmScan(p: Params, x: tf.Tensor, h0?: tf.Tensor, c0?: tf.Tensor
     }
     return { outputs: steps === 1 ? tf.expandDims(h, 1) : tf.stack(outs, 1), h, c };
   });
-  return out;
 }

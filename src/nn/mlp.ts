@@ -15,7 +15,9 @@ export function mlp(sizes: number[], opts: MlpOptions = {}): Module {
     throw new Error(`mlp: option 'sizes' must list at least an input and an output size, got ${JSON.stringify(sizes)}`);
   }
   const act = opts.activation ?? 'relu';
-  activate(tf.scalar(0), act).dispose(); // validates the name early
+  if (!['relu', 'tanh', 'sigmoid', 'identity'].includes(act)) {
+    throw new Error(`mlp: unknown activation '${String(act)}'; expected relu, tanh, sigmoid or identity`);
+  }
   const layers = sizes.slice(1).map((out, i) => dense(sizes[i], out));
   return {
     name: 'mlp',

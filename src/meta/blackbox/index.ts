@@ -1,0 +1,21 @@
+/** Black-box meta-learners: phi_i = f_theta(D_i^tr) is computed by a network that reads the support set. */
+export { mann, mannItems, type MannOptions, type MannMemory, type MannLearner } from './mann.js';
+export {
+  snail,
+  DEFAULT_SNAIL_BLOCKS,
+  type SnailOptions,
+  type SnailBlock,
+  type SnailMemory,
+  type SnailLearner,
+} from './snail.js';
+export {
+  cnpRegressor,
+  cnpClassifier,
+  gaussianNll,
+  type CnpRegressorOptions,
+  type CnpClassifierOptions,
+  type CnpRegressor,
+  type CnpRepresentation,
+} from './cnp.js';
+export { type EncoderSpec, type EncoderOptions, batchedMetaGrads, groupByShape } from './shared.js';
+export { lstmScan, type LstmScan } from '../../nn/lstm.js';
