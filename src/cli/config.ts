@@ -16,7 +16,7 @@ export const LEARNERS = [
 ] as const;
 export type LearnerName = (typeof LEARNERS)[number];
 
-export const DATASETS = ['synthetic', 'omniglot', 'folder'] as const;
+export const DATASETS = ['synthetic', 'omniglot', 'folder', 'sinusoid'] as const;
 export type DatasetName = (typeof DATASETS)[number];
 
 export interface RunConfig {
@@ -37,6 +37,8 @@ export interface RunConfig {
   lr: number;
   innerLr: number;
   innerSteps: number;
+  /** Inner steps at meta-test (default: innerSteps). */
+  testInnerSteps?: number;
   /** Conv4 filters. */
   hidden: number;
   valEvery: number;
@@ -90,6 +92,7 @@ const SCHEMA: Record<keyof RunConfig, Kind> = {
   lr: 'number',
   innerLr: 'number',
   innerSteps: 'int',
+  testInnerSteps: 'int',
   hidden: 'posint',
   valEvery: 'int',
   valEpisodes: 'posint',

@@ -39,6 +39,8 @@ export function loadMetaDatasets(cfg: RunConfig, log: (s: string) => void = () =
         description: `Omniglot, Vinyals split with rotations: ${train.numClasses} / ${val.numClasses} / ${test.numClasses} classes`,
       };
     }
+    case 'sinusoid':
+      throw new Error(`dataset 'sinusoid' is a regression task distribution, not a set of classes`);
     case 'folder': {
       const ds = loadImageFolder(cfg.folder!, { invert: true });
       const s = metaSplits(ds, splitClassIds(ds.numClasses, { train: 0.6, val: 0.2, test: 0.2 }, new Rng(7)));

@@ -7,7 +7,8 @@ import { matchingNet } from '../meta/metric/matching.js';
 import { anil, maml, metaSgd } from '../meta/optimization/maml.js';
 import { reptile } from '../meta/optimization/reptile.js';
 import type { MetaLearner } from '../meta/types.js';
-import { cnpClassifier, mann, snail } from '../meta/blackbox/index.js';
+import { cnpClassifier, cnpRegressor, mann, snail } from '../meta/blackbox/index.js';
+import { mlp } from '../nn/mlp.js';
 import type { LearnerName, RunConfig } from './config.js';
 
 type Factory = (cfg: RunConfig, imageShape: readonly number[]) => MetaLearner;
@@ -50,4 +51,26 @@ export function makeLearner(cfg: RunConfig, imageShape: readonly number[]): Meta
     throw new Error(`learner '${cfg.learner}' has a ${cfg.way}-way output layer; field 'testWay' must equal 'way'`);
   }
   return f(cfg, imageShape);
+}
+
+/** Regression learners (sinusoid): the MAML paper's MLP 1-40-40-1 with ReLU, or a CNP. */
+export function makeRegressionLearner(cfg: RunConfig, innerSteps = cfg.innerSteps): MetaLearner {
+  const model = () => mlp([1, 40, 40, 1]);
+  const common = { model: model(), loss: 'mse' as const, innerLr: cfg.innerLr, innerSteps };
+  switch (cfg.learner) {
+    case 'maml':
+      return maml(common);
+    case 'fomaml':
+      return maml({ ...common, firstOrder: true });
+    case 'meta-sgd':
+      return metaSgd(common);
+    case 'anil':
+      return anil({ ...common, headPrefix: 'fc2.' });
+    case 'reptile':
+      return reptile(common);
+    case 'cnp':
+      return cnpRegressor({});
+    default:
+      throw new Error(`learner '${cfg.learner}' does not do regression; use maml, fomaml, meta-sgd, anil, reptile or cnp`);
+  }
 }

@@ -23,8 +23,9 @@ checkpoint, and meta-tests it on --test-episodes fixed episodes (mean and 95% CI
 Flags override the config file; the resolved config is saved as <out>/config.json.
 
 Fields (flag form --kebab-case, config form camelCase), defaults in brackets:
-  --learner        protonet | matching | maml | fomaml | anil | meta-sgd | reptile   [protonet]
-  --dataset        synthetic | omniglot | folder                                     [synthetic]
+  --learner        protonet | matching | maml | fomaml | anil | meta-sgd | reptile |
+                   mann | snail | cnp                                               [protonet]
+  --dataset        synthetic | omniglot | folder | sinusoid (regression)            [synthetic]
   --data-dir       folder holding omniglot/ (default $METALEARN_DATA or ../shared/data)
   --folder         for --dataset folder: a folder of class/file.png
   --way --shot --query        N-way K-shot episodes with Q queries per class     [5, 1, 15]
@@ -33,6 +34,7 @@ Fields (flag form --kebab-case, config form camelCase), defaults in brackets:
   --meta-batch     episodes per step                                               [1]
   --lr             Adam learning rate                                              [0.001]
   --inner-lr --inner-steps    inner loop of MAML-family learners and Reptile      [0.4, 1]
+  --test-inner-steps          inner steps at meta-test                            [= inner-steps]
   --hidden         Conv4 filters                                                   [64]
   --val-every --val-episodes  validation schedule (0 = no validation)            [100, 100]
   --test-episodes  meta-test episodes                                              [1000]
@@ -48,7 +50,7 @@ Example:
 
 Continues the run in <run folder> from <run folder>/checkpoint with its saved config.json: the same
 parameters, optimiser state and random stream, so the finished run equals an uninterrupted one.`,
-  eval: `metalearn eval <run folder> [--way N] [--shot K] [--query Q] [--episodes E] [--which best|last]
+  eval: `metalearn eval <run folder> [--way N] [--shot K] [--query Q] [--episodes E] [--which best|last] [--inner-steps S]
 
 Meta-tests the run's best (or last) parameters on E fixed episodes of its meta-test classes, drawn
 with a seed derived from the run's seed and the episode shape, and saved as test-episodes-<N>w<K>s.json.
@@ -130,8 +132,8 @@ export async function main(argv: string[]): Promise<number> {
     const over: Record<string, string> = {};
     for (let i = 0; i < opts.length; i += 2) {
       const k = opts[i].replace(/^--/, '');
-      if (!['way', 'shot', 'query', 'episodes', 'which'].includes(k) || opts[i + 1] === undefined) {
-        throw new Error(`eval: unknown option or missing value '${opts[i]}'; options: --way --shot --query --episodes --which`);
+      if (!['way', 'shot', 'query', 'episodes', 'which', 'inner-steps'].includes(k) || opts[i + 1] === undefined) {
+        throw new Error(`eval: unknown option or missing value '${opts[i]}'; options: --way --shot --query --episodes --which --inner-steps`);
       }
       over[k] = opts[i + 1];
     }
@@ -150,6 +152,7 @@ export async function main(argv: string[]): Promise<number> {
       query: num('query'),
       episodes: num('episodes'),
       which: over.which as 'best' | 'last' | undefined,
+      innerSteps: num('inner-steps'),
     });
     return 0;
   }

@@ -15,7 +15,9 @@ import { loadCheckpoint, saveCheckpoint } from '../train/checkpoint.js';
 import type { EvalResult } from '../train/evaluate.js';
 import type { RunConfig } from './config.js';
 import { loadMetaDatasets } from './datasets.js';
-import { makeLearner } from './learners.js';
+import { makeLearner, makeRegressionLearner } from './learners.js';
+import { SinusoidTasks } from '../data/synthetic.js';
+import type { Checkpoint } from '../train/checkpoint.js';
 
 export interface RunSummary {
   config: RunConfig;
@@ -68,6 +70,11 @@ export async function runExperiment(
     throw new Error(`${out} already holds a run with a checkpoint; resume it with 'metalearn resume ${cfg.out}' or choose another --out`);
   }
   mkdirSync(out, { recursive: true });
+  if (cfg.dataset === 'sinusoid' && !ckpt) {
+    writeFileSync(path.join(out, 'config.json'), JSON.stringify(cfg, null, 2) + '\n');
+    writeFileSync(metricsPath, '');
+  }
+  if (cfg.dataset === 'sinusoid') return runRegression(cfg, backend, out, metricsPath, ckptDir, ckpt, log);
   if (ckpt) truncateMetrics(metricsPath, ckpt.step);
   else {
     writeFileSync(path.join(out, 'config.json'), JSON.stringify(cfg, null, 2) + '\n');
@@ -185,13 +192,14 @@ export interface EvalSummary {
  */
 export async function evaluateRun(
   runDir: string,
-  over: { way?: number; shot?: number; query?: number; episodes?: number; which?: 'best' | 'last' },
+  over: { way?: number; shot?: number; query?: number; episodes?: number; which?: 'best' | 'last'; innerSteps?: number },
   log: (s: string) => void = console.log,
 ): Promise<EvalSummary> {
   const cfgPath = path.join(runDir, 'config.json');
   const cfg = JSON.parse(readFileSync(cfgPath, 'utf8')) as RunConfig;
   await initEngine({ backend: cfg.backend });
   const which = over.which ?? 'best';
+  if (cfg.dataset === 'sinusoid') return evaluateRegressionRun(runDir, cfg, over, which, log);
   const way = over.way ?? cfg.testWay ?? cfg.way;
   const shot = over.shot ?? cfg.testShot ?? cfg.shot;
   const query = over.query ?? cfg.query;
@@ -211,5 +219,127 @@ export async function evaluateRun(
   log(`${learner.name} (${which}) ${way}-way ${shot}-shot: ${formatCI(test.summary, acc ? 100 : 1, acc ? 2 : 4, acc ? '%' : '')}`);
   const summary: EvalSummary = { run: runDir, checkpoint: which, way, shot, query, test: { metric: test.metric, ...test.summary }, seconds };
   writeFileSync(path.join(runDir, `eval-${tag}.json`), JSON.stringify(summary, null, 2) + '\n');
+  return summary;
+}
+
+/** The same run on sinusoid regression (MAML paper): fixed seeded validation/test tasks, MSE. */
+async function runRegression(
+  cfg: RunConfig,
+  backend: string,
+  out: string,
+  metricsPath: string,
+  ckptDir: string,
+  ckpt: Checkpoint | null,
+  log: (s: string) => void,
+): Promise<RunSummary> {
+  if (ckpt) truncateMetrics(metricsPath, ckpt.step);
+  const tasks = new SinusoidTasks();
+  const learner = makeRegressionLearner(cfg);
+  const testLearner = makeRegressionLearner(cfg, cfg.testInnerSteps ?? cfg.innerSteps);
+  const testShot = cfg.testShot ?? cfg.shot;
+  const fixed = (seed: number, n: number, shot: number) =>
+    function* (): Iterable<EpisodeData> {
+      const r = new Rng(seed);
+      for (let i = 0; i < n; i++) yield tasks.sample(r).source.supportQuery(shot, cfg.query, r);
+    };
+  log(`backend ${backend}; sinusoid regression (amplitude 0.1-5, phase 0-pi, x in [-5, 5])`);
+  log(`${learner.name}: ${cfg.shot}-shot, ${cfg.query} query points, meta-batch ${cfg.metaBatch}, ${cfg.steps} steps`);
+  const optimizer = adam({ lr: cfg.lr }) as Optimizer<unknown>;
+  let rng: Rng;
+  let theta;
+  let resume;
+  if (ckpt) {
+    rng = Rng.fromState(ckpt.rngState);
+    theta = ckpt.theta;
+    const s = ckpt.bestScore as { metric: EvalResult['metric']; mean: number; ci95: number; n: number } | undefined;
+    resume = {
+      step: ckpt.step,
+      elapsedSeconds: ckpt.elapsedSeconds,
+      optState: optimizer.restore(ckpt.optTensors, ckpt.optMeta),
+      best: ckpt.best,
+      bestStep: ckpt.bestStep,
+      bestVal: s ? { metric: s.metric, summary: { mean: s.mean, ci95: s.ci95, n: s.n }, perEpisode: [] } : undefined,
+    };
+    log(`resuming from step ${ckpt.step}`);
+  } else {
+    rng = new Rng(cfg.seed);
+    theta = learner.init(rng.fork());
+  }
+  const result = metaTrain({
+    learner,
+    theta,
+    rng,
+    resume,
+    steps: cfg.steps,
+    metaBatch: cfg.metaBatch,
+    optimizer,
+    checkpointEvery: cfg.checkpointEvery,
+    onCheckpoint: (c) => saveCheckpoint(ckptDir, c),
+    sample: (r) => tasks.sample(r).source.supportQuery(cfg.shot, cfg.query, r),
+    valEvery: cfg.valEvery > 0 ? cfg.valEvery : undefined,
+    validation: fixed(cfg.seed + 1000, cfg.valEpisodes, cfg.shot),
+    onStep: (s) => {
+      const rec: Record<string, unknown> = { step: s.step, loss: s.loss, seconds: s.seconds };
+      if (s.val) rec.val = { mean: s.val.summary.mean, ci95: s.val.summary.ci95, n: s.val.summary.n };
+      appendFileSync(metricsPath, JSON.stringify(rec) + '\n');
+      if (s.step % cfg.logEvery === 0 || s.val) {
+        const val = s.val ? `  val MSE ${formatCI(s.val.summary, 1, 4, '')}` : '';
+        log(`step ${s.step}/${cfg.steps}  loss ${s.loss.toFixed(4)}  ${((s.step * cfg.metaBatch) / s.seconds).toFixed(1)} tasks/s${val}`);
+      }
+    },
+  });
+  await saveParams(path.join(out, 'best'), result.best, { learner: cfg.learner, step: result.bestStep });
+  await saveParams(path.join(out, 'last'), result.last, { learner: cfg.learner, step: cfg.steps });
+  const t0 = Date.now();
+  const test = evaluate(testLearner, result.best, fixed(cfg.seed + 2000, cfg.testEpisodes, testShot)(), { dispose: true });
+  const testSeconds = (Date.now() - t0) / 1000;
+  disposeParams(result.best);
+  disposeParams(result.last);
+  const steps = cfg.testInnerSteps ?? cfg.innerSteps;
+  log(
+    `meta-test MSE (${testShot}-shot${['cnp'].includes(cfg.learner) ? '' : `, ${steps} inner step${steps === 1 ? '' : 's'}`}, best checkpoint at step ${result.bestStep}): ` +
+      formatCI(test.summary, 1, 4, ''),
+  );
+  const summary: RunSummary = {
+    config: cfg,
+    backend,
+    data: 'sinusoid regression (amplitude 0.1-5, phase 0-pi, x in [-5, 5])',
+    stepsTrained: cfg.steps,
+    trainSeconds: result.seconds,
+    bestStep: result.bestStep,
+    val: result.bestVal ? { ...result.bestVal.summary } : undefined,
+    test: { metric: test.metric, ...test.summary },
+    testSeconds,
+  };
+  writeFileSync(path.join(out, 'results.json'), JSON.stringify(summary, null, 2) + '\n');
+  return summary;
+}
+
+async function evaluateRegressionRun(
+  runDir: string,
+  cfg: RunConfig,
+  over: { shot?: number; query?: number; episodes?: number; innerSteps?: number },
+  which: 'best' | 'last',
+  log: (s: string) => void,
+): Promise<EvalSummary> {
+  const shot = over.shot ?? cfg.testShot ?? cfg.shot;
+  const query = over.query ?? cfg.query;
+  const n = over.episodes ?? cfg.testEpisodes;
+  const steps = over.innerSteps ?? cfg.testInnerSteps ?? cfg.innerSteps;
+  const learner = makeRegressionLearner(cfg, steps);
+  const { params } = await loadParams(path.join(runDir, which));
+  const tasks = new SinusoidTasks();
+  // The same fixed test tasks as the run's own meta-test when the shapes match (seed + 2000).
+  const r = new Rng(cfg.seed + 2000);
+  const eps = function* (): Iterable<EpisodeData> {
+    for (let i = 0; i < n; i++) yield tasks.sample(r).source.supportQuery(shot, query, r);
+  };
+  const t0 = Date.now();
+  const test = evaluate(learner, params, eps(), { dispose: true });
+  disposeParams(params);
+  const seconds = (Date.now() - t0) / 1000;
+  log(`${learner.name} (${which}) ${shot}-shot, ${steps} inner steps: MSE ${formatCI(test.summary, 1, 4, '')}`);
+  const summary: EvalSummary = { run: runDir, checkpoint: which, way: 0, shot, query, test: { metric: test.metric, ...test.summary }, seconds };
+  writeFileSync(path.join(runDir, `eval-${shot}shot-${steps}steps.json`), JSON.stringify({ ...summary, innerSteps: steps }, null, 2) + '\n');
   return summary;
 }
