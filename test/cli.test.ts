@@ -28,6 +28,11 @@ describe('metalearn CLI', () => {
       for (const f of ['best/model.json', 'best/weights.bin', 'last/model.json', 'test-episodes.json', 'val-episodes.json']) {
         assert.ok(existsSync(path.join(out, f)), `missing ${f}`);
       }
+      const html = readFileSync(path.join(out, 'report.html'), 'utf8');
+      assert.match(html, new RegExp(`${(res.test.mean * 100).toFixed(2)}% ± ${(res.test.ci95 * 100).toFixed(2)}%`));
+      const val = readFileSync(path.join(out, 'curve-val.svg'), 'utf8');
+      assert.match(val, /^<svg[\s\S]*validation accuracy[\s\S]*<polyline points="[\d.,\s]+"[\s\S]*<\/svg>$/);
+      assert.equal((val.match(/<circle /g) ?? []).length, 2, 'one point per validation (steps 2 and 4)');
     } finally {
       rmSync(out, { recursive: true, force: true });
     }

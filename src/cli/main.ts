@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { CONFIG_KEYS, DEFAULTS, resolveConfig, suggest, type RunConfig } from './config.js';
 import { evaluateRun, runExperiment } from './run.js';
+import { writeRunReport } from '../report/run_report.js';
 
 const HELP: Record<string, string> = {
   main: `metalearn: meta-learning and multi-task learning on TensorFlow.js
@@ -14,6 +15,7 @@ Commands:
   train    meta-train a learner on a dataset, keep the best checkpoint, meta-test it
   resume   continue a killed or stopped run from its last checkpoint: metalearn resume <run folder>
   eval     meta-test a finished run on new fixed episodes: metalearn eval <run folder> --way 20 --shot 1
+  report   (re)draw a run's learning curves and report.html: metalearn report <run folder>
 
 Run 'metalearn <command> --help' for the options of a command.`,
   train: `metalearn train [--config run.json] [--<field> <value> ...]
@@ -55,6 +57,11 @@ parameters, optimiser state and random stream, so the finished run equals an uni
 Meta-tests the run's best (or last) parameters on E fixed episodes of its meta-test classes, drawn
 with a seed derived from the run's seed and the episode shape, and saved as test-episodes-<N>w<K>s.json.
 Defaults: the run's test shape and test-episode count. Writes eval-<N>w<K>s.json.`,
+  report: `metalearn report <run folder>
+
+Draws curve-loss.svg (training loss) and curve-val.svg (validation metric with its 95% band) from
+metrics.jsonl, PNG copies when rsvg-convert or chromium is installed, and report.html with the config,
+the curves and the meta-test result. Works on a run still in progress.`,
   demo: `metalearn demo [--<field> <value> ...]
 
 Meta-trains a prototypical network on the synthetic alphabet (no data files needed) for 300
@@ -109,7 +116,7 @@ export async function main(argv: string[]): Promise<number> {
     return cmd ? 0 : 1;
   }
   if (!(cmd in HELP) || cmd === 'main') {
-    console.error(`unknown command '${cmd}'${suggest(cmd, ['demo', 'train', 'resume', 'eval'])}\n\n${HELP.main}`);
+    console.error(`unknown command '${cmd}'${suggest(cmd, ['demo', 'train', 'resume', 'eval', 'report'])}\n\n${HELP.main}`);
     return 2;
   }
   if (cmd === 'resume') {
@@ -121,6 +128,15 @@ export async function main(argv: string[]): Promise<number> {
     const cfgPath = path.join(rest[0], 'config.json');
     const cfg = resolveConfig(readConfigFile(cfgPath), cfgPath, {});
     await runExperiment({ ...cfg, out: rest[0] }, console.log, { resume: true });
+    return 0;
+  }
+  if (cmd === 'report') {
+    if (rest.length !== 1 || rest[0].startsWith('-')) {
+      console.log(HELP.report);
+      return rest[0] === '--help' ? 0 : 1;
+    }
+    const r = writeRunReport(rest[0]);
+    console.log([r.html, r.loss, r.val, ...r.png].join('\n'));
     return 0;
   }
   if (cmd === 'eval') {

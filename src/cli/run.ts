@@ -17,6 +17,7 @@ import type { RunConfig } from './config.js';
 import { loadMetaDatasets } from './datasets.js';
 import { makeLearner, makeRegressionLearner } from './learners.js';
 import { SinusoidTasks } from '../data/synthetic.js';
+import { writeRunReport } from '../report/run_report.js';
 import type { Checkpoint } from '../train/checkpoint.js';
 
 export interface RunSummary {
@@ -172,6 +173,8 @@ export async function runExperiment(
     testSeconds,
   };
   writeFileSync(path.join(out, 'results.json'), JSON.stringify(summary, null, 2) + '\n');
+  const rep = writeRunReport(out);
+  log(`report: ${path.relative(process.cwd(), rep.html)} (curves as SVG${rep.png.length ? ' and PNG' : ''})`);
   log(`run written to ${out} (train ${result.seconds.toFixed(0)} s, test ${testSeconds.toFixed(0)} s, ${tf.memory().numTensors} tensors live)`);
   return summary;
 }
@@ -312,6 +315,7 @@ async function runRegression(
     testSeconds,
   };
   writeFileSync(path.join(out, 'results.json'), JSON.stringify(summary, null, 2) + '\n');
+  writeRunReport(out);
   return summary;
 }
 
