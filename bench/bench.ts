@@ -31,7 +31,10 @@ import { negSquaredDistances, classMeans } from '../src/meta/metric/protonet.js'
 
 const { values } = parseArgs({
   options: {
-    workloads: { type: 'string', default: 'protonet:train,protonet:infer,maml:second_order,maml:first_order,mann:train,mtl:train_bmm' },
+    workloads: {
+      type: 'string',
+      default: 'protonet:train,protonet:infer,maml:second_order,maml:first_order,mann:train,mtl:train_bmm',
+    },
     iters: { type: 'string', default: '20' },
     'maml-iters': { type: 'string', default: '3' },
     warmup: { type: 'string', default: '3' },
@@ -53,13 +56,18 @@ function images(rng: Rng, ways: number, perClass: number): tf.Tensor4D {
     const g = rng.uniformArray(49);
     for (let k = 0; k < perClass; k++) {
       const o = (c * perClass + k) * 784;
-      for (let y = 0; y < 28; y++) for (let x = 0; x < 28; x++) out[o + y * 28 + x] = g[(y >> 2) * 7 + (x >> 2)] + rng.normal();
+      for (let y = 0; y < 28; y++)
+        for (let x = 0; x < 28; x++) out[o + y * 28 + x] = g[(y >> 2) * 7 + (x >> 2)] + rng.normal();
     }
   }
   return tf.tensor4d(out, [ways * perClass, 28, 28, 1]);
 }
 
-const labels = (per: number) => tf.tensor1d(Array.from({ length: N * per }, (_, i) => Math.floor(i / per)), 'int32');
+const labels = (per: number) =>
+  tf.tensor1d(
+    Array.from({ length: N * per }, (_, i) => Math.floor(i / per)),
+    'int32',
+  );
 
 interface Workload {
   prepare(rng: Rng): unknown;
@@ -77,7 +85,10 @@ function protonet(variant: string, rng: Rng): Workload {
   const logits = (p: Params, x: tf.Tensor) => {
     // Support and query in one forward pass, as the peer does: support first, queries after.
     const e = net.apply(p, x, TRAIN);
-    return negSquaredDistances(tf.slice(e, [N * K, 0], [-1, -1]), classMeans(tf.slice(e, [0, 0], [N * K, -1]), ys, N));
+    return negSquaredDistances(
+      tf.slice(e, [N * K, 0], [-1, -1]),
+      classMeans(tf.slice(e, [0, 0], [N * K, -1]), ys, N),
+    );
   };
   return {
     prepare: (r) => {
@@ -99,7 +110,9 @@ function protonet(variant: string, rng: Rng): Workload {
         tf.tidy(() => tf.argMax(logits(params, x as tf.Tensor), -1).dataSync());
         return;
       }
-      const { value, grads } = valueAndGrads(params, (p) => sparseSoftmaxCrossEntropy(logits(p, x as tf.Tensor), yq));
+      const { value, grads } = valueAndGrads(params, (p) =>
+        sparseSoftmaxCrossEntropy(logits(p, x as tf.Tensor), yq),
+      );
       value.dispose();
       ({ params, state } = opt.step(params, grads, state));
       disposeParams(grads);
@@ -215,7 +228,10 @@ function mtl(rng: Rng): Workload {
   };
   const opt = adam({ lr: 1e-3 });
   let state = opt.init(params);
-  const teachers = tf.matMul(rng.normalTensor([784, 16]), tf.reshape(rng.normalTensor([T, 16, 5]), [T, 16, 5]) as tf.Tensor3D);
+  const teachers = tf.matMul(
+    rng.normalTensor([784, 16]),
+    tf.reshape(rng.normalTensor([T, 16, 5]), [T, 16, 5]) as tf.Tensor3D,
+  );
   return {
     prepare: (r) =>
       tf.tidy(() => {
@@ -228,7 +244,10 @@ function mtl(rng: Rng): Workload {
       const { value, grads } = valueAndGrads(params, (p) => {
         const h = tf.reshape(trunk.apply(subParams(p, 'trunk'), tf.reshape(x, [T * M, 784])), [T, M, 256]);
         const logits = tf.add(tf.matMul(h, p['heads.w']), p['heads.b']);
-        return tf.mul(sparseSoftmaxCrossEntropy(tf.reshape(logits, [T * M, 5]), tf.reshape(y, [T * M])), T) as tf.Scalar;
+        return tf.mul(
+          sparseSoftmaxCrossEntropy(tf.reshape(logits, [T * M, 5]), tf.reshape(y, [T * M])),
+          T,
+        ) as tf.Scalar;
       });
       value.dispose();
       ({ params, state } = opt.step(params, grads, state));
@@ -273,7 +292,14 @@ function time(name: string, variant: string, make: () => Workload, iters: number
   w.dispose();
   tf.dispose(pool as tf.TensorContainer);
   ms.sort((a, b) => a - b);
-  return { workload: name, variant, median_ms: percentile(ms, 0.5), p10_ms: percentile(ms, 0.1), p90_ms: percentile(ms, 0.9), iters };
+  return {
+    workload: name,
+    variant,
+    median_ms: percentile(ms, 0.5),
+    p10_ms: percentile(ms, 0.1),
+    p90_ms: percentile(ms, 0.9),
+    iters,
+  };
 }
 
 const backend = await initEngine({ backend: values.backend as BackendName });
@@ -291,11 +317,14 @@ const ours: Result[] = [];
 console.error(`metalearn-ts on ${backend}, ${os.cpus()[0]?.model ?? 'cpu'}, node ${process.version}`);
 for (const w of wanted) {
   const [name, variant = 'train'] = w.split(':');
-  if (!makers[name]) throw new Error(`--workloads: unknown workload '${name}'; known: ${Object.keys(makers).join(', ')}`);
+  if (!makers[name])
+    throw new Error(`--workloads: unknown workload '${name}'; known: ${Object.keys(makers).join(', ')}`);
   const isMaml = name === 'maml';
   const r = time(name, variant, () => makers[name](variant), isMaml ? mamlIters : iters, isMaml ? 1 : warmup);
   ours.push(r);
-  console.error(`ours  ${w.padEnd(22)} median ${r.median_ms.toFixed(1)} ms  (p10 ${r.p10_ms.toFixed(1)}, p90 ${r.p90_ms.toFixed(1)}, ${r.iters} steps)`);
+  console.error(
+    `ours  ${w.padEnd(22)} median ${r.median_ms.toFixed(1)} ms  (p10 ${r.p10_ms.toFixed(1)}, p90 ${r.p90_ms.toFixed(1)}, ${r.iters} steps)`,
+  );
 }
 
 const peerScript = path.resolve(new URL('.', import.meta.url).pathname, '../../shared/peer/bench.py');
@@ -306,7 +335,17 @@ if (!values['no-peer'] && existsSync(peerScript) && hasTorch) {
     const isMaml = r.workload === 'maml';
     const p = spawnSync(
       '/usr/bin/python3',
-      [peerScript, '--workloads', `${r.workload}:${r.variant}`, '--threads', '1', '--iters', String(isMaml ? mamlIters : iters), '--warmup', String(isMaml ? 1 : warmup)],
+      [
+        peerScript,
+        '--workloads',
+        `${r.workload}:${r.variant}`,
+        '--threads',
+        '1',
+        '--iters',
+        String(isMaml ? mamlIters : iters),
+        '--warmup',
+        String(isMaml ? 1 : warmup),
+      ],
       { encoding: 'utf8' },
     );
     for (const line of p.stdout.split('\n')) {
@@ -316,7 +355,9 @@ if (!values['no-peer'] && existsSync(peerScript) && hasTorch) {
     }
   }
 } else if (!values['no-peer']) {
-  console.error(`peer not run: ${!existsSync(peerScript) ? `${peerScript} missing` : 'python3-torch not installed (apt-get install python3-torch libopenblas0-pthread)'}`);
+  console.error(
+    `peer not run: ${!existsSync(peerScript) ? `${peerScript} missing` : 'python3-torch not installed (apt-get install python3-torch libopenblas0-pthread)'}`,
+  );
 }
 
 console.log(`| workload | ours median ms (p10-p90) | peer median ms (p10-p90) | ours/peer |`);
@@ -324,6 +365,8 @@ console.log(`|---|---|---|---|`);
 for (const r of ours) {
   const p = peer[`${r.workload}:${r.variant}`];
   const f = (x: Result) => `${x.median_ms.toFixed(1)} (${x.p10_ms.toFixed(1)}-${x.p90_ms.toFixed(1)})`;
-  console.log(`| ${r.workload}:${r.variant} | ${f(r)} | ${p ? f(p) : '-'} | ${p ? (r.median_ms / p.median_ms).toFixed(2) : '-'} |`);
+  console.log(
+    `| ${r.workload}:${r.variant} | ${f(r)} | ${p ? f(p) : '-'} | ${p ? (r.median_ms / p.median_ms).toFixed(2) : '-'} |`,
+  );
 }
 if (values.json) console.log(JSON.stringify({ backend, ours, peer }));

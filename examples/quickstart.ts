@@ -22,5 +22,10 @@ const test = new EpisodeSampler(split.test, { nWay: 5, kShot: 1, nQuery: 15 });
 const learner = protoNet({ embed: conv4({ hidden: 32 }), ways: 5 });
 const rng = new Rng(0);
 const run = metaTrain({ learner, theta: learner.init(rng), rng, steps: 30, sample: (r) => train.sample(r) });
-const result = evaluate(learner, run.last, Array.from({ length: 50 }, () => test.sample(rng)), { dispose: true });
+const result = evaluate(
+  learner,
+  run.last,
+  Array.from({ length: 50 }, () => test.sample(rng)),
+  { dispose: true },
+);
 console.log(result.summary); // { mean, ci95, n }: accuracy on 50 episodes of unseen characters

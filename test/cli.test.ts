@@ -7,15 +7,35 @@ import * as path from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
 const cli = (args: string[]) =>
-  spawnSync(process.execPath, [path.join(root, 'bin/metalearn.js'), ...args], { cwd: root, encoding: 'utf8' });
+  spawnSync(process.execPath, [path.join(root, 'bin/metalearn.js'), ...args], {
+    cwd: root,
+    encoding: 'utf8',
+  });
 
 describe('metalearn CLI', () => {
   it('a small demo run writes config, metrics, checkpoints, episodes and results', () => {
     const out = mkdtempSync(path.join(tmpdir(), 'metalearn-cli-'));
     try {
-      const r = cli(['demo', '--steps', '4', '--hidden', '8', '--val-every', '2', '--val-episodes', '3', '--test-episodes', '6', '--out', out]);
+      const r = cli([
+        'demo',
+        '--steps',
+        '4',
+        '--hidden',
+        '8',
+        '--val-every',
+        '2',
+        '--val-episodes',
+        '3',
+        '--test-episodes',
+        '6',
+        '--out',
+        out,
+      ]);
       assert.equal(r.status, 0, r.stderr + r.stdout);
-      assert.match(r.stdout, /meta-test accuracy \(5-way 1-shot, best checkpoint at step [24]\): [\d.]+% ± [\d.]+% \(95% CI, 6 episodes\)/);
+      assert.match(
+        r.stdout,
+        /meta-test accuracy \(5-way 1-shot, best checkpoint at step [24]\): [\d.]+% ± [\d.]+% \(95% CI, 6 episodes\)/,
+      );
       const cfg = JSON.parse(readFileSync(path.join(out, 'config.json'), 'utf8'));
       assert.equal(cfg.steps, 4);
       assert.equal(cfg.learner, 'protonet');
@@ -25,11 +45,20 @@ describe('metalearn CLI', () => {
       const res = JSON.parse(readFileSync(path.join(out, 'results.json'), 'utf8'));
       assert.equal(res.test.n, 6);
       assert.ok(res.test.mean >= 0 && res.test.mean <= 1);
-      for (const f of ['best/model.json', 'best/weights.bin', 'last/model.json', 'test-episodes.json', 'val-episodes.json']) {
+      for (const f of [
+        'best/model.json',
+        'best/weights.bin',
+        'last/model.json',
+        'test-episodes.json',
+        'val-episodes.json',
+      ]) {
         assert.ok(existsSync(path.join(out, f)), `missing ${f}`);
       }
       const html = readFileSync(path.join(out, 'report.html'), 'utf8');
-      assert.match(html, new RegExp(`${(res.test.mean * 100).toFixed(2)}% ± ${(res.test.ci95 * 100).toFixed(2)}%`));
+      assert.match(
+        html,
+        new RegExp(`${(res.test.mean * 100).toFixed(2)}% ± ${(res.test.ci95 * 100).toFixed(2)}%`),
+      );
       const val = readFileSync(path.join(out, 'curve-val.svg'), 'utf8');
       assert.match(val, /^<svg[\s\S]*<\/svg>$/);
       assert.match(val, /<polyline points="[\d.,\s]+"/);
@@ -47,7 +76,12 @@ describe('metalearn CLI', () => {
       writeFileSync(f, JSON.stringify({ learner: 'protonet', metaBtach: 4 }));
       let r = cli(['train', '--config', f]);
       assert.notEqual(r.status, 0);
-      assert.match(r.stderr, new RegExp(`${f.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: unknown field 'metaBtach' \\(did you mean 'metaBatch'\\?\\)`));
+      assert.match(
+        r.stderr,
+        new RegExp(
+          `${f.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: unknown field 'metaBtach' \\(did you mean 'metaBatch'\\?\\)`,
+        ),
+      );
       writeFileSync(f, JSON.stringify({ way: 'five' }));
       r = cli(['train', '--config', f]);
       assert.match(r.stderr, /run\.json: field 'way' must be a positive integer, got "five"/);

@@ -33,7 +33,10 @@ describe('engine', () => {
   it('an unknown backend name is a clear error', () => {
     const r = runWith({ METALEARN_BACKEND: 'cuda' });
     assert.notEqual(r.status, 0);
-    assert.match(r.stderr, /environment variable METALEARN_BACKEND: unknown backend 'cuda'; expected one of tensorflow, wasm, cpu/);
+    assert.match(
+      r.stderr,
+      /environment variable METALEARN_BACKEND: unknown backend 'cuda'; expected one of tensorflow, wasm, cpu/,
+    );
     // The wasm glue's process handlers would print its whole minified source with the error.
     assert.ok(r.stderr.length < 5000, `stderr is ${r.stderr.length} characters long`);
   });
@@ -51,8 +54,14 @@ describe('Rng', () => {
     const b = new Rng(42);
     const c = new Rng(43);
     const sa = Array.from({ length: 5 }, () => a.next());
-    assert.deepEqual(sa, Array.from({ length: 5 }, () => b.next()));
-    assert.notDeepEqual(sa, Array.from({ length: 5 }, () => c.next()));
+    assert.deepEqual(
+      sa,
+      Array.from({ length: 5 }, () => b.next()),
+    );
+    assert.notDeepEqual(
+      sa,
+      Array.from({ length: 5 }, () => c.next()),
+    );
   });
 
   it('draws uniforms, normals and samples with the right statistics', () => {

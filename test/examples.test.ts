@@ -5,7 +5,10 @@ import * as path from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
 const run = (file: string) =>
-  spawnSync(process.execPath, ['--import', 'tsx', path.join(root, 'examples', file)], { cwd: root, encoding: 'utf8' });
+  spawnSync(process.execPath, ['--import', 'tsx', path.join(root, 'examples', file)], {
+    cwd: root,
+    encoding: 'utf8',
+  });
 
 describe('the README examples run as written', () => {
   it('second_order.ts prints the second derivative of tanh at 0.5', () => {

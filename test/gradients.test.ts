@@ -51,7 +51,11 @@ const cases: Case[] = [
   },
   {
     name: 'matMul (plain, transposed, batched)',
-    inputs: (r) => [r.normalTensor([2, 3, 4], 0, 0.5), r.normalTensor([2, 4, 5], 0, 0.5), r.normalTensor([5, 3], 0, 0.5)],
+    inputs: (r) => [
+      r.normalTensor([2, 3, 4], 0, 0.5),
+      r.normalTensor([2, 4, 5], 0, 0.5),
+      r.normalTensor([5, 3], 0, 0.5),
+    ],
     f: (a, b, c) => {
       const ab = tf.matMul(a, b); // [2,3,5]
       const y1 = tf.tanh(ab);
@@ -130,7 +134,9 @@ for (const backend of ['cpu', 'wasm'] as const) {
         value: tf.tanh(x),
         gradFunc: (dy: tf.Tensor) => tf.mul(dy, tf.mul(1.05, tf.sub(1, tf.square(tf.tanh(x))))),
       });
-      const wrongTanh = tf.customGrad(wrong as unknown as Parameters<typeof tf.customGrad>[0]) as (x: tf.Tensor) => tf.Tensor;
+      const wrongTanh = tf.customGrad(wrong as unknown as Parameters<typeof tf.customGrad>[0]) as (
+        x: tf.Tensor,
+      ) => tf.Tensor;
       const x = new Rng(5).normalTensor([3, 4]);
       const r = gradCheck((t) => weighted(wrongTanh(t)), [x]);
       x.dispose();

@@ -5,7 +5,10 @@ import { initEngine } from '../src/engine/backend.js';
 import { Rng } from '../src/engine/rng.js';
 
 /** Run fn on a backend and return the values of its result. */
-async function on(backend: 'cpu' | 'wasm', fn: () => tf.Tensor): Promise<{ shape: number[]; values: number[] }> {
+async function on(
+  backend: 'cpu' | 'wasm',
+  fn: () => tf.Tensor,
+): Promise<{ shape: number[]; values: number[] }> {
   await initEngine({ backend });
   const t = fn();
   const r = { shape: t.shape.slice(), values: Array.from(await t.data()) };
@@ -29,7 +32,9 @@ describe('wasm Sum/Mean kernels (float64 accumulation) agree with the cpu backen
       const a = await on('cpu', () => f(tf.tensor(data, shape)));
       const b = await on('wasm', () => f(tf.tensor(data, shape)));
       assert.deepEqual(b.shape, a.shape);
-      a.values.forEach((v, i) => assert.ok(Math.abs(v - b.values[i]) <= 1e-5 * (1 + Math.abs(v)), `${i}: ${v} vs ${b.values[i]}`));
+      a.values.forEach((v, i) =>
+        assert.ok(Math.abs(v - b.values[i]) <= 1e-5 * (1 + Math.abs(v)), `${i}: ${v} vs ${b.values[i]}`),
+      );
     });
   }
 

@@ -17,10 +17,11 @@ import { toyEpisode } from './helpers/toy.js';
 const WAYS = 3;
 
 /** Conv4 (8 filters, 16x16 input -> 8-d embedding) with a linear head, params under backbone./head. */
-const classifier = () => sequential([
-  ['backbone', conv4({ hidden: 8 })],
-  ['head', dense(8, WAYS)],
-]);
+const classifier = () =>
+  sequential([
+    ['backbone', conv4({ hidden: 8 })],
+    ['head', dense(8, WAYS)],
+  ]);
 
 function trainAndEvaluate(learner: MetaLearner, steps: number, lr: number, metaBatch = 2) {
   const rng = new Rng(3);
@@ -65,7 +66,10 @@ describe('meta-learners learn a toy few-shot task (3-way 1-shot, 20 fixed valida
       const n0 = tf.memory().numTensors;
       const { before, after } = trainAndEvaluate(make(), steps, lr);
       // Reptile's 5 SGD steps already adapt well from the initialisation, so "rises" is relative.
-      assert.ok(after > 0.75 && after > before + 0.05, `${name}: accuracy ${before.toFixed(3)} -> ${after.toFixed(3)}`);
+      assert.ok(
+        after > 0.75 && after > before + 0.05,
+        `${name}: accuracy ${before.toFixed(3)} -> ${after.toFixed(3)}`,
+      );
       assert.equal(tf.memory().numTensors, n0, 'tensors leaked during training and evaluation');
     });
   }
@@ -79,7 +83,8 @@ describe('meta-learners learn a toy few-shot task (3-way 1-shot, 20 fixed valida
     ] as const) {
       const theta: Params = learner.init(rng);
       const phi = learner.adapt(theta, ep.support);
-      const moved = (k: string) => tf.tidy(() => tf.max(tf.abs(tf.sub(phi.params[k], theta[`model.${k}`]))).dataSync()[0] > 0);
+      const moved = (k: string) =>
+        tf.tidy(() => tf.max(tf.abs(tf.sub(phi.params[k], theta[`model.${k}`]))).dataSync()[0] > 0);
       assert.equal(moved('backbone.block0.conv.w'), backboneMoves);
       assert.equal(moved('head.w'), true);
       learner.disposePhi(phi);
@@ -95,7 +100,10 @@ describe('meta-learners learn a toy few-shot task (3-way 1-shot, 20 fixed valida
     assert.deepEqual(theta['lr.head.w'].shape, theta['model.head.w'].shape);
     const r = metaTrain({ learner: ms, theta, rng, steps: 3, sample: (q) => toyEpisode(q, WAYS, 1, 2) });
     const lr = r.last['lr.head.w'].dataSync();
-    assert.ok(lr.some((v) => Math.abs(v - 0.1) > 1e-4), 'the learned step sizes did not move');
+    assert.ok(
+      lr.some((v) => Math.abs(v - 0.1) > 1e-4),
+      'the learned step sizes did not move',
+    );
     disposeParams(r.last);
     disposeParams(r.best);
 
@@ -104,7 +112,12 @@ describe('meta-learners learn a toy few-shot task (3-way 1-shot, 20 fixed valida
     const th = so.init(new Rng(5));
     const g2 = metaGradsOf(so, th, ep);
     const g1 = metaGradsOf(fo, th, ep);
-    const diff = tf.tidy(() => tf.max(tf.abs(tf.sub(g2['model.backbone.block0.conv.w'], g1['model.backbone.block0.conv.w']))).dataSync()[0]);
+    const diff = tf.tidy(
+      () =>
+        tf
+          .max(tf.abs(tf.sub(g2['model.backbone.block0.conv.w'], g1['model.backbone.block0.conv.w'])))
+          .dataSync()[0],
+    );
     assert.ok(diff > 1e-6, 'first- and second-order gradients are identical');
     disposeParams(g1);
     disposeParams(g2);

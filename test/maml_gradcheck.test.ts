@@ -47,7 +47,13 @@ function frozenModel(p: Params, x: tf.Tensor, masks: Masks, record: boolean): tf
     const ho = Math.floor(hh / 2);
     const wo = Math.floor(ww / 2);
     const cut = tf.slice(a, [0, 0, 0, 0], [n, ho * 2, wo * 2, c]);
-    const win = tf.reshape(tf.transpose(tf.reshape(cut, [n, ho, 2, wo, 2, c]), [0, 1, 3, 5, 2, 4]), [n, ho, wo, c, 4]);
+    const win = tf.reshape(tf.transpose(tf.reshape(cut, [n, ho, 2, wo, 2, c]), [0, 1, 3, 5, 2, 4]), [
+      n,
+      ho,
+      wo,
+      c,
+      4,
+    ]);
     if (record) {
       const idx = tf.argMax(win, -1).dataSync();
       const oh = new Float32Array(idx.length * 4);
@@ -75,14 +81,20 @@ function mamlObjective(
     return p;
   };
   return (...theta: tf.Tensor[]): tf.Scalar => {
-    const g = tf.grads((...t: tf.Tensor[]) => sparseSoftmaxCrossEntropy(model(toParams(t), task.xs, true), task.ys))(theta);
+    const g = tf.grads((...t: tf.Tensor[]) =>
+      sparseSoftmaxCrossEntropy(model(toParams(t), task.xs, true), task.ys),
+    )(theta);
     const adapted = theta.map((t, i) => tf.sub(t, tf.mul(firstOrder ? constant(g[i]) : g[i], innerLr)));
     return sparseSoftmaxCrossEntropy(model(toParams(adapted), task.xq, false), task.yq);
   };
 }
 
 function analyticGrads(f: (...t: tf.Tensor[]) => tf.Scalar, theta: tf.Tensor[]): Float32Array[] {
-  return tf.tidy(() => tf.grads(f)(theta).map((g) => g.dataSync() as Float32Array));
+  return tf.tidy(() =>
+    tf
+      .grads(f)(theta)
+      .map((g) => g.dataSync() as Float32Array),
+  );
 }
 
 for (const backend of ['cpu', 'wasm'] as const) {
@@ -108,25 +120,37 @@ for (const backend of ['cpu', 'wasm'] as const) {
       const ms: Masks = { relu: [], pool: [] };
       const mq: Masks = { relu: [], pool: [] };
       let recording = true;
-      const frozen = (p: Params, x: tf.Tensor, support: boolean) => frozenModel(p, x, support ? ms : mq, recording);
+      const frozen = (p: Params, x: tf.Tensor, support: boolean) =>
+        frozenModel(p, x, support ? ms : mq, recording);
       // Record the patterns at theta (support pass, then query pass at the adapted parameters).
       const fFrozen = mamlObjective(names, task, frozen);
       const fLib = mamlObjective(names, task, (p, x) => libraryModel(p, x));
       const vFrozen = tf.tidy(() => fFrozen(...theta).dataSync()[0]);
       recording = false;
       const vLib = tf.tidy(() => fLib(...theta).dataSync()[0]);
-      assert.ok(Math.abs(vFrozen - vLib) < 1e-4 * Math.max(1, Math.abs(vLib)), `values differ: ${vFrozen} vs ${vLib}`);
+      assert.ok(
+        Math.abs(vFrozen - vLib) < 1e-4 * Math.max(1, Math.abs(vLib)),
+        `values differ: ${vFrozen} vs ${vLib}`,
+      );
 
       const second = gradCheck(fFrozen, theta, { eps: 1e-3, seed: 1 });
       const first = gradCheck(mamlObjective(names, task, frozen, true), theta, { eps: 1e-3, seed: 1 });
-      assert.ok(second.relErr < 1e-2, `second order vs FD: ${second.analytic} vs ${second.numeric} (rel ${second.relErr})`);
-      assert.ok(first.relErr > 5 * second.relErr, `first-order MAML was not distinguishable: rel ${first.relErr}`);
+      assert.ok(
+        second.relErr < 1e-2,
+        `second order vs FD: ${second.analytic} vs ${second.numeric} (rel ${second.relErr})`,
+      );
+      assert.ok(
+        first.relErr > 5 * second.relErr,
+        `first-order MAML was not distinguishable: rel ${first.relErr}`,
+      );
 
       const gLib = analyticGrads(fLib, theta);
       const gFrozen = analyticGrads(fFrozen, theta);
       let num = 0;
       let den = 0;
-      gLib.forEach((g, i) => g.forEach((v, j) => ((num += (v - gFrozen[i][j]) ** 2), (den += gFrozen[i][j] ** 2))));
+      gLib.forEach((g, i) =>
+        g.forEach((v, j) => ((num += (v - gFrozen[i][j]) ** 2), (den += gFrozen[i][j] ** 2))),
+      );
       const rel = Math.sqrt(num / den);
       tf.dispose([...theta, task.xs, task.xq, ...ms.relu, ...ms.pool, ...mq.relu, ...mq.pool]);
       assert.ok(rel < 1e-4, `library gradient differs from the independent one: relative L2 ${rel}`);

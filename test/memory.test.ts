@@ -4,7 +4,16 @@ import { tf } from '../src/engine/tf.js';
 import { initEngine } from '../src/engine/backend.js';
 import { Rng } from '../src/engine/rng.js';
 import { sparseSoftmaxCrossEntropy } from '../src/engine/ops.js';
-import { adam, conv4, dense, subParams, valueAndGrads, withPrefix, TRAIN, type Params } from '../src/index.js';
+import {
+  adam,
+  conv4,
+  dense,
+  subParams,
+  valueAndGrads,
+  withPrefix,
+  TRAIN,
+  type Params,
+} from '../src/index.js';
 
 // Conv4 at reduced width (8 filters) keeps 1,000 steps quick; the graph (4 blocks of conv, batch norm,
 // ReLU, max-pool, then a head, Adam) is the full one.
@@ -20,7 +29,10 @@ describe('tensor memory stays flat', () => {
 
   it('1,000 Conv4 training steps with Adam', () => {
     const rng = new Rng(1);
-    let params: Params = { ...withPrefix('backbone', backbone.init(rng)), ...withPrefix('head', head.init(rng)) };
+    let params: Params = {
+      ...withPrefix('backbone', backbone.init(rng)),
+      ...withPrefix('head', head.init(rng)),
+    };
     const opt = adam({ lr: 1e-3 });
     let state = opt.init(params);
     const x = rng.uniformTensor([10, 28, 28, 1]);
@@ -45,7 +57,10 @@ describe('tensor memory stays flat', () => {
 
   it('200 second-order MAML meta-iterations', () => {
     const rng = new Rng(2);
-    let params: Params = { ...withPrefix('backbone', backbone.init(rng)), ...withPrefix('head', head.init(rng)) };
+    let params: Params = {
+      ...withPrefix('backbone', backbone.init(rng)),
+      ...withPrefix('head', head.init(rng)),
+    };
     const opt = adam({ lr: 1e-3 });
     let state = opt.init(params);
     const xs = rng.uniformTensor([5, 28, 28, 1]);

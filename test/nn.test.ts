@@ -27,7 +27,8 @@ import {
 
 const close = (a: ArrayLike<number>, b: ArrayLike<number>, tol = 1e-5) => {
   assert.equal(a.length, b.length);
-  for (let i = 0; i < a.length; i++) assert.ok(Math.abs(a[i] - b[i]) <= tol * (1 + Math.abs(b[i])), `index ${i}: ${a[i]} vs ${b[i]}`);
+  for (let i = 0; i < a.length; i++)
+    assert.ok(Math.abs(a[i] - b[i]) <= tol * (1 + Math.abs(b[i])), `index ${i}: ${a[i]} vs ${b[i]}`);
 };
 
 for (const backend of ['cpu', 'wasm'] as const) {
@@ -79,7 +80,11 @@ for (const backend of ['cpu', 'wasm'] as const) {
       close(out.mean.dataSync(), [0.1 * 3, 0.1 * 14]);
       close(out.var.dataSync(), [0.9 + 0.1 * 4, 0.9 + 0.1 * 16]); // unbiased variances 4 and 16
       const ye = bn.apply(p, x, { training: false, state: out });
-      close(ye.dataSync(), [1, 10, 3, 14, 5, 18].map((v, i) => (v - [0.3, 1.4][i % 2]) / Math.sqrt([1.3, 2.5][i % 2] + 1e-5)), 1e-4);
+      close(
+        ye.dataSync(),
+        [1, 10, 3, 14, 5, 18].map((v, i) => (v - [0.3, 1.4][i % 2]) / Math.sqrt([1.3, 2.5][i % 2] + 1e-5)),
+        1e-4,
+      );
       assert.throws(() => bn.apply(p, x, EVAL), /running statistics/);
       tf.dispose([x, y, ye]);
       disposeParams(out);
@@ -126,13 +131,22 @@ for (const backend of ['cpu', 'wasm'] as const) {
     });
 
     it('clear errors at the edges', () => {
-      assert.throws(() => conv2d(1, 8, 3, { stride: [2, 2] as unknown as number }), /'stride' must be a positive integer/);
+      assert.throws(
+        () => conv2d(1, 8, 3, { stride: [2, 2] as unknown as number }),
+        /'stride' must be a positive integer/,
+      );
       assert.throws(() => conv2d(1, 8, 3, { padding: 'full' as 'same' }), /'padding'/);
       const c = conv4();
       const p = c.init(new Rng(0));
-      assert.throws(() => c.apply(p, tf.zeros([2, 28, 28, 3]), TRAIN), /conv4: expected input of shape \[\*, \*, \*, 1\], got \[2, 28, 28, 3\]/);
+      assert.throws(
+        () => c.apply(p, tf.zeros([2, 28, 28, 3]), TRAIN),
+        /conv4: expected input of shape \[\*, \*, \*, 1\], got \[2, 28, 28, 3\]/,
+      );
       assert.throws(() => c.apply(p, tf.zeros([2, 8, 8, 1]), TRAIN), /too small/);
-      assert.throws(() => dense(3, 2).apply(dense(3, 2).init(new Rng(0)), tf.zeros([1, 4])), /expected last dimension 3/);
+      assert.throws(
+        () => dense(3, 2).apply(dense(3, 2).init(new Rng(0)), tf.zeros([1, 4])),
+        /expected last dimension 3/,
+      );
       assert.throws(() => multiHeadAttention(6, 4), /divisible/);
       disposeParams(p);
     });
@@ -157,7 +171,10 @@ for (const backend of ['cpu', 'wasm'] as const) {
           close(decoded[k].dataSync(), p[k].dataSync(), 0);
         }
         writeFileSync(path.join(dir, 'weights.bin'), bin.subarray(0, 100));
-        await assert.rejects(loadParams(dir), /model\.json: the weights file holds 100 bytes but the manifest describes/);
+        await assert.rejects(
+          loadParams(dir),
+          /model\.json: the weights file holds 100 bytes but the manifest describes/,
+        );
         rmSync(path.join(dir, 'weights.bin'));
         await assert.rejects(loadParams(dir), /weights\.bin: cannot read the weights file/);
         disposeParams(p);

@@ -8,12 +8,30 @@ import * as path from 'node:path';
 const root = new URL('..', import.meta.url).pathname;
 const bin = path.join(root, 'bin/metalearn.js');
 const args = (out: string) => [
-  'demo', '--steps', '14', '--hidden', '8', '--checkpoint-every', '2', '--val-every', '4', '--val-episodes', '3',
-  '--test-episodes', '8', '--log-every', '1', '--out', out,
+  'demo',
+  '--steps',
+  '14',
+  '--hidden',
+  '8',
+  '--checkpoint-every',
+  '2',
+  '--val-every',
+  '4',
+  '--val-episodes',
+  '3',
+  '--test-episodes',
+  '8',
+  '--log-every',
+  '1',
+  '--out',
+  out,
 ];
 
 const losses = (out: string) =>
-  readFileSync(path.join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { step: number; loss: number });
+  readFileSync(path.join(out, 'metrics.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { step: number; loss: number });
 
 /** Start a run and SIGKILL it once it has printed `step <killAt>/`. */
 function runAndKill(out: string, killAt: number): Promise<string> {
@@ -24,7 +42,9 @@ function runAndKill(out: string, killAt: number): Promise<string> {
       text += d.toString();
       if (text.includes(`step ${killAt}/`)) child.kill('SIGKILL');
     });
-    child.on('exit', (_code, signal) => (signal === 'SIGKILL' ? resolve(text) : reject(new Error(`run ended without being killed:\n${text}`))));
+    child.on('exit', (_code, signal) =>
+      signal === 'SIGKILL' ? resolve(text) : reject(new Error(`run ended without being killed:\n${text}`)),
+    );
   });
 }
 
@@ -50,8 +70,14 @@ describe('checkpoints and resume', () => {
 
       const a = losses(killed);
       const b = losses(whole);
-      assert.deepEqual(a.map((r) => r.step), Array.from({ length: 14 }, (_, i) => i + 1));
-      assert.deepEqual(a.map((r) => r.loss), b.map((r) => r.loss));
+      assert.deepEqual(
+        a.map((r) => r.step),
+        Array.from({ length: 14 }, (_, i) => i + 1),
+      );
+      assert.deepEqual(
+        a.map((r) => r.loss),
+        b.map((r) => r.loss),
+      );
       const ra = JSON.parse(readFileSync(path.join(killed, 'results.json'), 'utf8'));
       const rb = JSON.parse(readFileSync(path.join(whole, 'results.json'), 'utf8'));
       assert.equal(ra.stepsTrained, 14);

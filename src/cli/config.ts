@@ -127,7 +127,9 @@ export function suggest(key: string, options: readonly string[]): string {
 /** Validate one value; `raw` strings (from flags) are converted. Returns the typed value. */
 export function checkValue(key: string, value: unknown, source: string, fromString = false): unknown {
   if (!(key in SCHEMA)) {
-    throw new Error(`${source}: unknown field '${key}'${suggest(key, CONFIG_KEYS)}; known fields: ${CONFIG_KEYS.join(', ')}`);
+    throw new Error(
+      `${source}: unknown field '${key}'${suggest(key, CONFIG_KEYS)}; known fields: ${CONFIG_KEYS.join(', ')}`,
+    );
   }
   const kind = SCHEMA[key as keyof RunConfig];
   let v = value;
@@ -135,9 +137,12 @@ export function checkValue(key: string, value: unknown, source: string, fromStri
   const fail = (expected: string): never => {
     throw new Error(`${source}: field '${key}' must be ${expected}, got ${JSON.stringify(value)}`);
   };
-  if (kind === 'int' && !(typeof v === 'number' && Number.isInteger(v) && v >= 0)) fail('a non-negative integer');
-  if (kind === 'posint' && !(typeof v === 'number' && Number.isInteger(v) && v > 0)) fail('a positive integer');
-  if (kind === 'number' && !(typeof v === 'number' && Number.isFinite(v) && v >= 0)) fail('a non-negative number');
+  if (kind === 'int' && !(typeof v === 'number' && Number.isInteger(v) && v >= 0))
+    fail('a non-negative integer');
+  if (kind === 'posint' && !(typeof v === 'number' && Number.isInteger(v) && v > 0))
+    fail('a positive integer');
+  if (kind === 'number' && !(typeof v === 'number' && Number.isFinite(v) && v >= 0))
+    fail('a non-negative number');
   if (kind === 'string' && typeof v !== 'string') fail('a string');
   if (typeof kind === 'object' && !(typeof v === 'string' && kind.oneOf.includes(v))) {
     fail(`one of ${kind.oneOf.join(', ')}${typeof v === 'string' ? suggest(v, kind.oneOf) : ''}`);
@@ -160,6 +165,7 @@ export function resolveConfig(
   }
   for (const [k, v] of Object.entries(flags)) cfg[k] = checkValue(k, v, `--${k}`, true);
   const c = cfg as unknown as RunConfig;
-  if (c.dataset === 'folder' && !c.folder) throw new Error(`dataset 'folder' needs field 'folder' (a folder of class/file.png)`);
+  if (c.dataset === 'folder' && !c.folder)
+    throw new Error(`dataset 'folder' needs field 'folder' (a folder of class/file.png)`);
   return c;
 }

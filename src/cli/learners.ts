@@ -31,13 +31,15 @@ export const LEARNER_REGISTRY: Partial<Record<LearnerName, Factory>> = {
   protonet: (c, s) => protoNet({ embed: backbone(c, s).net, ways: c.way }),
   matching: (c, s) => matchingNet({ embed: backbone(c, s).net, ways: c.way }),
   maml: (c, s) => maml({ model: classifier(c, s), innerLr: c.innerLr, innerSteps: c.innerSteps }),
-  fomaml: (c, s) => maml({ model: classifier(c, s), innerLr: c.innerLr, innerSteps: c.innerSteps, firstOrder: true }),
+  fomaml: (c, s) =>
+    maml({ model: classifier(c, s), innerLr: c.innerLr, innerSteps: c.innerSteps, firstOrder: true }),
   anil: (c, s) => anil({ model: classifier(c, s), innerLr: c.innerLr, innerSteps: c.innerSteps }),
   'meta-sgd': (c, s) => metaSgd({ model: classifier(c, s), innerLr: c.innerLr, innerSteps: c.innerSteps }),
   reptile: (c, s) => reptile({ model: classifier(c, s), innerLr: c.innerLr, innerSteps: c.innerSteps }),
   mann: (c, s) => mann({ ways: c.way, inputShape: [...s], encoder: 'flat' }),
   snail: (c, s) => snail({ ways: c.way, inputShape: [...s], encoder: 'conv4', conv4: { hidden: c.hidden } }),
-  cnp: (c, s) => cnpClassifier({ ways: c.way, inputShape: [...s], encoder: 'conv4', conv4: { hidden: c.hidden } }),
+  cnp: (c, s) =>
+    cnpClassifier({ ways: c.way, inputShape: [...s], encoder: 'conv4', conv4: { hidden: c.hidden } }),
 };
 
 export function makeLearner(cfg: RunConfig, imageShape: readonly number[]): MetaLearner {
@@ -48,7 +50,9 @@ export function makeLearner(cfg: RunConfig, imageShape: readonly number[]): Meta
     );
   }
   if ((cfg.testWay ?? cfg.way) !== cfg.way && !['protonet', 'matching'].includes(cfg.learner)) {
-    throw new Error(`learner '${cfg.learner}' has a ${cfg.way}-way output layer; field 'testWay' must equal 'way'`);
+    throw new Error(
+      `learner '${cfg.learner}' has a ${cfg.way}-way output layer; field 'testWay' must equal 'way'`,
+    );
   }
   return f(cfg, imageShape);
 }
@@ -71,6 +75,8 @@ export function makeRegressionLearner(cfg: RunConfig, innerSteps = cfg.innerStep
     case 'cnp':
       return cnpRegressor({});
     default:
-      throw new Error(`learner '${cfg.learner}' does not do regression; use maml, fomaml, meta-sgd, anil, reptile or cnp`);
+      throw new Error(
+        `learner '${cfg.learner}' does not do regression; use maml, fomaml, meta-sgd, anil, reptile or cnp`,
+      );
   }
 }

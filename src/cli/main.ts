@@ -71,7 +71,11 @@ Accepts the same flags as 'train'.`,
 
 const camel = (s: string) => s.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 
-export function parseFlags(argv: string[]): { flags: Record<string, string>; config?: string; help: boolean } {
+export function parseFlags(argv: string[]): {
+  flags: Record<string, string>;
+  config?: string;
+  help: boolean;
+} {
   const flags: Record<string, string> = {};
   let config: string | undefined;
   let help = false;
@@ -116,7 +120,9 @@ export async function main(argv: string[]): Promise<number> {
     return cmd ? 0 : 1;
   }
   if (!(cmd in HELP) || cmd === 'main') {
-    console.error(`unknown command '${cmd}'${suggest(cmd, ['demo', 'train', 'resume', 'eval', 'report'])}\n\n${HELP.main}`);
+    console.error(
+      `unknown command '${cmd}'${suggest(cmd, ['demo', 'train', 'resume', 'eval', 'report'])}\n\n${HELP.main}`,
+    );
     return 2;
   }
   if (cmd === 'resume') {
@@ -148,15 +154,21 @@ export async function main(argv: string[]): Promise<number> {
     const over: Record<string, string> = {};
     for (let i = 0; i < opts.length; i += 2) {
       const k = opts[i].replace(/^--/, '');
-      if (!['way', 'shot', 'query', 'episodes', 'which', 'inner-steps'].includes(k) || opts[i + 1] === undefined) {
-        throw new Error(`eval: unknown option or missing value '${opts[i]}'; options: --way --shot --query --episodes --which --inner-steps`);
+      if (
+        !['way', 'shot', 'query', 'episodes', 'which', 'inner-steps'].includes(k) ||
+        opts[i + 1] === undefined
+      ) {
+        throw new Error(
+          `eval: unknown option or missing value '${opts[i]}'; options: --way --shot --query --episodes --which --inner-steps`,
+        );
       }
       over[k] = opts[i + 1];
     }
     const num = (k: string) => {
       if (over[k] === undefined) return undefined;
       const v = Number(over[k]);
-      if (!Number.isInteger(v) || v <= 0) throw new Error(`eval: --${k} must be a positive integer, got '${over[k]}'`);
+      if (!Number.isInteger(v) || v <= 0)
+        throw new Error(`eval: --${k} must be a positive integer, got '${over[k]}'`);
       return v;
     };
     if (over.which !== undefined && over.which !== 'best' && over.which !== 'last') {
@@ -186,7 +198,8 @@ export async function main(argv: string[]): Promise<number> {
 
 export { DEFAULTS };
 
-const invoked = process.argv[1] && import.meta.url.endsWith(process.argv[1].replace(/\\/g, '/').split('/').pop()!);
+const invoked =
+  process.argv[1] && import.meta.url.endsWith(process.argv[1].replace(/\\/g, '/').split('/').pop()!);
 if (invoked) {
   main(process.argv.slice(2)).then(
     (code) => (process.exitCode = code),

@@ -68,7 +68,9 @@ export async function runExperiment(
   const ckpt = opts.resume ? loadCheckpoint(ckptDir) : null;
   if (opts.resume && !ckpt) throw new Error(`${ckptDir}: no checkpoint to resume from`);
   if (!opts.resume && (existsSync(ckptDir) || existsSync(`${ckptDir}.old`))) {
-    throw new Error(`${out} already holds a run with a checkpoint; resume it with 'metalearn resume ${cfg.out}' or choose another --out`);
+    throw new Error(
+      `${out} already holds a run with a checkpoint; resume it with 'metalearn resume ${cfg.out}' or choose another --out`,
+    );
   }
   mkdirSync(out, { recursive: true });
   if (cfg.dataset === 'sinusoid' && !ckpt) {
@@ -88,7 +90,9 @@ export async function runExperiment(
   const testWay = cfg.testWay ?? cfg.way;
   const testLearner = testWay === cfg.way ? learner : makeLearner({ ...cfg, way: testWay }, shape);
   log(`backend ${backend}; ${data.description}`);
-  log(`${learner.name}: ${cfg.way}-way ${cfg.shot}-shot, ${cfg.query} queries/class, meta-batch ${cfg.metaBatch}, ${cfg.steps} steps`);
+  log(
+    `${learner.name}: ${cfg.way}-way ${cfg.shot}-shot, ${cfg.query} queries/class, meta-batch ${cfg.metaBatch}, ${cfg.steps} steps`,
+  );
 
   const trainSampler = new EpisodeSampler(data.train, { nWay: cfg.way, kShot: cfg.shot, nQuery: cfg.query });
   const valSampler = new EpisodeSampler(data.val, { nWay: cfg.way, kShot: cfg.shot, nQuery: cfg.query });
@@ -110,14 +114,17 @@ export async function runExperiment(
   if (ckpt) {
     rng = Rng.fromState(ckpt.rngState);
     theta = ckpt.theta;
-    const s = ckpt.bestScore as ({ metric: EvalResult['metric']; mean: number; ci95: number; n: number } | undefined);
+    const s = ckpt.bestScore as
+      { metric: EvalResult['metric']; mean: number; ci95: number; n: number } | undefined;
     resume = {
       step: ckpt.step,
       elapsedSeconds: ckpt.elapsedSeconds,
       optState: optimizer.restore(ckpt.optTensors, ckpt.optMeta),
       best: ckpt.best,
       bestStep: ckpt.bestStep,
-      bestVal: s ? { metric: s.metric, summary: { mean: s.mean, ci95: s.ci95, n: s.n }, perEpisode: [] } : undefined,
+      bestVal: s
+        ? { metric: s.metric, summary: { mean: s.mean, ci95: s.ci95, n: s.n }, perEpisode: [] }
+        : undefined,
     };
     log(`resuming from step ${ckpt.step}`);
   } else {
@@ -143,7 +150,9 @@ export async function runExperiment(
       appendFileSync(metricsPath, JSON.stringify(rec) + '\n');
       if (s.step % cfg.logEvery === 0 || s.val) {
         const eps = (s.step * cfg.metaBatch) / Math.max(1e-9, s.seconds);
-        const val = s.val ? `  val ${formatCI(s.val.summary, s.val.metric === 'accuracy' ? 100 : 1, 2, s.val.metric === 'accuracy' ? '%' : '')}` : '';
+        const val = s.val
+          ? `  val ${formatCI(s.val.summary, s.val.metric === 'accuracy' ? 100 : 1, 2, s.val.metric === 'accuracy' ? '%' : '')}`
+          : '';
         log(`step ${s.step}/${cfg.steps}  loss ${s.loss.toFixed(4)}  ${eps.toFixed(1)} episodes/s${val}`);
       }
     },
@@ -175,7 +184,9 @@ export async function runExperiment(
   writeFileSync(path.join(out, 'results.json'), JSON.stringify(summary, null, 2) + '\n');
   const rep = writeRunReport(out);
   log(`report: ${path.relative(process.cwd(), rep.html)} (curves as SVG${rep.png.length ? ' and PNG' : ''})`);
-  log(`run written to ${out} (train ${result.seconds.toFixed(0)} s, test ${testSeconds.toFixed(0)} s, ${tf.memory().numTensors} tensors live)`);
+  log(
+    `run written to ${out} (train ${result.seconds.toFixed(0)} s, test ${testSeconds.toFixed(0)} s, ${tf.memory().numTensors} tensors live)`,
+  );
   return summary;
 }
 
@@ -195,7 +206,14 @@ export interface EvalSummary {
  */
 export async function evaluateRun(
   runDir: string,
-  over: { way?: number; shot?: number; query?: number; episodes?: number; which?: 'best' | 'last'; innerSteps?: number },
+  over: {
+    way?: number;
+    shot?: number;
+    query?: number;
+    episodes?: number;
+    which?: 'best' | 'last';
+    innerSteps?: number;
+  },
   log: (s: string) => void = console.log,
 ): Promise<EvalSummary> {
   const cfgPath = path.join(runDir, 'config.json');
@@ -219,8 +237,18 @@ export async function evaluateRun(
   disposeParams(params);
   const seconds = (Date.now() - t0) / 1000;
   const acc = test.metric === 'accuracy';
-  log(`${learner.name} (${which}) ${way}-way ${shot}-shot: ${formatCI(test.summary, acc ? 100 : 1, acc ? 2 : 4, acc ? '%' : '')}`);
-  const summary: EvalSummary = { run: runDir, checkpoint: which, way, shot, query, test: { metric: test.metric, ...test.summary }, seconds };
+  log(
+    `${learner.name} (${which}) ${way}-way ${shot}-shot: ${formatCI(test.summary, acc ? 100 : 1, acc ? 2 : 4, acc ? '%' : '')}`,
+  );
+  const summary: EvalSummary = {
+    run: runDir,
+    checkpoint: which,
+    way,
+    shot,
+    query,
+    test: { metric: test.metric, ...test.summary },
+    seconds,
+  };
   writeFileSync(path.join(runDir, `eval-${tag}.json`), JSON.stringify(summary, null, 2) + '\n');
   return summary;
 }
@@ -246,7 +274,9 @@ async function runRegression(
       for (let i = 0; i < n; i++) yield tasks.sample(r).source.supportQuery(shot, cfg.query, r);
     };
   log(`backend ${backend}; sinusoid regression (amplitude 0.1-5, phase 0-pi, x in [-5, 5])`);
-  log(`${learner.name}: ${cfg.shot}-shot, ${cfg.query} query points, meta-batch ${cfg.metaBatch}, ${cfg.steps} steps`);
+  log(
+    `${learner.name}: ${cfg.shot}-shot, ${cfg.query} query points, meta-batch ${cfg.metaBatch}, ${cfg.steps} steps`,
+  );
   const optimizer = adam({ lr: cfg.lr }) as Optimizer<unknown>;
   let rng: Rng;
   let theta;
@@ -254,14 +284,17 @@ async function runRegression(
   if (ckpt) {
     rng = Rng.fromState(ckpt.rngState);
     theta = ckpt.theta;
-    const s = ckpt.bestScore as { metric: EvalResult['metric']; mean: number; ci95: number; n: number } | undefined;
+    const s = ckpt.bestScore as
+      { metric: EvalResult['metric']; mean: number; ci95: number; n: number } | undefined;
     resume = {
       step: ckpt.step,
       elapsedSeconds: ckpt.elapsedSeconds,
       optState: optimizer.restore(ckpt.optTensors, ckpt.optMeta),
       best: ckpt.best,
       bestStep: ckpt.bestStep,
-      bestVal: s ? { metric: s.metric, summary: { mean: s.mean, ci95: s.ci95, n: s.n }, perEpisode: [] } : undefined,
+      bestVal: s
+        ? { metric: s.metric, summary: { mean: s.mean, ci95: s.ci95, n: s.n }, perEpisode: [] }
+        : undefined,
     };
     log(`resuming from step ${ckpt.step}`);
   } else {
@@ -287,14 +320,18 @@ async function runRegression(
       appendFileSync(metricsPath, JSON.stringify(rec) + '\n');
       if (s.step % cfg.logEvery === 0 || s.val) {
         const val = s.val ? `  val MSE ${formatCI(s.val.summary, 1, 4, '')}` : '';
-        log(`step ${s.step}/${cfg.steps}  loss ${s.loss.toFixed(4)}  ${((s.step * cfg.metaBatch) / s.seconds).toFixed(1)} tasks/s${val}`);
+        log(
+          `step ${s.step}/${cfg.steps}  loss ${s.loss.toFixed(4)}  ${((s.step * cfg.metaBatch) / s.seconds).toFixed(1)} tasks/s${val}`,
+        );
       }
     },
   });
   await saveParams(path.join(out, 'best'), result.best, { learner: cfg.learner, step: result.bestStep });
   await saveParams(path.join(out, 'last'), result.last, { learner: cfg.learner, step: cfg.steps });
   const t0 = Date.now();
-  const test = evaluate(testLearner, result.best, fixed(cfg.seed + 2000, cfg.testEpisodes, testShot)(), { dispose: true });
+  const test = evaluate(testLearner, result.best, fixed(cfg.seed + 2000, cfg.testEpisodes, testShot)(), {
+    dispose: true,
+  });
   const testSeconds = (Date.now() - t0) / 1000;
   disposeParams(result.best);
   disposeParams(result.last);
@@ -342,8 +379,21 @@ async function evaluateRegressionRun(
   const test = evaluate(learner, params, eps(), { dispose: true });
   disposeParams(params);
   const seconds = (Date.now() - t0) / 1000;
-  log(`${learner.name} (${which}) ${shot}-shot, ${steps} inner steps: MSE ${formatCI(test.summary, 1, 4, '')}`);
-  const summary: EvalSummary = { run: runDir, checkpoint: which, way: 0, shot, query, test: { metric: test.metric, ...test.summary }, seconds };
-  writeFileSync(path.join(runDir, `eval-${shot}shot-${steps}steps.json`), JSON.stringify({ ...summary, innerSteps: steps }, null, 2) + '\n');
+  log(
+    `${learner.name} (${which}) ${shot}-shot, ${steps} inner steps: MSE ${formatCI(test.summary, 1, 4, '')}`,
+  );
+  const summary: EvalSummary = {
+    run: runDir,
+    checkpoint: which,
+    way: 0,
+    shot,
+    query,
+    test: { metric: test.metric, ...test.summary },
+    seconds,
+  };
+  writeFileSync(
+    path.join(runDir, `eval-${shot}shot-${steps}steps.json`),
+    JSON.stringify({ ...summary, innerSteps: steps }, null, 2) + '\n',
+  );
   return summary;
 }

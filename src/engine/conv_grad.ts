@@ -78,7 +78,12 @@ export interface ConvGeometry {
  * a full correlation of the (dilated) output gradient with the flipped, in/out-swapped filter.
  * Because it uses only differentiable ops, its own gradient exists, which second-order MAML needs.
  */
-export function conv2dInputGrad(dy: tf.Tensor4D, w: tf.Tensor4D, xShape: number[], g: ConvGeometry): tf.Tensor4D {
+export function conv2dInputGrad(
+  dy: tf.Tensor4D,
+  w: tf.Tensor4D,
+  xShape: number[],
+  g: ConvGeometry,
+): tf.Tensor4D {
   const [n, h, wd, ci] = xShape;
   const [kh, kw] = w.shape;
   const [sh, sw] = g.strides;
@@ -108,7 +113,12 @@ export function conv2dInputGrad(dy: tf.Tensor4D, w: tf.Tensor4D, xShape: number[
  * dimension (input [Ci, H, W, N] correlated with the output gradient [Ho, Wo, N, Co]).
  * The wasm backend has no Conv2DBackpropFilter kernel at all; this needs none.
  */
-export function conv2dFilterGrad(x: tf.Tensor4D, dy: tf.Tensor4D, wShape: number[], g: ConvGeometry): tf.Tensor4D {
+export function conv2dFilterGrad(
+  x: tf.Tensor4D,
+  dy: tf.Tensor4D,
+  wShape: number[],
+  g: ConvGeometry,
+): tf.Tensor4D {
   const [kh, kw, ci, co] = wShape;
   const [sh, sw] = g.strides;
   const [dh, dw] = g.dilations;

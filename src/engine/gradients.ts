@@ -9,7 +9,11 @@ import { isTilingPool, maxPoolTilingGrad } from './pool_grad.js';
  * have no gradient (Conv2DBackpropFilter, MaxPoolGrad), or are missing on wasm (Conv2DBackpropFilter).
  * Every one is checked against central finite differences in test/gradients.test.ts.
  */
-type GradFunc = (dy: tf.Tensor, saved: tf.Tensor[], attrs: Record<string, unknown>) => Record<string, () => tf.Tensor>;
+type GradFunc = (
+  dy: tf.Tensor,
+  saved: tf.Tensor[],
+  attrs: Record<string, unknown>,
+) => Record<string, () => tf.Tensor>;
 
 function reg(kernelName: string, inputsToSave: boolean, gradFunc: GradFunc, outputsToSave?: boolean[]): void {
   tf.registerGradient({
@@ -90,7 +94,8 @@ export function registerMetaGradients(): void {
       logits: () => {
         const x = saved[0];
         const dim = (attrs.dim as number) ?? -1;
-        if (dim !== -1 && dim !== x.rank - 1) throw new Error(`Softmax gradient: only the last axis is supported`);
+        if (dim !== -1 && dim !== x.rank - 1)
+          throw new Error(`Softmax gradient: only the last axis is supported`);
         const s = tf.softmax(x);
         return tf.mul(s, tf.sub(dy, tf.sum(tf.mul(dy, s), -1, true)));
       },

@@ -1,6 +1,13 @@
 export { tf } from './tf.js';
 export type { Tensor } from './tf.js';
-export { initEngine, currentBackend, BACKENDS, BACKEND_ENV, type BackendName, type EngineOptions } from './backend.js';
+export {
+  initEngine,
+  currentBackend,
+  BACKENDS,
+  BACKEND_ENV,
+  type BackendName,
+  type EngineOptions,
+} from './backend.js';
 export { Rng, sizeOf } from './rng.js';
 export {
   stopGradient,

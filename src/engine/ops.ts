@@ -20,7 +20,8 @@ const maxLastAxis = stopGradient((x) => tf.max(x, -1, true));
 /** log-sum-exp over `axis`, shifted by the (gradient-free) maximum for stability. */
 export function logSumExp(x: tf.Tensor, axis = -1, keepDims = false): tf.Tensor {
   return tf.tidy(() => {
-    const m = axis === -1 || axis === x.rank - 1 ? maxLastAxis(x) : stopGradient((t) => tf.max(t, axis, true))(x);
+    const m =
+      axis === -1 || axis === x.rank - 1 ? maxLastAxis(x) : stopGradient((t) => tf.max(t, axis, true))(x);
     const s = tf.add(tf.log(tf.sum(tf.exp(tf.sub(x, m)), axis, true)), m);
     return keepDims ? s : tf.squeeze(s, [axis < 0 ? x.rank + axis : axis]);
   });
@@ -36,10 +37,14 @@ export function softmaxCrossEntropy(logits: tf.Tensor, labels: tf.Tensor): tf.Sc
 }
 
 /** Cross-entropy with integer class labels (shape [batch]) and logits [batch, classes]. */
-export function sparseSoftmaxCrossEntropy(logits: tf.Tensor, labels: tf.Tensor | number[] | Int32Array): tf.Scalar {
+export function sparseSoftmaxCrossEntropy(
+  logits: tf.Tensor,
+  labels: tf.Tensor | number[] | Int32Array,
+): tf.Scalar {
   const numClasses = logits.shape[logits.rank - 1];
   return tf.tidy(() => {
-    const lab = labels instanceof tf.Tensor ? tf.cast(labels, 'int32') : tf.tensor1d(Array.from(labels), 'int32');
+    const lab =
+      labels instanceof tf.Tensor ? tf.cast(labels, 'int32') : tf.tensor1d(Array.from(labels), 'int32');
     return softmaxCrossEntropy(logits, oneHotF32(lab, numClasses));
   });
 }
@@ -58,7 +63,8 @@ export function moments(x: tf.Tensor, axes: number[]): { mean: tf.Tensor; varian
 /** Fraction of rows whose argmax equals the integer label. */
 export function accuracy(logits: tf.Tensor, labels: tf.Tensor | number[] | Int32Array): number {
   return tf.tidy(() => {
-    const lab = labels instanceof tf.Tensor ? tf.cast(labels, 'int32') : tf.tensor1d(Array.from(labels), 'int32');
+    const lab =
+      labels instanceof tf.Tensor ? tf.cast(labels, 'int32') : tf.tensor1d(Array.from(labels), 'int32');
     return tf.mean(tf.cast(tf.equal(tf.argMax(logits, -1), lab), 'float32')).dataSync()[0];
   });
 }

@@ -19,7 +19,13 @@ export function maxPoolTilingGrad(dy: tf.Tensor4D, x: tf.Tensor4D, kh: number, k
   const k = kh * kw;
   // No tidy here: when this runs under an outer gradient tape, its intermediates must outlive it.
   const xs = ho * kh === h && wo * kw === w ? x : tf.slice(x, [0, 0, 0, 0], [n, ho * kh, wo * kw, c]);
-  const win = tf.reshape(tf.transpose(tf.reshape(xs, [n, ho, kh, wo, kw, c]), [0, 1, 3, 5, 2, 4]), [n, ho, wo, c, k]);
+  const win = tf.reshape(tf.transpose(tf.reshape(xs, [n, ho, kh, wo, kw, c]), [0, 1, 3, 5, 2, 4]), [
+    n,
+    ho,
+    wo,
+    c,
+    k,
+  ]);
   const mask = oneHotF32(tf.argMax(win, -1), k);
   const routed = tf.mul(mask, tf.expandDims(dy, -1));
   const back = tf.reshape(tf.transpose(tf.reshape(routed, [n, ho, wo, c, kh, kw]), [0, 1, 4, 2, 5, 3]), [

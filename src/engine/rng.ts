@@ -99,7 +99,9 @@ export class Rng {
 
   static fromState(state: readonly number[]): Rng {
     if (!Array.isArray(state) || state.length !== 5 || !state.slice(0, 4).every(Number.isInteger)) {
-      throw new Error(`Rng.fromState: expected [a, b, c, d, spare] with four integers, got ${JSON.stringify(state)}`);
+      throw new Error(
+        `Rng.fromState: expected [a, b, c, d, spare] with four integers, got ${JSON.stringify(state)}`,
+      );
     }
     const r = new Rng(0);
     [r.a, r.b, r.c, r.d] = state;

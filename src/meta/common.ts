@@ -26,7 +26,11 @@ export function episodeLoss(learner: MetaLearner, theta: Params, ep: EpisodeData
  * Mean query loss and its gradient over a meta-batch, one episode at a time (gradients accumulate, so
  * memory holds one episode's graph, as the peer's per-task backward does).
  */
-export function metaGrads(learner: MetaLearner, theta: Params, episodes: EpisodeData[]): { loss: number; grads: Params } {
+export function metaGrads(
+  learner: MetaLearner,
+  theta: Params,
+  episodes: EpisodeData[],
+): { loss: number; grads: Params } {
   if (episodes.length === 0) throw new Error('metaGrads: the meta-batch is empty');
   if (learner.metaGrads) return learner.metaGrads(theta, episodes);
   let total = 0;
@@ -38,7 +42,9 @@ export function metaGrads(learner: MetaLearner, theta: Params, episodes: Episode
     if (!Number.isFinite(v)) {
       disposeParams(grads);
       disposeParams(acc ?? undefined);
-      throw new Error(`${learner.name}: the query loss is ${v}; training stopped before the parameters were updated`);
+      throw new Error(
+        `${learner.name}: the query loss is ${v}; training stopped before the parameters were updated`,
+      );
     }
     total += v;
     if (acc === null) acc = grads;
@@ -57,5 +63,7 @@ export function metaGrads(learner: MetaLearner, theta: Params, episodes: Episode
 
 /** Accuracy of argmax predictions against int labels. */
 export function accuracyOf(outputs: tf.Tensor, y: tf.Tensor): number {
-  return tf.tidy(() => tf.mean(tf.cast(tf.equal(tf.argMax(outputs, -1), tf.cast(y, 'int32')), 'float32')).dataSync()[0]);
+  return tf.tidy(
+    () => tf.mean(tf.cast(tf.equal(tf.argMax(outputs, -1), tf.cast(y, 'int32')), 'float32')).dataSync()[0],
+  );
 }

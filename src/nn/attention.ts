@@ -18,7 +18,11 @@ export type AttentionInput = tf.Tensor | { query: tf.Tensor; memory: tf.Tensor }
  * or cross-attention from `query` [batch, tq, dim] to `memory` [batch, tk, memoryDim].
  * Params: q, k, v, o (each dense: w, b).
  */
-export function multiHeadAttention(dim: number, heads: number, opts: AttentionOptions = {}): Module<AttentionInput> {
+export function multiHeadAttention(
+  dim: number,
+  heads: number,
+  opts: AttentionOptions = {},
+): Module<AttentionInput> {
   const who = 'multiHeadAttention';
   positiveInt(dim, 'dim', who);
   positiveInt(heads, 'heads', who);

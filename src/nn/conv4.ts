@@ -36,7 +36,11 @@ export function conv4(opts: Conv4Options = {}): Module & { outputDim(h: number, 
     init: (rng) => {
       let p: Params = {};
       for (let i = 0; i < nBlocks; i++) {
-        p = { ...p, ...withPrefix(`block${i}.conv`, convs[i].init(rng)), ...withPrefix(`block${i}.bn`, bns[i].init(rng)) };
+        p = {
+          ...p,
+          ...withPrefix(`block${i}.conv`, convs[i].init(rng)),
+          ...withPrefix(`block${i}.bn`, bns[i].init(rng)),
+        };
       }
       return p;
     },
@@ -48,7 +52,9 @@ export function conv4(opts: Conv4Options = {}): Module & { outputDim(h: number, 
     apply: (p, x, ctx) => {
       expectShape(x, [null, null, null, inC], where(ctx, 'conv4'));
       if ((x.shape[1] as number) < 2 ** nBlocks || (x.shape[2] as number) < 2 ** nBlocks) {
-        throw new Error(`${where(ctx, 'conv4')}: input [${x.shape.join(', ')}] is too small for ${nBlocks} pooling blocks`);
+        throw new Error(
+          `${where(ctx, 'conv4')}: input [${x.shape.join(', ')}] is too small for ${nBlocks} pooling blocks`,
+        );
       }
       return tf.tidy(() => {
         let h = x;

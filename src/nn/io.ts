@@ -21,7 +21,10 @@ export interface ParamsArtifacts {
 export const WEIGHTS_FILE = 'weights.bin';
 export const MODEL_FILE = 'model.json';
 
-export async function paramsToArtifacts(params: Params, metadata?: Record<string, unknown>): Promise<ParamsArtifacts> {
+export async function paramsToArtifacts(
+  params: Params,
+  metadata?: Record<string, unknown>,
+): Promise<ParamsArtifacts> {
   const { data, specs } = await tf.io.encodeWeights(params);
   return {
     modelJson: {
@@ -62,7 +65,8 @@ export function paramsToArtifactsSync(params: Params, metadata?: Record<string, 
   let bytes = 0;
   for (const n of names) {
     const t = params[n];
-    if (t.dtype !== 'float32' && t.dtype !== 'int32') throw new Error(`parameter '${n}' has dtype ${t.dtype}; expected float32 or int32`);
+    if (t.dtype !== 'float32' && t.dtype !== 'int32')
+      throw new Error(`parameter '${n}' has dtype ${t.dtype}; expected float32 or int32`);
     specs.push({ name: n, shape: t.shape.slice(), dtype: t.dtype });
     bytes += 4 * t.size;
   }
@@ -85,7 +89,11 @@ export function paramsToArtifactsSync(params: Params, metadata?: Record<string, 
 }
 
 /** Write `dir/model.json` and `dir/weights.bin`, each to a temporary file first, then renamed. */
-export async function saveParams(dir: string, params: Params, metadata?: Record<string, unknown>): Promise<void> {
+export async function saveParams(
+  dir: string,
+  params: Params,
+  metadata?: Record<string, unknown>,
+): Promise<void> {
   const a = await paramsToArtifacts(params, metadata);
   await fs.mkdir(dir, { recursive: true });
   const tmpW = path.join(dir, `.${WEIGHTS_FILE}.${process.pid}.tmp`);
@@ -96,7 +104,9 @@ export async function saveParams(dir: string, params: Params, metadata?: Record<
   await fs.rename(tmpM, path.join(dir, MODEL_FILE));
 }
 
-export async function loadParams(dir: string): Promise<{ params: Params; metadata?: Record<string, unknown> }> {
+export async function loadParams(
+  dir: string,
+): Promise<{ params: Params; metadata?: Record<string, unknown> }> {
   const modelPath = path.join(dir, MODEL_FILE);
   let modelJson: ParamsArtifacts['modelJson'];
   try {
@@ -115,7 +125,9 @@ export async function loadParams(dir: string): Promise<{ params: Params; metadat
       try {
         buffers.push(await fs.readFile(wp));
       } catch (e) {
-        throw new Error(`${wp}: cannot read the weights file named in ${modelPath} (${(e as Error).message})`);
+        throw new Error(
+          `${wp}: cannot read the weights file named in ${modelPath} (${(e as Error).message})`,
+        );
       }
     }
   }

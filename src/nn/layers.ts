@@ -29,7 +29,9 @@ export function dense(inDim: number, outDim: number, opts: DenseOptions = {}): M
     },
     apply: (p, x, ctx) => {
       if (x.shape[x.rank - 1] !== inDim) {
-        throw new Error(`${where(ctx, 'dense')}: expected last dimension ${inDim}, got [${x.shape.join(', ')}]`);
+        throw new Error(
+          `${where(ctx, 'dense')}: expected last dimension ${inDim}, got [${x.shape.join(', ')}]`,
+        );
       }
       return tf.tidy(() => {
         const flat = x.rank === 2 ? x : tf.reshape(x, [-1, inDim]);
@@ -50,15 +52,26 @@ export interface Conv2dOptions {
 }
 
 /** 2-D convolution on NHWC input. Params: w [k, k, in, out] (HWIO), b [out]. */
-export function conv2d(inChannels: number, outChannels: number, kernel: number, opts: Conv2dOptions = {}): Module {
+export function conv2d(
+  inChannels: number,
+  outChannels: number,
+  kernel: number,
+  opts: Conv2dOptions = {},
+): Module {
   const who = 'conv2d';
   positiveInt(inChannels, 'inChannels', who);
   positiveInt(outChannels, 'outChannels', who);
   positiveInt(kernel, 'kernel', who);
   const stride = positiveInt(opts.stride ?? 1, 'stride', who);
   const padding = opts.padding ?? 'same';
-  if (!(padding === 'same' || padding === 'valid' || (Number.isInteger(padding) && (padding as number) >= 0))) {
-    throw new Error(`${who}: option 'padding' must be 'same', 'valid' or a non-negative integer, got ${JSON.stringify(padding)}`);
+  if (!(
+    padding === 'same' ||
+    padding === 'valid' ||
+    (Number.isInteger(padding) && (padding as number) >= 0)
+  )) {
+    throw new Error(
+      `${who}: option 'padding' must be 'same', 'valid' or a non-negative integer, got ${JSON.stringify(padding)}`,
+    );
   }
   const bias = opts.bias ?? true;
   const fanIn = inChannels * kernel * kernel;
@@ -119,13 +132,17 @@ export function batchNorm(channels: number, opts: BatchNormOptions = {}): Module
     initState: (): State => (track ? { mean: tf.zeros([channels]), var: tf.ones([channels]) } : {}),
     apply: (p, x, ctx) => {
       if (x.shape[x.rank - 1] !== channels) {
-        throw new Error(`${where(ctx, who)}: expected ${channels} channels in the last axis, got [${x.shape.join(', ')}]`);
+        throw new Error(
+          `${where(ctx, who)}: expected ${channels} channels in the last axis, got [${x.shape.join(', ')}]`,
+        );
       }
       const key = (k: string) => (ctx?.path ? `${ctx.path}.${k}` : k);
       const axes = Array.from({ length: x.rank - 1 }, (_, i) => i);
       const useBatch = !track || (ctx?.training ?? true);
       if (!useBatch && !(ctx?.state && ctx.state[key('mean')] && ctx.state[key('var')])) {
-        throw new Error(`${where(ctx, who)}: evaluation with running statistics needs ctx.state['${key('mean')}'] and ['${key('var')}']`);
+        throw new Error(
+          `${where(ctx, who)}: evaluation with running statistics needs ctx.state['${key('mean')}'] and ['${key('var')}']`,
+        );
       }
       const y = tf.tidy(() => {
         let mean: tf.Tensor;
@@ -171,7 +188,9 @@ export function layerNorm(dim: number, opts: { eps?: number } = {}): Module {
     init: () => ({ gamma: tf.ones([dim]), beta: tf.zeros([dim]) }),
     apply: (p, x, ctx) => {
       if (x.shape[x.rank - 1] !== dim) {
-        throw new Error(`${where(ctx, 'layerNorm')}: expected last dimension ${dim}, got [${x.shape.join(', ')}]`);
+        throw new Error(
+          `${where(ctx, 'layerNorm')}: expected last dimension ${dim}, got [${x.shape.join(', ')}]`,
+        );
       }
       return tf.tidy(() => {
         const { mean, variance } = moments(x, [x.rank - 1]);

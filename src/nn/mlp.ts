@@ -12,7 +12,9 @@ export interface MlpOptions {
 /** Dense layers `sizes[0] -> sizes[1] -> ...`, params under `fc0`, `fc1`, ... */
 export function mlp(sizes: number[], opts: MlpOptions = {}): Module {
   if (!Array.isArray(sizes) || sizes.length < 2) {
-    throw new Error(`mlp: option 'sizes' must list at least an input and an output size, got ${JSON.stringify(sizes)}`);
+    throw new Error(
+      `mlp: option 'sizes' must list at least an input and an output size, got ${JSON.stringify(sizes)}`,
+    );
   }
   const act = opts.activation ?? 'relu';
   if (!['relu', 'tanh', 'sigmoid', 'identity'].includes(act)) {

@@ -31,7 +31,11 @@ export function mapParams(p: Params, fn: (t: tf.Tensor, name: string) => tf.Tens
 }
 
 /** Apply fn to matching entries of a and b (same keys required). */
-export function zipParams(a: Params, b: Params, fn: (x: tf.Tensor, y: tf.Tensor, name: string) => tf.Tensor): Params {
+export function zipParams(
+  a: Params,
+  b: Params,
+  fn: (x: tf.Tensor, y: tf.Tensor, name: string) => tf.Tensor,
+): Params {
   const out: Params = {};
   for (const k of Object.keys(a)) {
     if (!(k in b)) throw new Error(`parameter '${k}' is missing from the second record`);

@@ -9,7 +9,8 @@ import { type Params, type State, subParams, withPrefix } from './params.js';
 export function sequential(layers: [string, Module][]): Module {
   const names = new Set<string>();
   for (const [n] of layers) {
-    if (!/^[A-Za-z_][\w]*$/.test(n)) throw new Error(`sequential: layer name '${n}' must be an identifier (no dots)`);
+    if (!/^[A-Za-z_][\w]*$/.test(n))
+      throw new Error(`sequential: layer name '${n}' must be an identifier (no dots)`);
     if (names.has(n)) throw new Error(`sequential: layer name '${n}' is used twice`);
     names.add(n);
   }

@@ -10,7 +10,14 @@ export function svgToPng(svgPath: string, pngPath: string): { ok: boolean; tool?
   for (const chrome of ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome']) {
     const r = spawnSync(
       chrome,
-      ['--headless', '--no-sandbox', '--disable-gpu', `--screenshot=${pngPath}`, '--window-size=640,360', `file://${svgPath}`],
+      [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        `--screenshot=${pngPath}`,
+        '--window-size=640,360',
+        `file://${svgPath}`,
+      ],
       { encoding: 'utf8', timeout: 30000 },
     );
     if (r.status === 0) return { ok: true, tool: chrome };

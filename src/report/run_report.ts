@@ -27,12 +27,23 @@ export function writeRunReport(runDir: string): { loss: string; val: string; htm
     : null;
   const regression = cfg.dataset === 'sinusoid';
   const w = Math.max(1, Math.floor(lines.length / 100));
-  const lossSvg = lineChartSvg([{ name: `train loss (mean of ${w})`, points: smooth(lines.map((l) => [l.step, l.loss]), w) }], {
-    title: `${cfg.learner} on ${cfg.dataset}: training loss`,
-    xLabel: 'step',
-    yLabel: 'query loss',
-    logY: true,
-  });
+  const lossSvg = lineChartSvg(
+    [
+      {
+        name: `train loss (mean of ${w})`,
+        points: smooth(
+          lines.map((l) => [l.step, l.loss]),
+          w,
+        ),
+      },
+    ],
+    {
+      title: `${cfg.learner} on ${cfg.dataset}: training loss`,
+      xLabel: 'step',
+      yLabel: 'query loss',
+      logY: true,
+    },
+  );
   const vals = lines.filter((l) => l.val);
   const scale = regression ? 1 : 100;
   const valSvg = lineChartSvg(

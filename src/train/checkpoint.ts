@@ -53,7 +53,11 @@ export function saveCheckpoint(dir: string, c: Checkpoint): void {
 
 /** Read a checkpoint written by saveCheckpoint (falling back to the previous one if a swap was cut short). */
 export function loadCheckpoint(dir: string): Checkpoint | null {
-  const from = existsSync(path.join(dir, MODEL_FILE)) ? dir : existsSync(path.join(`${dir}.old`, MODEL_FILE)) ? `${dir}.old` : null;
+  const from = existsSync(path.join(dir, MODEL_FILE))
+    ? dir
+    : existsSync(path.join(`${dir}.old`, MODEL_FILE))
+      ? `${dir}.old`
+      : null;
   if (from === null) return null;
   const modelPath = path.join(from, MODEL_FILE);
   let modelJson;
@@ -63,10 +67,14 @@ export function loadCheckpoint(dir: string): Checkpoint | null {
     throw new Error(`${modelPath}: cannot read checkpoint (${(e as Error).message})`);
   }
   const meta = modelJson.userDefinedMetadata;
-  if (meta?.kind !== 'metalearn-checkpoint') throw new Error(`${modelPath}: field 'userDefinedMetadata.kind' should be 'metalearn-checkpoint'`);
+  if (meta?.kind !== 'metalearn-checkpoint')
+    throw new Error(`${modelPath}: field 'userDefinedMetadata.kind' should be 'metalearn-checkpoint'`);
   const bin = readFileSync(path.join(from, WEIGHTS_FILE));
   const all = artifactsToParams(
-    { modelJson, weightData: bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength) as ArrayBuffer },
+    {
+      modelJson,
+      weightData: bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength) as ArrayBuffer,
+    },
     modelPath,
   );
   return {
@@ -81,4 +89,3 @@ export function loadCheckpoint(dir: string): Checkpoint | null {
     bestScore: meta.bestScore,
   };
 }
-

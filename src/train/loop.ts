@@ -22,7 +22,14 @@ export interface MetaTrainOptions {
   /** Called after every step and validation, for logs and progress. */
   onStep?: (info: StepInfo) => void;
   /** Continue a run: the step already done, the optimiser state and best-so-far from a checkpoint. */
-  resume?: { step: number; elapsedSeconds?: number; optState: unknown; best?: Params; bestStep?: number; bestVal?: EvalResult };
+  resume?: {
+    step: number;
+    elapsedSeconds?: number;
+    optState: unknown;
+    best?: Params;
+    bestStep?: number;
+    bestVal?: EvalResult;
+  };
   /** Call onCheckpoint every this many steps (and after the last). */
   checkpointEvery?: number;
   onCheckpoint?: (c: Checkpoint) => void;
@@ -97,7 +104,11 @@ export function metaTrain(opts: MetaTrainOptions): MetaTrainResult {
       }
     }
     opts.onStep?.({ step, loss, val, seconds: (Date.now() - t0) / 1000 });
-    if (opts.onCheckpoint && opts.checkpointEvery && (step % opts.checkpointEvery === 0 || step === opts.steps)) {
+    if (
+      opts.onCheckpoint &&
+      opts.checkpointEvery &&
+      (step % opts.checkpointEvery === 0 || step === opts.steps)
+    ) {
       checkpoint(step);
     }
   }
@@ -110,4 +121,3 @@ export function metaTrain(opts: MetaTrainOptions): MetaTrainResult {
     seconds: (Date.now() - t0) / 1000,
   };
 }
-

@@ -24,8 +24,7 @@ export function gradCheck(
     const grads = tf.grads((...a: tf.Tensor[]) => f(...a))(xs);
     let analytic = 0;
     for (let i = 0; i < xs.length; i++) analytic += tf.sum(tf.mul(grads[i], vs[i])).dataSync()[0];
-    const shifted = (s: number) =>
-      f(...xs.map((x, i) => tf.add(x, tf.mul(vs[i], s)))).dataSync()[0];
+    const shifted = (s: number) => f(...xs.map((x, i) => tf.add(x, tf.mul(vs[i], s)))).dataSync()[0];
     // Richardson extrapolation of two central differences: O(eps^4) truncation error, so curvature
     // does not dominate the comparison at the step sizes float32 allows.
     const central = (h: number) => (shifted(h) - shifted(-h)) / (2 * h);

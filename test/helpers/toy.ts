@@ -6,7 +6,14 @@ import type { EpisodeData } from '../../src/meta/types.js';
  * Toy few-shot episodes in the peer benchmark's style: each class is a random 4x4 grid upsampled to
  * size x size, each example that template plus Gaussian noise. Support and query in class order.
  */
-export function toyEpisode(rng: Rng, ways: number, shots: number, queries: number, size = 16, noise = 0.3): EpisodeData {
+export function toyEpisode(
+  rng: Rng,
+  ways: number,
+  shots: number,
+  queries: number,
+  size = 16,
+  noise = 0.3,
+): EpisodeData {
   const px = size * size;
   const make = (perClass: number) => {
     const x = new Float32Array(ways * perClass * px);
@@ -24,7 +31,8 @@ export function toyEpisode(rng: Rng, ways: number, shots: number, queries: numbe
         set.y[i] = c;
         for (let r = 0; r < size; r++) {
           for (let col = 0; col < size; col++) {
-            set.x[i * px + r * size + col] = grid[Math.floor(r / cell) * 4 + Math.floor(col / cell)] + noise * rng.normal();
+            set.x[i * px + r * size + col] =
+              grid[Math.floor(r / cell) * 4 + Math.floor(col / cell)] + noise * rng.normal();
           }
         }
       }

@@ -24,10 +24,21 @@ function blockSplit(shape: number[], axes: number[]): [number, number, number] |
   if (axes.length === 0) return null;
   for (let i = 1; i < axes.length; i++) if (axes[i] !== axes[i - 1] + 1) return null;
   const prod = (a: number, b: number) => shape.slice(a, b).reduce((x, y) => x * y, 1);
-  return [prod(0, axes[0]), prod(axes[0], axes[axes.length - 1] + 1), prod(axes[axes.length - 1] + 1, shape.length)];
+  return [
+    prod(0, axes[0]),
+    prod(axes[0], axes[axes.length - 1] + 1),
+    prod(axes[axes.length - 1] + 1, shape.length),
+  ];
 }
 
-export function reduceBlock(x: Float32Array, outer: number, red: number, inner: number, out: Float32Array, scale: number): void {
+export function reduceBlock(
+  x: Float32Array,
+  outer: number,
+  red: number,
+  inner: number,
+  out: Float32Array,
+  scale: number,
+): void {
   const acc = new Float64Array(inner);
   for (let a = 0; a < outer; a++) {
     acc.fill(0);

@@ -44,7 +44,10 @@ export function matchingNet(opts: MatchingNetOptions): MetaLearner<SupportMemory
     loss: 'cross-entropy',
     init: (rng) => withPrefix('embed', embed.init(rng)),
     adapt: (theta, support) =>
-      tf.tidy(() => ({ keys: l2normalise(emb(theta, support.x)), labels: oneHotF32(support.y, ways) })) as SupportMemory,
+      tf.tidy(() => ({
+        keys: l2normalise(emb(theta, support.x)),
+        labels: oneHotF32(support.y, ways),
+      })) as SupportMemory,
     predict: (theta, phi, x) => attend(emb(theta, x), phi.keys, phi.labels),
     disposePhi: (phi) => tf.dispose([phi.keys, phi.labels]),
     episodeOutputs: (theta, ep: EpisodeData) =>

@@ -46,10 +46,13 @@ export function maml(opts: MamlOptions): MetaLearner<AdaptedParams> {
   const mode = opts.innerLrMode ?? 'fixed';
   const adaptable = opts.adapt ?? (() => true);
   const loss = opts.loss ?? 'cross-entropy';
-  if (!Number.isInteger(steps) || steps < 0) throw new Error(`maml: option 'innerSteps' must be a non-negative integer, got ${steps}`);
+  if (!Number.isInteger(steps) || steps < 0)
+    throw new Error(`maml: option 'innerSteps' must be a non-negative integer, got ${steps}`);
   if (!(lr0 >= 0)) throw new Error(`maml: option 'innerLr' must be a non-negative number, got ${lr0}`);
   if (!['fixed', 'per-layer', 'per-parameter'].includes(mode)) {
-    throw new Error(`maml: option 'innerLrMode' must be 'fixed', 'per-layer' or 'per-parameter', got '${mode}'`);
+    throw new Error(
+      `maml: option 'innerLrMode' must be 'fixed', 'per-layer' or 'per-parameter', got '${mode}'`,
+    );
   }
   const forward = (p: Params, x: tf.Tensor) => model.apply(p, x, TRAIN);
   const name = opts.name ?? (opts.firstOrder ? 'fomaml' : mode === 'per-parameter' ? 'meta-sgd' : 'maml');
@@ -77,12 +80,16 @@ export function maml(opts: MamlOptions): MetaLearner<AdaptedParams> {
         const current = phi;
         const sub: Params = {};
         for (const k of keys) sub[k] = current[k];
-        const { value, grads } = valueAndGrads(sub, (q) => taskLoss(loss, forward({ ...current, ...q }, support.x), support.y));
+        const { value, grads } = valueAndGrads(sub, (q) =>
+          taskLoss(loss, forward({ ...current, ...q }, support.x), support.y),
+        );
         value.dispose();
         const next: Params = { ...current };
         for (const k of keys) {
           const g = opts.firstOrder ? detached(grads[k]) : grads[k];
-          next[k] = tf.tidy(() => tf.sub(current[k], mode === 'fixed' ? tf.mul(g, lr0) : tf.mul(theta[`lr.${k}`], g)));
+          next[k] = tf.tidy(() =>
+            tf.sub(current[k], mode === 'fixed' ? tf.mul(g, lr0) : tf.mul(theta[`lr.${k}`], g)),
+          );
           owned.push(next[k]);
           // Safe under an outer tape too: the tape keeps its own references to what it saved.
           g.dispose();

@@ -1,7 +1,14 @@
 import { tf } from '../../engine/tf.js';
 import type { Module } from '../../nn/module.js';
 import { TRAIN } from '../../nn/module.js';
-import { type Params, disposeParams, mapParams, subParams, valueAndGrads, withPrefix } from '../../nn/params.js';
+import {
+  type Params,
+  disposeParams,
+  mapParams,
+  subParams,
+  valueAndGrads,
+  withPrefix,
+} from '../../nn/params.js';
 import { episodeLoss, taskLoss } from '../common.js';
 import type { EpisodeData, LabelledSet, MetaLearner, TaskLoss } from '../types.js';
 
