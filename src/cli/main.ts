@@ -4,6 +4,8 @@ import * as path from 'node:path';
 import { CONFIG_KEYS, DEFAULTS, resolveConfig, suggest, type RunConfig } from './config.js';
 import { evaluateRun, runExperiment } from './run.js';
 import { writeRunReport } from '../report/run_report.js';
+import { exportRun, predictFolder } from './predict.js';
+import { fetchOmniglot } from '../data/download.js';
 
 const HELP: Record<string, string> = {
   main: `metalearn: meta-learning and multi-task learning on TensorFlow.js
@@ -16,6 +18,9 @@ Commands:
   resume   continue a killed or stopped run from its last checkpoint: metalearn resume <run folder>
   eval     meta-test a finished run on new fixed episodes: metalearn eval <run folder> --way 20 --shot 1
   report   (re)draw a run's learning curves and report.html: metalearn report <run folder>
+  export   params + config of a run for inference: metalearn export <run folder> <out folder>
+  predict  adapt on a support folder, label a query folder: metalearn predict <model> <support> <query>
+  fetch    download the public Omniglot zips: metalearn fetch [--data-dir <folder>]
 
 Run 'metalearn <command> --help' for the options of a command.`,
   train: `metalearn train [--config run.json] [--<field> <value> ...]
@@ -62,6 +67,20 @@ Defaults: the run's test shape and test-episode count. Writes eval-<N>w<K>s.json
 Draws curve-loss.svg (training loss) and curve-val.svg (validation metric with its 95% band) from
 metrics.jsonl, PNG copies when rsvg-convert or chromium is installed, and report.html with the config,
 the curves and the meta-test result. Works on a run still in progress.`,
+  export: `metalearn export <run folder> <out folder> [--which best|last]
+
+Writes <out folder>/model.json and weights.bin (the TensorFlow.js weights format) with the run's config
+in userDefinedMetadata, so 'metalearn predict' or a web page can rebuild the learner from it alone.`,
+  predict: `metalearn predict <model folder> <support folder> <query folder> [--no-invert]
+
+Adapts the model (an exported folder or a run folder) on the support set, a folder of class/file.png
+with a few drawings per class, and prints the predicted class and confidence of every PNG in the query
+folder. Images are read as gray, resized to 28x28, and inverted (dark ink on light paper becomes
+ink = 1, the training convention) unless --no-invert is given.`,
+  fetch: `metalearn fetch [--data-dir <folder>]
+
+Downloads images_background.zip and images_evaluation.zip of Omniglot (and the Vinyals split lists)
+into <folder>/omniglot, checking sizes, writing through temporary files. Default folder: .cache.`,
   demo: `metalearn demo [--<field> <value> ...]
 
 Meta-trains a prototypical network on the synthetic alphabet (no data files needed) for 300
@@ -121,7 +140,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   if (!(cmd in HELP) || cmd === 'main') {
     console.error(
-      `unknown command '${cmd}'${suggest(cmd, ['demo', 'train', 'resume', 'eval', 'report'])}\n\n${HELP.main}`,
+      `unknown command '${cmd}'${suggest(cmd, ['demo', 'train', 'resume', 'eval', 'report', 'export', 'predict', 'fetch'])}\n\n${HELP.main}`,
     );
     return 2;
   }
@@ -134,6 +153,37 @@ export async function main(argv: string[]): Promise<number> {
     const cfgPath = path.join(rest[0], 'config.json');
     const cfg = resolveConfig(readConfigFile(cfgPath), cfgPath, {});
     await runExperiment({ ...cfg, out: rest[0] }, console.log, { resume: true });
+    return 0;
+  }
+  if (cmd === 'export') {
+    if (rest.length < 2 || rest[0].startsWith('-')) {
+      console.log(HELP.export);
+      return rest[0] === '--help' ? 0 : 1;
+    }
+    const which = rest[2] === '--which' ? rest[3] : 'best';
+    if (which !== 'best' && which !== 'last')
+      throw new Error(`export: --which must be 'best' or 'last', got '${which}'`);
+    console.log(exportRun(rest[0], rest[1], which));
+    return 0;
+  }
+  if (cmd === 'predict') {
+    const pos = rest.filter((a) => !a.startsWith('--'));
+    if (pos.length !== 3 || rest.includes('--help')) {
+      console.log(HELP.predict);
+      return rest.includes('--help') ? 0 : 1;
+    }
+    const preds = await predictFolder(pos[0], pos[1], pos[2], { invert: !rest.includes('--no-invert') });
+    for (const p of preds) console.log(`${p.file}\t${p.label}\t${(p.confidence * 100).toFixed(1)}%`);
+    return 0;
+  }
+  if (cmd === 'fetch') {
+    if (rest.includes('--help')) {
+      console.log(HELP.fetch);
+      return 0;
+    }
+    const i = rest.indexOf('--data-dir');
+    const dir = await fetchOmniglot(i >= 0 ? rest[i + 1] : undefined, { log: console.log });
+    console.log(`Omniglot is in ${dir}; use --data-dir ${dir}`);
     return 0;
   }
   if (cmd === 'report') {

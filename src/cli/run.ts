@@ -7,7 +7,8 @@ import { disposeParams } from '../nn/params.js';
 import { loadParams, saveParams } from '../nn/io.js';
 import { EpisodeSampler, EpisodeSet } from '../tasks/episodes.js';
 import type { EpisodeData } from '../meta/types.js';
-import { metaTrain } from '../train/loop.js';
+import { metaTrain, type StepInfo } from '../train/loop.js';
+import { Progress } from './progress.js';
 import { evaluate } from '../train/evaluate.js';
 import { adam, type Optimizer } from '../train/optim.js';
 import { formatCI } from '../train/stats.js';
@@ -34,6 +35,25 @@ export interface RunSummary {
 
 function* fromSet(set: EpisodeSet, sampler: EpisodeSampler): Iterable<EpisodeData> {
   for (let i = 0; i < set.length; i++) yield set.build(i, sampler);
+}
+
+/** metrics.jsonl lines for every step, and progress (a bar on a terminal, plain lines elsewhere). */
+function stepLogger(cfg: RunConfig, metricsPath: string, log: (s: string) => void): (s: StepInfo) => void {
+  const unit = cfg.dataset === 'sinusoid' ? 'tasks' : 'episodes';
+  const progress = new Progress(cfg.steps, cfg.logEvery, unit, log);
+  return (s) => {
+    const rec: Record<string, unknown> = { step: s.step, loss: s.loss, seconds: s.seconds };
+    if (s.val) rec.val = { mean: s.val.summary.mean, ci95: s.val.summary.ci95, n: s.val.summary.n };
+    appendFileSync(metricsPath, JSON.stringify(rec) + '\n');
+    const rate = (s.step * cfg.metaBatch) / Math.max(1e-9, s.seconds);
+    progress.update(s.step, rate, `loss ${s.loss.toFixed(4)}`);
+    if (s.val) {
+      const acc = s.val.metric === 'accuracy';
+      progress.note(
+        `step ${s.step}/${cfg.steps}  validation ${acc ? 'accuracy' : 'MSE'} ${formatCI(s.val.summary, acc ? 100 : 1, acc ? 2 : 4, acc ? '%' : '')}`,
+      );
+    }
+  };
 }
 
 /** Keep the metric lines of steps already in the checkpoint; drop any written after it. */
@@ -144,18 +164,7 @@ export async function runExperiment(
     sample: (r) => trainSampler.sample(r),
     valEvery: cfg.valEvery > 0 ? cfg.valEvery : undefined,
     validation: () => fromSet(valSet, valSampler),
-    onStep: (s) => {
-      const rec: Record<string, unknown> = { step: s.step, loss: s.loss, seconds: s.seconds };
-      if (s.val) rec.val = { mean: s.val.summary.mean, ci95: s.val.summary.ci95, n: s.val.summary.n };
-      appendFileSync(metricsPath, JSON.stringify(rec) + '\n');
-      if (s.step % cfg.logEvery === 0 || s.val) {
-        const eps = (s.step * cfg.metaBatch) / Math.max(1e-9, s.seconds);
-        const val = s.val
-          ? `  val ${formatCI(s.val.summary, s.val.metric === 'accuracy' ? 100 : 1, 2, s.val.metric === 'accuracy' ? '%' : '')}`
-          : '';
-        log(`step ${s.step}/${cfg.steps}  loss ${s.loss.toFixed(4)}  ${eps.toFixed(1)} episodes/s${val}`);
-      }
-    },
+    onStep: stepLogger(cfg, metricsPath, log),
   });
   await saveParams(path.join(out, 'best'), result.best, { learner: cfg.learner, step: result.bestStep });
   await saveParams(path.join(out, 'last'), result.last, { learner: cfg.learner, step: cfg.steps });
@@ -314,17 +323,7 @@ async function runRegression(
     sample: (r) => tasks.sample(r).source.supportQuery(cfg.shot, cfg.query, r),
     valEvery: cfg.valEvery > 0 ? cfg.valEvery : undefined,
     validation: fixed(cfg.seed + 1000, cfg.valEpisodes, cfg.shot),
-    onStep: (s) => {
-      const rec: Record<string, unknown> = { step: s.step, loss: s.loss, seconds: s.seconds };
-      if (s.val) rec.val = { mean: s.val.summary.mean, ci95: s.val.summary.ci95, n: s.val.summary.n };
-      appendFileSync(metricsPath, JSON.stringify(rec) + '\n');
-      if (s.step % cfg.logEvery === 0 || s.val) {
-        const val = s.val ? `  val MSE ${formatCI(s.val.summary, 1, 4, '')}` : '';
-        log(
-          `step ${s.step}/${cfg.steps}  loss ${s.loss.toFixed(4)}  ${((s.step * cfg.metaBatch) / s.seconds).toFixed(1)} tasks/s${val}`,
-        );
-      }
-    },
+    onStep: stepLogger(cfg, metricsPath, log),
   });
   await saveParams(path.join(out, 'best'), result.best, { learner: cfg.learner, step: result.bestStep });
   await saveParams(path.join(out, 'last'), result.last, { learner: cfg.learner, step: cfg.steps });
