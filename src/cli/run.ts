@@ -7,7 +7,9 @@ import { disposeParams } from '../nn/params.js';
 import { loadParams, saveParams } from '../nn/io.js';
 import { EpisodeSampler, EpisodeSet } from '../tasks/episodes.js';
 import type { EpisodeData } from '../meta/types.js';
-import { metaTrain, type StepInfo } from '../train/loop.js';
+import { metaTrain, type MetaTrainOptions, type StepInfo } from '../train/loop.js';
+import type { MetaLearner } from '../meta/types.js';
+import type { Params } from '../nn/params.js';
 import { Progress } from './progress.js';
 import { evaluate } from '../train/evaluate.js';
 import { adam, type Optimizer } from '../train/optim.js';
@@ -35,6 +37,37 @@ export interface RunSummary {
 
 function* fromSet(set: EpisodeSet, sampler: EpisodeSampler): Iterable<EpisodeData> {
   for (let i = 0; i < set.length; i++) yield set.build(i, sampler);
+}
+
+/** A fresh start (seeded Rng, initial theta) or the state of a checkpoint, ready for metaTrain. */
+function startOrResume(
+  cfg: RunConfig,
+  learner: MetaLearner,
+  optimizer: Optimizer<unknown>,
+  ckpt: Checkpoint | null,
+  log: (s: string) => void,
+): { rng: Rng; theta: Params; resume?: MetaTrainOptions['resume'] } {
+  if (!ckpt) {
+    const rng = new Rng(cfg.seed);
+    return { rng, theta: learner.init(rng.fork()) };
+  }
+  const s = ckpt.bestScore as
+    { metric: EvalResult['metric']; mean: number; ci95: number; n: number } | undefined;
+  log(`resuming from step ${ckpt.step}`);
+  return {
+    rng: Rng.fromState(ckpt.rngState),
+    theta: ckpt.theta,
+    resume: {
+      step: ckpt.step,
+      elapsedSeconds: ckpt.elapsedSeconds,
+      optState: optimizer.restore(ckpt.optTensors, ckpt.optMeta),
+      best: ckpt.best,
+      bestStep: ckpt.bestStep,
+      bestVal: s
+        ? { metric: s.metric, summary: { mean: s.mean, ci95: s.ci95, n: s.n }, perEpisode: [] }
+        : undefined,
+    },
+  };
 }
 
 /** metrics.jsonl lines for every step, and progress (a bar on a terminal, plain lines elsewhere). */
@@ -127,30 +160,8 @@ export async function runExperiment(
   valSet.save(path.join(out, 'val-episodes.json'));
   testSet.save(path.join(out, 'test-episodes.json'));
 
-  let rng: Rng;
-  let theta;
   const optimizer = adam({ lr: cfg.lr }) as Optimizer<unknown>;
-  let resume;
-  if (ckpt) {
-    rng = Rng.fromState(ckpt.rngState);
-    theta = ckpt.theta;
-    const s = ckpt.bestScore as
-      { metric: EvalResult['metric']; mean: number; ci95: number; n: number } | undefined;
-    resume = {
-      step: ckpt.step,
-      elapsedSeconds: ckpt.elapsedSeconds,
-      optState: optimizer.restore(ckpt.optTensors, ckpt.optMeta),
-      best: ckpt.best,
-      bestStep: ckpt.bestStep,
-      bestVal: s
-        ? { metric: s.metric, summary: { mean: s.mean, ci95: s.ci95, n: s.n }, perEpisode: [] }
-        : undefined,
-    };
-    log(`resuming from step ${ckpt.step}`);
-  } else {
-    rng = new Rng(cfg.seed);
-    theta = learner.init(rng.fork());
-  }
+  const { rng, theta, resume } = startOrResume(cfg, learner, optimizer, ckpt, log);
   const result = metaTrain({
     resume,
     checkpointEvery: cfg.checkpointEvery,
@@ -287,29 +298,7 @@ async function runRegression(
     `${learner.name}: ${cfg.shot}-shot, ${cfg.query} query points, meta-batch ${cfg.metaBatch}, ${cfg.steps} steps`,
   );
   const optimizer = adam({ lr: cfg.lr }) as Optimizer<unknown>;
-  let rng: Rng;
-  let theta;
-  let resume;
-  if (ckpt) {
-    rng = Rng.fromState(ckpt.rngState);
-    theta = ckpt.theta;
-    const s = ckpt.bestScore as
-      { metric: EvalResult['metric']; mean: number; ci95: number; n: number } | undefined;
-    resume = {
-      step: ckpt.step,
-      elapsedSeconds: ckpt.elapsedSeconds,
-      optState: optimizer.restore(ckpt.optTensors, ckpt.optMeta),
-      best: ckpt.best,
-      bestStep: ckpt.bestStep,
-      bestVal: s
-        ? { metric: s.metric, summary: { mean: s.mean, ci95: s.ci95, n: s.n }, perEpisode: [] }
-        : undefined,
-    };
-    log(`resuming from step ${ckpt.step}`);
-  } else {
-    rng = new Rng(cfg.seed);
-    theta = learner.init(rng.fork());
-  }
+  const { rng, theta, resume } = startOrResume(cfg, learner, optimizer, ckpt, log);
   const result = metaTrain({
     learner,
     theta,
