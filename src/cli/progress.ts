@@ -10,6 +10,8 @@ export class Progress {
     private readonly total: number,
     private readonly every: number,
     private readonly unit: string,
+    /** Units (episodes, tasks) per step: the rate is in units, the time left in steps. */
+    private readonly perStep: number,
     private readonly log: (s: string) => void,
     stream: { isTTY?: boolean; write(s: string): boolean } = process.stderr,
     private readonly out = stream,
@@ -25,9 +27,9 @@ export class Progress {
     return h > 0 ? `${h}h${String(m).padStart(2, '0')}m` : `${m}m${String(s).padStart(2, '0')}s`;
   }
 
-  /** `done` of total steps after `seconds` (this segment: `doneHere` steps in `secondsHere`). */
+  /** After `step` of the total steps, at `rate` units per second. */
   update(step: number, rate: number, text: string, force = false): void {
-    const left = (this.total - step) / Math.max(rate, 1e-9);
+    const left = ((this.total - step) * this.perStep) / Math.max(rate, 1e-9);
     if (this.tty) {
       const now = Date.now();
       if (!force && now - this.lastDraw < 200 && step < this.total) return;

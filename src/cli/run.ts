@@ -73,7 +73,7 @@ function startOrResume(
 /** metrics.jsonl lines for every step, and progress (a bar on a terminal, plain lines elsewhere). */
 function stepLogger(cfg: RunConfig, metricsPath: string, log: (s: string) => void): (s: StepInfo) => void {
   const unit = cfg.dataset === 'sinusoid' ? 'tasks' : 'episodes';
-  const progress = new Progress(cfg.steps, cfg.logEvery, unit, log);
+  const progress = new Progress(cfg.steps, cfg.logEvery, unit, cfg.metaBatch, log);
   return (s) => {
     const rec: Record<string, unknown> = { step: s.step, loss: s.loss, seconds: s.seconds };
     if (s.val) rec.val = { mean: s.val.summary.mean, ci95: s.val.summary.ci95, n: s.val.summary.n };
