@@ -1,0 +1,106 @@
+import { Worker } from 'node:worker_threads';
+import { tf } from '../engine/tf.js';
+import type { EpisodeData } from '../meta/types.js';
+import type { Params } from '../nn/params.js';
+
+export interface WireTensor {
+  data: Float32Array | Int32Array;
+  shape: number[];
+  dtype: 'float32' | 'int32';
+}
+export interface WireEpisode {
+  sx: WireTensor;
+  sy: WireTensor;
+  qx: WireTensor;
+  qy: WireTensor;
+}
+export interface WorkerInit {
+  backend?: string;
+  /** Module (file URL or package path) exporting a function that builds the learner in the worker. */
+  factoryModule: string;
+  factoryName: string;
+  factoryArg: unknown;
+}
+
+const wire = (t: tf.Tensor): WireTensor => ({
+  data: t.dataSync() as Float32Array | Int32Array,
+  shape: t.shape.slice(),
+  dtype: t.dtype === 'int32' ? 'int32' : 'float32',
+});
+
+/**
+ * Data-parallel meta-gradients on worker threads. The wasm backend runs on one thread in Node, so a
+ * meta-batch is split across workers, each with its own engine and a copy of theta; their gradients are
+ * averaged weighted by episode count, which equals metaGrads over the whole meta-batch.
+ */
+export class WorkerPool {
+  private constructor(private readonly workers: Worker[]) {}
+
+  static async create(size: number, init: WorkerInit): Promise<WorkerPool> {
+    if (!Number.isInteger(size) || size < 1)
+      throw new Error(`WorkerPool: size must be a positive integer, got ${size}`);
+    const url = new URL('./worker_boot.mjs', import.meta.url);
+    const workers = Array.from({ length: size }, () => new Worker(url, { workerData: init }));
+    await Promise.all(
+      workers.map(
+        (w) =>
+          new Promise<void>((resolve, reject) => {
+            w.once('message', () => resolve());
+            w.once('error', reject);
+          }),
+      ),
+    );
+    return new WorkerPool(workers);
+  }
+
+  get size(): number {
+    return this.workers.length;
+  }
+
+  /** Mean query loss and meta-gradient of `episodes` under theta, computed on the workers. */
+  async metaGrads(theta: Params, episodes: EpisodeData[]): Promise<{ loss: number; grads: Params }> {
+    if (episodes.length === 0) throw new Error('WorkerPool.metaGrads: the meta-batch is empty');
+    const thetaWire: Record<string, WireTensor> = {};
+    for (const [k, t] of Object.entries(theta)) thetaWire[k] = wire(t);
+    const shares = this.workers.map((_, i) => episodes.filter((_, j) => j % this.workers.length === i));
+    const results = await Promise.all(
+      this.workers.map((w, i) => {
+        if (shares[i].length === 0) return null;
+        const eps: WireEpisode[] = shares[i].map((e) => ({
+          sx: wire(e.support.x),
+          sy: wire(e.support.y),
+          qx: wire(e.query.x),
+          qy: wire(e.query.y),
+        }));
+        return new Promise<{ loss: number; n: number; grads: Record<string, WireTensor> }>(
+          (resolve, reject) => {
+            const onError = (e: Error) => reject(e);
+            w.once('error', onError);
+            w.once('message', (m) => {
+              w.off('error', onError);
+              resolve(m);
+            });
+            w.postMessage({ theta: thetaWire, episodes: eps });
+          },
+        );
+      }),
+    );
+    const done = results.filter((r): r is NonNullable<typeof r> => r !== null);
+    const total = done.reduce((s, r) => s + r.n, 0);
+    const grads: Params = {};
+    for (const k of Object.keys(theta)) {
+      const acc = new Float32Array(theta[k].size);
+      for (const r of done) {
+        const g = r.grads[k].data;
+        const wgt = r.n / total;
+        for (let i = 0; i < acc.length; i++) acc[i] += wgt * g[i];
+      }
+      grads[k] = tf.tensor(acc, theta[k].shape);
+    }
+    return { loss: done.reduce((s, r) => s + (r.loss * r.n) / total, 0), grads };
+  }
+
+  async terminate(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+}
