@@ -1,10 +1,11 @@
 // The negative-transfer report on one real benchmark: multi-task settings against independent models.
 //   node --import tsx bench/transfer_report.ts <omniglot|youtube-spam|parkinsons>
 //        [--seeds 1,2,3] [--steps N] [--batch N] [--lr X] [--hidden 64,64] [--settings label,label]
-//        [--backend wasm|cpu] [--data-dir DIR] [--out results/multitask] [--quick]
+//        [--backend wasm|cpu] [--data-dir DIR] [--out results/multitask] [--quick] [--render]
+// --render redraws the Markdown and SVG from <out>/<benchmark>.json without training.
 // Writes <out>/<benchmark>.md (tables, command, budget, wall time, seeds, machine), <out>/<benchmark>.svg
 // (per-task gain chart) and <out>/<benchmark>.json (the raw report).
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, platform, release } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -16,6 +17,7 @@ import {
   loadBenchmark,
   runTransferReport,
   type ReportSetting,
+  type TransferReport,
 } from '../src/multitask/index.js';
 
 interface Preset {
@@ -131,6 +133,7 @@ const { values, positionals } = parseArgs({
     'data-dir': { type: 'string' },
     out: { type: 'string', default: 'results/multitask' },
     quick: { type: 'boolean', default: false },
+    render: { type: 'boolean', default: false },
   },
 });
 
@@ -167,35 +170,54 @@ if (values.settings !== undefined) {
   });
 }
 
-const backend = await initEngine({ backend: values.backend as BackendName });
-const t0 = performance.now();
-const data = { ...preset.data, ...(values['data-dir'] ? { dataDir: values['data-dir'] } : {}) };
-const set = loadBenchmark(name, data);
-console.log(
-  `${set.name}: ${set.tasks.length} tasks, ${set.tasks.reduce((a, t) => a + t.train.n, 0)} training rows, ${set.tasks.reduce((a, t) => a + t.test.n, 0)} test rows`,
-);
-const report = runTransferReport(set, {
-  settings,
-  seeds,
-  steps,
-  batchSize: batch,
-  lr,
-  hidden,
-  onProgress: (m) => console.log(`[${((performance.now() - t0) / 1000).toFixed(0)} s] ${m}`),
-});
-const wallMs = performance.now() - t0;
-const cpu = cpus();
-const machine = `${cpu[0]?.model ?? 'unknown CPU'} (${cpu.length} logical cores, shared), ${platform()} ${release()}, Node ${process.version}, TensorFlow.js ${tf.version.tfjs} on the ${backend} backend`;
-const command = ['node --import tsx bench/transfer_report.ts', ...process.argv.slice(2)].join(' ');
-const md = formatTransferMarkdown(report, { command, wallMs, machine, notes: preset.notes }, preset.title);
-mkdirSync(values.out!, { recursive: true });
-writeFileSync(join(values.out!, `${name}.md`), md);
-writeFileSync(join(values.out!, `${name}.svg`), gainChartSvg(report, preset.title));
-// The raw numbers, so tables and charts can be redrawn without training again.
-writeFileSync(
-  join(values.out!, `${name}.json`),
-  JSON.stringify({ command, wallMs, machine, report }, null, 1) + '\n',
-);
+function write(report: TransferReport, command: string, wallMs: number, machine: string): string {
+  const md = formatTransferMarkdown(report, { command, wallMs, machine, notes: preset.notes }, preset.title);
+  mkdirSync(values.out!, { recursive: true });
+  writeFileSync(join(values.out!, `${name}.md`), md);
+  writeFileSync(join(values.out!, `${name}.svg`), gainChartSvg(report, preset.title));
+  // The raw numbers, so tables and charts can be redrawn without training again (--render).
+  writeFileSync(
+    join(values.out!, `${name}.json`),
+    JSON.stringify({ command, wallMs, machine, report }, null, 1) + '\n',
+  );
+  return md;
+}
+
+let md: string;
+let wallMs: number;
+if (values.render) {
+  // Redraw the Markdown and the chart from a previous run's JSON; nothing is trained.
+  const saved = JSON.parse(readFileSync(join(values.out!, `${name}.json`), 'utf8')) as {
+    command: string;
+    wallMs: number;
+    machine: string;
+    report: TransferReport;
+  };
+  wallMs = saved.wallMs;
+  md = write(saved.report, saved.command, saved.wallMs, saved.machine);
+} else {
+  const backend = await initEngine({ backend: values.backend as BackendName });
+  const t0 = performance.now();
+  const data = { ...preset.data, ...(values['data-dir'] ? { dataDir: values['data-dir'] } : {}) };
+  const set = loadBenchmark(name, data);
+  console.log(
+    `${set.name}: ${set.tasks.length} tasks, ${set.tasks.reduce((a, t) => a + t.train.n, 0)} training rows, ${set.tasks.reduce((a, t) => a + t.test.n, 0)} test rows`,
+  );
+  const report = runTransferReport(set, {
+    settings,
+    seeds,
+    steps,
+    batchSize: batch,
+    lr,
+    hidden,
+    onProgress: (m) => console.log(`[${((performance.now() - t0) / 1000).toFixed(0)} s] ${m}`),
+  });
+  wallMs = performance.now() - t0;
+  const cpu = cpus();
+  const machine = `${cpu[0]?.model ?? 'unknown CPU'} (${cpu.length} logical cores, shared), ${platform()} ${release()}, Node ${process.version}, TensorFlow.js ${tf.version.tfjs} on the ${backend} backend`;
+  const command = ['node --import tsx bench/transfer_report.ts', ...process.argv.slice(2)].join(' ');
+  md = write(report, command, wallMs, machine);
+}
 console.log(md);
 console.log(
   `wrote ${join(values.out!, `${name}.md`)} and ${join(values.out!, `${name}.svg`)} in ${(wallMs / 1000).toFixed(0)} s`,
