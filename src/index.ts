@@ -5,3 +5,4 @@ export * from './data/index.js';
 export * from './tasks/index.js';
 export * from './meta/index.js';
 export * from './train/index.js';
+export * from './multitask/index.js';

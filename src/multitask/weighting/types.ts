@@ -1,0 +1,63 @@
+import type { tf } from '../../engine/tf.js';
+import type { Rng } from '../../engine/rng.js';
+import type { Params } from '../../nn/params.js';
+import type { TaskKind } from '../types.js';
+
+/** Keys of a strategy's own learnable tensors start with this, so they never collide with a model's. */
+export const WEIGHTING_PREFIX = 'weighting.';
+
+/**
+ * What a weighting strategy may ask of the current step, without knowing the architecture: the task of
+ * each segment, the per-task losses (one forward pass for all, or one segment alone when it needs
+ * per-task gradients), the architecture's regulariser, and which parameters are shared.
+ */
+export interface LossOracle {
+  readonly numTasks: number;
+  /** Task index of each segment of this step (distinct tasks). */
+  readonly tasks: readonly number[];
+  readonly kinds: readonly TaskKind[];
+  /** Per-segment losses from one forward pass over every row of the step. */
+  losses(params: Params): tf.Scalar[];
+  /** The loss of segment s from a forward pass over its rows alone. */
+  lossOf(segment: number, params: Params): tf.Scalar;
+  /** The architecture's parameter penalty, if any (added unweighted). */
+  penalty(params: Params): tf.Scalar | null;
+  /** Model parameters (not the strategy's). */
+  readonly modelKeys: readonly string[];
+  /** Model parameters that more than one task's loss reaches. */
+  readonly sharedKeys: readonly string[];
+  /** The last layer shared by every task (may be empty, e.g. for independent networks). */
+  readonly lastSharedKeys: readonly string[];
+}
+
+export interface WeightingStepInfo {
+  readonly step: number;
+  readonly totalSteps: number;
+}
+
+export interface WeightingResult<S> {
+  /** Gradients of the parameters this step reached (model and strategy); absent keys are left alone. */
+  readonly grads: Params;
+  /** Unweighted loss of each segment. */
+  readonly losses: number[];
+  /** Effective weight of each segment's loss. */
+  readonly weights: number[];
+  readonly state: S;
+}
+
+export interface WeightingInit<S> {
+  readonly state: S;
+  /** Learnable tensors of the strategy, keyed under WEIGHTING_PREFIX; trained by the model's optimiser. */
+  readonly params: Params;
+}
+
+/**
+ * A loss-weighting strategy. It turns the step's per-task losses (and, if it needs them, per-task
+ * gradients) into one gradient for every parameter. It is a function of (params, oracle, state) that
+ * returns the next state, so any strategy composes with any architecture and nothing is inherited.
+ */
+export interface Weighting<S = unknown> {
+  readonly name: string;
+  init(ctx: { numTasks: number; kinds: readonly TaskKind[]; rng: Rng }): WeightingInit<S>;
+  step(params: Params, oracle: LossOracle, state: S, info: WeightingStepInfo): WeightingResult<S>;
+}
