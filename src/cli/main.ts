@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { CONFIG_KEYS, DEFAULTS, resolveConfig, suggest, type RunConfig } from './config.js';
 import { evaluateRun, runExperiment } from './run.js';
 import { writeRunReport } from '../report/run_report.js';
@@ -21,6 +22,8 @@ Commands:
   export   params + config of a run for inference: metalearn export <run folder> <out folder>
   predict  adapt on a support folder, label a query folder: metalearn predict <model> <support> <query>
   fetch    download the public Omniglot zips: metalearn fetch [--data-dir <folder>]
+  transfer multi-task training and the negative-transfer report: metalearn transfer <benchmark> [...]
+  bench    time the peer benchmark's workloads here and against PyTorch: metalearn bench [...]
 
 Run 'metalearn <command> --help' for the options of a command.`,
   train: `metalearn train [--config run.json] [--<field> <value> ...]
@@ -81,6 +84,19 @@ ink = 1, the training convention) unless --no-invert is given.`,
 
 Downloads images_background.zip and images_evaluation.zip of Omniglot (and the Vinyals split lists)
 into <folder>/omniglot, checking sizes, writing through temporary files. Default folder: .cache.`,
+  transfer: `metalearn transfer <omniglot|youtube-spam|parkinsons> [--seeds 1,2,3] [--steps N] [--batch N]
+    [--lr X] [--hidden 64,64] [--settings label,label] [--backend wasm|cpu] [--data-dir DIR]
+    [--out results/multitask] [--quick] [--render]
+
+Trains the multi-task settings of the benchmark (conditioning architecture x loss weighting, e.g.
+'multihead', 'soft λ=0.01', 'multihead + pcgrad') and one independent model per task on the same data and
+budget, and writes <out>/<benchmark>.md (per-task metrics with 95% intervals, gains, negative transfer),
+<out>/<benchmark>.svg and <out>/<benchmark>.json. Runs bench/transfer_report.ts.`,
+  bench: `metalearn bench [--workloads protonet:train,maml:first_order,...] [--iters N] [--maml-iters N]
+    [--warmup N] [--backend wasm] [--no-peer] [--json]
+
+Times the workloads of ../shared/peer/bench.py here (median, p10, p90 ms per step) and, when python3-torch is
+installed, runs the PyTorch peer in the same invocation and prints ours/peer. Runs bench/bench.ts.`,
   demo: `metalearn demo [--<field> <value> ...]
 
 Meta-trains a prototypical network on the synthetic alphabet (no data files needed) for 300
@@ -140,7 +156,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   if (!(cmd in HELP) || cmd === 'main') {
     console.error(
-      `unknown command '${cmd}'${suggest(cmd, ['demo', 'train', 'resume', 'eval', 'report', 'export', 'predict', 'fetch'])}\n\n${HELP.main}`,
+      `unknown command '${cmd}'${suggest(cmd, ['demo', 'train', 'resume', 'eval', 'report', 'export', 'predict', 'fetch', 'transfer', 'bench'])}\n\n${HELP.main}`,
     );
     return 2;
   }
@@ -154,6 +170,18 @@ export async function main(argv: string[]): Promise<number> {
     const cfg = resolveConfig(readConfigFile(cfgPath), cfgPath, {});
     await runExperiment({ ...cfg, out: rest[0] }, console.log, { resume: true });
     return 0;
+  }
+  if (cmd === 'transfer' || cmd === 'bench') {
+    const script = new URL(
+      `../../bench/${cmd === 'transfer' ? 'transfer_report' : 'bench'}.ts`,
+      import.meta.url,
+    ).pathname;
+    if (rest.includes('--help') || (cmd === 'transfer' && rest.length === 0)) {
+      console.log(HELP[cmd]);
+      return rest.includes('--help') ? 0 : 1;
+    }
+    const r = spawnSync(process.execPath, ['--import', 'tsx', script, ...rest], { stdio: 'inherit' });
+    return r.status ?? 1;
   }
   if (cmd === 'export') {
     if (rest.length < 2 || rest[0].startsWith('-')) {
