@@ -1,20 +1,8 @@
 import { tf } from '../../engine/tf.js';
 import type { ArchSpec, MultiTaskNet } from '../types.js';
 import { checkOptions } from './options.js';
-import {
-  type HeadKind,
-  applyHeads,
-  applyTrunk,
-  checkHead,
-  checkSegments,
-  initHeads,
-  initLinear,
-  initTrunk,
-  linear,
-  ownerByStem,
-  resolveSpec,
-  trunkLastKeys,
-} from './common.js';
+import { type HeadKind, checkHead, initLinear, linear, resolveSpec } from './common.js';
+import { needsDescriptor, trunkNet } from './trunk_net.js';
 
 export interface AdditiveOptions {
   /** Hidden layer whose pre-activation receives the projection of z (default 0, the first). */
@@ -38,26 +26,9 @@ export function additiveNet(spec: ArchSpec, opts: AdditiveOptions = {}): MultiTa
       `${who}: option 'at' must be a hidden layer index in [0, ${L}), got ${JSON.stringify(at)}`,
     );
   }
-  if (s.descriptorDim === 0) throw new Error(`${who}: needs a task descriptor (descriptorDim is 0)`);
-  return {
-    name: who,
-    numTasks: s.outDims.length,
-    spec: s,
-    init: (rng) => ({
-      ...initTrunk(rng, 'trunk', s.inputDim, s.hidden),
-      ...initLinear(rng, 'cond', s.descriptorDim, s.hidden[at], false),
-      ...initHeads(rng, head, s.hidden[L - 1], s.outDims),
-    }),
-    apply: (p, input) => {
-      checkSegments(input, s.outDims.length, who);
-      return tf.tidy(() => {
-        const h = applyTrunk(p, 'trunk', input.x, L, (l, pre) =>
-          l === at ? tf.add(pre, linear(p, 'cond', input.z)) : pre,
-        );
-        return applyHeads(p, head, h, input, s.outDims);
-      });
-    },
-    owner: head === 'task' ? ownerByStem(['head']) : () => 'shared',
-    lastShared: head === 'shared' ? ['out.w', 'out.b'] : trunkLastKeys('trunk', L),
-  };
+  needsDescriptor(s, who);
+  return trunkNet(who, s, head, {
+    init: (rng) => initLinear(rng, 'cond', s.descriptorDim, s.hidden[at], false),
+    pre: (p, input, l, pre) => (l === at ? tf.add(pre, linear(p, 'cond', input.z)) : pre),
+  });
 }

@@ -1,18 +1,8 @@
 import { tf } from '../../engine/tf.js';
 import type { ArchSpec, MultiTaskNet } from '../types.js';
 import { checkOptions } from './options.js';
-import {
-  type HeadKind,
-  applyHeads,
-  applyTrunk,
-  checkHead,
-  checkSegments,
-  initHeads,
-  initTrunk,
-  ownerByStem,
-  resolveSpec,
-  trunkLastKeys,
-} from './common.js';
+import { type HeadKind, checkHead, resolveSpec } from './common.js';
+import { trunkNet } from './trunk_net.js';
 
 export interface ConcatOptions {
   /** 'shared' (default): one output layer for all tasks, so z is the only thing telling tasks apart. */
@@ -28,24 +18,8 @@ export function concatNet(spec: ArchSpec, opts: ConcatOptions = {}): MultiTaskNe
   const who = 'concat';
   checkOptions(opts, ['head'], who);
   const s = resolveSpec(spec, who);
-  const head = checkHead(opts.head ?? 'shared', who);
-  const L = s.hidden.length;
-  return {
-    name: who,
-    numTasks: s.outDims.length,
-    spec: s,
-    init: (rng) => ({
-      ...initTrunk(rng, 'trunk', s.inputDim + s.descriptorDim, s.hidden),
-      ...initHeads(rng, head, s.hidden[L - 1], s.outDims),
-    }),
-    apply: (p, input) => {
-      checkSegments(input, s.outDims.length, who);
-      return tf.tidy(() => {
-        const xin = s.descriptorDim > 0 ? tf.concat([input.x, input.z], 1) : input.x;
-        return applyHeads(p, head, applyTrunk(p, 'trunk', xin, L), input, s.outDims);
-      });
-    },
-    owner: head === 'task' ? ownerByStem(['head']) : () => 'shared',
-    lastShared: head === 'shared' ? ['out.w', 'out.b'] : trunkLastKeys('trunk', L),
-  };
+  return trunkNet(who, s, checkHead(opts.head ?? 'shared', who), {
+    extraInput: s.descriptorDim,
+    input: (input) => (s.descriptorDim > 0 ? tf.concat([input.x, input.z], 1) : input.x),
+  });
 }

@@ -2,18 +2,8 @@ import { tf } from '../../engine/tf.js';
 import type { Params } from '../../nn/params.js';
 import type { ArchSpec, MultiTaskNet } from '../types.js';
 import { checkOptions } from './options.js';
-import {
-  type HeadKind,
-  applyHeads,
-  applyTrunk,
-  checkHead,
-  checkSegments,
-  initHeads,
-  initTrunk,
-  ownerByStem,
-  resolveSpec,
-  trunkLastKeys,
-} from './common.js';
+import { type HeadKind, checkHead, resolveSpec } from './common.js';
+import { needsDescriptor, trunkNet } from './trunk_net.js';
 
 export interface FilmOptions {
   head?: HeadKind;
@@ -29,34 +19,20 @@ export function filmNet(spec: ArchSpec, opts: FilmOptions = {}): MultiTaskNet {
   checkOptions(opts, ['head'], who);
   const s = resolveSpec(spec, who);
   const head = checkHead(opts.head ?? 'shared', who);
-  const L = s.hidden.length;
-  if (s.descriptorDim === 0) throw new Error(`${who}: needs a task descriptor (descriptorDim is 0)`);
-  return {
-    name: who,
-    numTasks: s.outDims.length,
-    spec: s,
-    init: (rng) => {
-      let p: Params = initTrunk(rng, 'trunk', s.inputDim, s.hidden);
+  needsDescriptor(s, who);
+  return trunkNet(who, s, head, {
+    init: () => {
+      const p: Params = {};
       s.hidden.forEach((h, l) => {
         p[`film${l}.gamma`] = tf.zeros([s.descriptorDim, h]);
         p[`film${l}.beta`] = tf.zeros([s.descriptorDim, h]);
       });
-      p = { ...p, ...initHeads(rng, head, s.hidden[L - 1], s.outDims) };
       return p;
     },
-    apply: (p, input) => {
-      checkSegments(input, s.outDims.length, who);
-      return tf.tidy(() => {
-        const z = input.z as tf.Tensor2D;
-        const h = applyTrunk(p, 'trunk', input.x, L, (l, pre) => {
-          const gamma = tf.add(tf.matMul(z, p[`film${l}.gamma`] as tf.Tensor2D), 1);
-          const beta = tf.matMul(z, p[`film${l}.beta`] as tf.Tensor2D);
-          return tf.add(tf.mul(gamma, pre), beta);
-        });
-        return applyHeads(p, head, h, input, s.outDims);
-      });
+    pre: (p, input, l, pre) => {
+      const z = input.z as tf.Tensor2D;
+      const gamma = tf.add(tf.matMul(z, p[`film${l}.gamma`] as tf.Tensor2D), 1);
+      return tf.add(tf.mul(gamma, pre), tf.matMul(z, p[`film${l}.beta`] as tf.Tensor2D));
     },
-    owner: head === 'task' ? ownerByStem(['head']) : () => 'shared',
-    lastShared: head === 'shared' ? ['out.w', 'out.b'] : trunkLastKeys('trunk', L),
-  };
+  });
 }

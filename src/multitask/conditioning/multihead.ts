@@ -1,16 +1,7 @@
-import { tf } from '../../engine/tf.js';
 import type { ArchSpec, MultiTaskNet } from '../types.js';
 import { checkOptions } from './options.js';
-import {
-  applyHeads,
-  applyTrunk,
-  checkSegments,
-  initHeads,
-  initTrunk,
-  ownerByStem,
-  resolveSpec,
-  trunkLastKeys,
-} from './common.js';
+import { resolveSpec } from './common.js';
+import { trunkNet } from './trunk_net.js';
 
 /**
  * Multi-head: a shared trunk theta_sh and one output layer theta_i per task (hard parameter sharing).
@@ -20,21 +11,5 @@ import {
 export function multiheadNet(spec: ArchSpec, opts: Record<string, never> = {}): MultiTaskNet {
   const who = 'multihead';
   checkOptions(opts, [], who);
-  const s = resolveSpec(spec, who);
-  const L = s.hidden.length;
-  return {
-    name: who,
-    numTasks: s.outDims.length,
-    spec: s,
-    init: (rng) => ({
-      ...initTrunk(rng, 'trunk', s.inputDim, s.hidden),
-      ...initHeads(rng, 'task', s.hidden[L - 1], s.outDims),
-    }),
-    apply: (p, input) => {
-      checkSegments(input, s.outDims.length, who);
-      return tf.tidy(() => applyHeads(p, 'task', applyTrunk(p, 'trunk', input.x, L), input, s.outDims));
-    },
-    owner: ownerByStem(['head']),
-    lastShared: trunkLastKeys('trunk', L),
-  };
+  return trunkNet(who, resolveSpec(spec, who), 'task');
 }
