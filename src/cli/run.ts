@@ -39,6 +39,38 @@ function* fromSet(set: EpisodeSet, sampler: EpisodeSampler): Iterable<EpisodeDat
   for (let i = 0; i < set.length; i++) yield set.build(i, sampler);
 }
 
+/** results.json and the HTML report at the end of a run. */
+function writeRunSummary(
+  out: string,
+  cfg: RunConfig,
+  backend: string,
+  data: string,
+  result: {
+    seconds: number;
+    bestStep: number;
+    bestVal?: { summary: { mean: number; ci95: number; n: number } } | null;
+  },
+  test: EvalResult,
+  testSeconds: number,
+  log: (s: string) => void,
+): RunSummary {
+  const summary: RunSummary = {
+    config: cfg,
+    backend,
+    data,
+    stepsTrained: cfg.steps,
+    trainSeconds: result.seconds,
+    bestStep: result.bestStep,
+    val: result.bestVal ? { ...result.bestVal.summary } : undefined,
+    test: { metric: test.metric, ...test.summary },
+    testSeconds,
+  };
+  writeFileSync(path.join(out, 'results.json'), JSON.stringify(summary, null, 2) + '\n');
+  const rep = writeRunReport(out);
+  log(`report: ${path.relative(process.cwd(), rep.html)} (curves as SVG${rep.png.length ? ' and PNG' : ''})`);
+  return summary;
+}
+
 /** A fresh start (seeded Rng, initial theta) or the state of a checkpoint, ready for metaTrain. */
 function startOrResume(
   cfg: RunConfig,
@@ -190,20 +222,7 @@ export async function runExperiment(
     `meta-test ${acc ? 'accuracy' : 'MSE'} (${testWay}-way ${cfg.testShot ?? cfg.shot}-shot, best checkpoint at step ${result.bestStep}): ` +
       formatCI(test.summary, acc ? 100 : 1, acc ? 2 : 4, acc ? '%' : ''),
   );
-  const summary: RunSummary = {
-    config: cfg,
-    backend,
-    data: data.description,
-    stepsTrained: cfg.steps,
-    trainSeconds: result.seconds,
-    bestStep: result.bestStep,
-    val: result.bestVal ? { ...result.bestVal.summary } : undefined,
-    test: { metric: test.metric, ...test.summary },
-    testSeconds,
-  };
-  writeFileSync(path.join(out, 'results.json'), JSON.stringify(summary, null, 2) + '\n');
-  const rep = writeRunReport(out);
-  log(`report: ${path.relative(process.cwd(), rep.html)} (curves as SVG${rep.png.length ? ' and PNG' : ''})`);
+  const summary = writeRunSummary(out, cfg, backend, data.description, result, test, testSeconds, log);
   log(
     `run written to ${out} (train ${result.seconds.toFixed(0)} s, test ${testSeconds.toFixed(0)} s, ${tf.memory().numTensors} tensors live)`,
   );
@@ -328,19 +347,16 @@ async function runRegression(
     `meta-test MSE (${testShot}-shot${['cnp'].includes(cfg.learner) ? '' : `, ${steps} inner step${steps === 1 ? '' : 's'}`}, best checkpoint at step ${result.bestStep}): ` +
       formatCI(test.summary, 1, 4, ''),
   );
-  const summary: RunSummary = {
-    config: cfg,
+  const summary = writeRunSummary(
+    out,
+    cfg,
     backend,
-    data: 'sinusoid regression (amplitude 0.1-5, phase 0-pi, x in [-5, 5])',
-    stepsTrained: cfg.steps,
-    trainSeconds: result.seconds,
-    bestStep: result.bestStep,
-    val: result.bestVal ? { ...result.bestVal.summary } : undefined,
-    test: { metric: test.metric, ...test.summary },
+    'sinusoid regression (amplitude 0.1-5, phase 0-pi, x in [-5, 5])',
+    result,
+    test,
     testSeconds,
-  };
-  writeFileSync(path.join(out, 'results.json'), JSON.stringify(summary, null, 2) + '\n');
-  writeRunReport(out);
+    log,
+  );
   return summary;
 }
 
