@@ -1,6 +1,6 @@
 // The peer benchmark's workloads (../shared/peer/README.md), timed on this library, and the PyTorch
 // peer run in the same invocation when it is installed, with the ratio ours/peer per workload.
-//   npm run bench -- [--workloads protonet,maml:first_order] [--iters 20] [--warmup 3] [--no-peer] [--backend wasm]
+//   npm run bench -- [--workloads protonet,maml:first_order] [--iters 20] [--warmup 3] [--no-peer] [--backend wasm] [--profile]
 // Step definitions follow the peer: data is generated before timing and cycled; a step runs from the
 // prepared tensors to the end of the optimiser update (training) or to the predicted labels (inference).
 import { parseArgs } from 'node:util';
@@ -41,6 +41,7 @@ const { values } = parseArgs({
     backend: { type: 'string', default: 'wasm' },
     'no-peer': { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
+    profile: { type: 'boolean', default: false },
   },
 });
 
@@ -278,11 +279,45 @@ interface Result {
   iters: number;
 }
 
-function time(name: string, variant: string, make: () => Workload, iters: number, warmup: number): Result {
+/** One step under tf.profile: kernel wall time summed by kernel name, largest first. */
+async function profileStep(label: string, step: () => void): Promise<void> {
+  const t0 = performance.now();
+  // tf.profile awaits its query, so profiling stays on until this await returns: nothing else may run.
+  await tf
+    .profile(() => step())
+    .then((info) => {
+      const wall = performance.now() - t0;
+      const by = new Map<string, { ms: number; n: number }>();
+      for (const k of info.kernels) {
+        const e = by.get(k.name) ?? { ms: 0, n: 0 };
+        e.ms += typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
+        e.n += 1;
+        by.set(k.name, e);
+      }
+      const rows = [...by.entries()].sort((a, b) => b[1].ms - a[1].ms);
+      const total = rows.reduce((a, [, e]) => a + e.ms, 0);
+      console.error(
+        `profile ${label}: ${info.kernels.length} kernels, ${total.toFixed(1)} ms in kernels, ${wall.toFixed(1)} ms wall`,
+      );
+      for (const [k, e] of rows.slice(0, 15))
+        console.error(
+          `  ${k.padEnd(28)} ${e.ms.toFixed(1).padStart(8)} ms  ${String(e.n).padStart(5)} calls`,
+        );
+    });
+}
+
+async function time(
+  name: string,
+  variant: string,
+  make: () => Workload,
+  iters: number,
+  warmup: number,
+): Promise<Result> {
   const rng = new Rng(0);
   const w = make();
   const pool = Array.from({ length: POOL }, () => w.prepare(rng));
   for (let i = 0; i < warmup; i++) w.step(pool[i % POOL]);
+  if (values.profile) await profileStep(`${name}:${variant}`, () => w.step(pool[0]));
   const ms: number[] = [];
   for (let i = 0; i < iters; i++) {
     const t0 = performance.now();
@@ -320,7 +355,13 @@ for (const w of wanted) {
   if (!makers[name])
     throw new Error(`--workloads: unknown workload '${name}'; known: ${Object.keys(makers).join(', ')}`);
   const isMaml = name === 'maml';
-  const r = time(name, variant, () => makers[name](variant), isMaml ? mamlIters : iters, isMaml ? 1 : warmup);
+  const r = await time(
+    name,
+    variant,
+    () => makers[name](variant),
+    isMaml ? mamlIters : iters,
+    isMaml ? 1 : warmup,
+  );
   ours.push(r);
   console.error(
     `ours  ${w.padEnd(22)} median ${r.median_ms.toFixed(1)} ms  (p10 ${r.p10_ms.toFixed(1)}, p90 ${r.p90_ms.toFixed(1)}, ${r.iters} steps)`,

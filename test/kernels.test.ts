@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { tf } from '../src/engine/tf.js';
 import { initEngine } from '../src/engine/backend.js';
 import { Rng } from '../src/engine/rng.js';
+import { nativeKernels, nativeKernelsActive } from '../src/engine/kernels/native.js';
 
 /** Run fn on a backend and return the values of its result. */
 async function on(
@@ -44,5 +45,178 @@ describe('wasm Sum/Mean kernels (float64 accumulation) agree with the cpu backen
     const r = await on('wasm', () => tf.sum(tf.fill([n / 64, 64], 0.1), 0));
     const exact = Math.fround(0.1) * (n / 64);
     r.values.forEach((v) => assert.ok(Math.abs(v - exact) / exact < 1e-6, `${v} vs ${exact}`));
+  });
+});
+
+describe('native Conv2D (OpenBLAS, over the wasm heap) agrees with the cpu backend', () => {
+  const addon = nativeKernels();
+  const skip = addon ? false : 'native addon not built (native/build.mjs needs g++ and libopenblas-dev)';
+  // [x shape, filter shape, strides, pad, dilations]: the shapes Conv4 and its gradients produce, and edges.
+  const cases: [
+    number[],
+    number[],
+    number | [number, number],
+    tf.backend_util.ExplicitPadding | 'same' | 'valid' | number,
+    number | [number, number],
+  ][] = [
+    [[3, 9, 9, 2], [3, 3, 2, 4], 1, 'same', 1],
+    [[2, 10, 7, 3], [3, 3, 3, 5], 1, 'valid', 1],
+    [[2, 11, 11, 2], [3, 2, 2, 3], [2, 3], 'same', 1],
+    [[2, 12, 12, 2], [3, 3, 2, 3], 1, 'valid', [2, 3]],
+    [
+      [2, 8, 8, 3],
+      [2, 2, 3, 2],
+      1,
+      [
+        [0, 0],
+        [1, 2],
+        [2, 0],
+        [0, 0],
+      ],
+      1,
+    ],
+    [[1, 6, 6, 4], [1, 1, 4, 3], 1, 'valid', 1],
+    [[4, 7, 7, 2], [7, 7, 2, 3], 1, 'valid', 1], // a filter gradient as a forward conv: kernel = image
+    [[3, 5, 5, 2], [3, 3, 2, 2], 2, 1, 1],
+  ];
+  for (const [xs, ws, strides, pad, dil] of cases) {
+    it(
+      `x [${xs}] * w [${ws}], strides ${JSON.stringify(strides)}, pad ${JSON.stringify(pad)}, dilations ${JSON.stringify(dil)}`,
+      { skip },
+      async () => {
+        const rng = new Rng(5);
+        const xv = rng.normalArray(xs.reduce((a, b) => a * b, 1));
+        const wv = rng.normalArray(ws.reduce((a, b) => a * b, 1));
+        const f = () =>
+          tf.conv2d(
+            tf.tensor4d(xv, xs as [number, number, number, number]),
+            tf.tensor4d(wv, ws as [number, number, number, number]),
+            strides,
+            pad,
+            'NHWC',
+            dil,
+          );
+        const a = await on('cpu', f);
+        const b = await on('wasm', f);
+        assert.ok(nativeKernelsActive(), 'the wasm backend runs the native Conv2D');
+        assert.deepEqual(b.shape, a.shape);
+        a.values.forEach((v, i) =>
+          assert.ok(Math.abs(v - b.values[i]) <= 1e-4 * (1 + Math.abs(v)), `${i}: ${v} vs ${b.values[i]}`),
+        );
+      },
+    );
+  }
+
+  it('native reduceBlock sums in double precision', { skip }, () => {
+    const x = new Float32Array(3 * 1000 * 2).fill(0.1);
+    const out = new Float32Array(3 * 2);
+    addon!.reduceBlock(x, out, 3, 1000, 2, 0.5);
+    out.forEach((v) => assert.ok(Math.abs(v - Math.fround(0.1) * 500) < 1e-4, String(v)));
+    assert.throws(() => addon!.reduceBlock(x, out, 3, 2000, 2, 1), /smaller than its shape/);
+  });
+});
+
+describe('native BatchMatMul, Transpose and broadcasting Add/Sub/Multiply/RealDiv agree with the cpu backend', () => {
+  const skip = nativeKernels()
+    ? false
+    : 'native addon not built (native/build.mjs needs g++ and libopenblas-dev)';
+  const values = (shape: number[], seed: number) => {
+    const v = new Rng(seed).normalArray(shape.reduce((a, b) => a * b, 1));
+    return () => tf.tensor(v, shape);
+  };
+  const close = async (what: string, f: () => tf.Tensor) => {
+    const a = await on('cpu', f);
+    const b = await on('wasm', f);
+    assert.ok(nativeKernelsActive(), 'the wasm backend runs the native kernels');
+    assert.deepEqual(b.shape, a.shape, what);
+    a.values.forEach((v, i) =>
+      assert.ok(
+        Math.abs(v - b.values[i]) <= 1e-4 * (1 + Math.abs(v)),
+        `${what} ${i}: ${v} vs ${b.values[i]}`,
+      ),
+    );
+  };
+  const mm: [number[], number[], boolean, boolean][] = [
+    [[4, 3], [3, 5], false, false],
+    [[3, 4], [3, 5], true, false],
+    [[4, 3], [5, 3], false, true],
+    [[3, 4], [5, 3], true, true],
+    [[2, 3, 4, 5], [2, 3, 5, 2], false, false],
+    [[6, 4, 5], [5, 3], false, false], // a batch against one matrix
+    [[1, 4, 5], [6, 5, 3], false, false],
+    [[2, 1, 4, 5], [3, 5, 2], false, false], // mixed broadcast: stock kernel
+  ];
+  for (const [as, bs, ta, tb] of mm) {
+    it(`matMul [${as}]${ta ? 'ᵀ' : ''} x [${bs}]${tb ? 'ᵀ' : ''}`, { skip }, async () => {
+      const a = values(as, 1);
+      const b = values(bs, 2);
+      await close('matMul', () => tf.matMul(a(), b(), ta, tb));
+    });
+  }
+  const perms: [number[], number[]][] = [
+    [
+      [3, 4],
+      [1, 0],
+    ],
+    [
+      [2, 3, 4, 5],
+      [0, 3, 1, 2],
+    ],
+    [
+      [2, 3, 2, 4, 2, 3],
+      [0, 1, 3, 5, 2, 4],
+    ], // the max-pool gradient's window transpose
+    [
+      [2, 1, 4, 5],
+      [3, 1, 0, 2],
+    ],
+    [
+      [2, 3, 4],
+      [0, 1, 2],
+    ],
+  ];
+  for (const [shape, perm] of perms) {
+    it(`transpose [${shape}] by [${perm}]`, { skip }, async () => {
+      const x = values(shape, 3);
+      await close('transpose', () => tf.transpose(x(), perm));
+    });
+  }
+  const pairs: [number[], number[]][] = [
+    [
+      [4, 5, 6],
+      [4, 5, 6],
+    ],
+    [[4, 5, 6], [6]],
+    [[6], [4, 5, 6]],
+    [
+      [4, 5, 6, 3],
+      [4, 5, 6, 1],
+    ],
+    [
+      [4, 1, 6],
+      [1, 5, 1],
+    ],
+    [[3, 4], []],
+    [[], []],
+    [
+      [2, 3, 1, 4],
+      [3, 5, 1],
+    ],
+  ];
+  const ops: [string, (a: tf.Tensor, b: tf.Tensor) => tf.Tensor][] = [
+    ['add', tf.add],
+    ['sub', tf.sub],
+    ['mul', tf.mul],
+    ['div', (a, b) => tf.div(a, tf.add(tf.abs(b), 0.5))],
+  ];
+  for (const [as, bs] of pairs) {
+    it(`add, sub, mul, div of [${as}] and [${bs}]`, { skip }, async () => {
+      const a = values(as, 4);
+      const b = values(bs, 5);
+      for (const [name, op] of ops) await close(name, () => op(a(), b()));
+    });
+  }
+  it('int32 arithmetic keeps the stock kernels', { skip }, async () => {
+    await close('int add', () => tf.add(tf.tensor1d([1, 2, 3], 'int32'), tf.scalar(4, 'int32')));
   });
 });

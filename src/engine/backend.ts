@@ -1,6 +1,7 @@
 import { tf } from './tf.js';
 import '@tensorflow/tfjs-backend-wasm';
 import { installWasmReductions } from './kernels/wasm_reduce.js';
+import { installNativeKernels } from './kernels/native.js';
 
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu' | 'webgpu' | 'webgl';
 export const BACKENDS: readonly BackendName[] = ['tensorflow', 'wasm', 'cpu', 'webgpu', 'webgl'];
@@ -49,7 +50,10 @@ function requested(opts: EngineOptions): BackendName | undefined {
 }
 
 async function activate(name: BackendName): Promise<boolean> {
-  if (name === 'wasm') installWasmReductions();
+  if (name === 'wasm') {
+    installWasmReductions();
+    installNativeKernels();
+  }
   if (name === 'tensorflow' && !(await tryTfjsNode())) return false;
   if (tf.findBackendFactory(name) == null && tf.findBackend(name) == null) return false;
   const listeners = isNode ? snapshotListeners() : null;

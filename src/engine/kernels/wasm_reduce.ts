@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { nativeKernels } from './native.js';
 
 /**
  * Sum and Mean for the wasm backend, in JavaScript over wasm memory with float64 accumulators.
@@ -52,6 +53,18 @@ export function reduceBlock(
   }
 }
 
+/** reduceBlock with the native addon's argument order. */
+function reduceArgsFirst(
+  x: Float32Array,
+  out: Float32Array,
+  outer: number,
+  red: number,
+  inner: number,
+  scale: number,
+): void {
+  reduceBlock(x, outer, red, inner, out, scale);
+}
+
 function makeKernel(name: 'Sum' | 'Mean', stock: tf.KernelConfig): tf.KernelConfig {
   return {
     kernelName: name,
@@ -70,12 +83,13 @@ function makeKernel(name: 'Sum' | 'Mean', stock: tf.KernelConfig): tf.KernelConf
         : x.shape.filter((_, i) => !axes.includes(i));
       const out = backend.makeOutput(outShape, 'float32');
       const [outer, red, inner] = split;
-      reduceBlock(
+      const addon = nativeKernels();
+      (addon ? addon.reduceBlock.bind(addon) : reduceArgsFirst)(
         backend.typedArrayFromHeap(x) as Float32Array,
+        backend.typedArrayFromHeap(out) as Float32Array,
         outer,
         red,
         inner,
-        backend.typedArrayFromHeap(out) as Float32Array,
         name === 'Mean' ? 1 / red : 1,
       );
       return out;

@@ -1,0 +1,353 @@
+// Native CPU kernels for the tfjs wasm backend: the kernels read and write the wasm heap in place
+// (Float32Array views handed over by src/engine/kernels/native.ts), so no tensor data is copied.
+//   conv2d: NHWC forward convolution, im2col + OpenBLAS sgemm, any stride, dilation and explicit padding
+//   batchMatMul: a batch of sgemm calls (transposes and a broadcast batch of 1 included)
+//   binary: add, sub, mul, div of float32 with broadcasting, as strided loops
+//   transpose: any permutation, as strided copies
+//   reduceBlock: sum over the middle axis of [outer, red, inner] with double accumulators (Sum, Mean)
+// Built by native/build.mjs at install; when it cannot build, the library uses the wasm kernels.
+#include <node_api.h>
+#include <cblas.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <vector>
+
+namespace {
+
+bool floats(napi_env env, napi_value v, float** data, size_t* len) {
+  napi_typedarray_type type;
+  void* ptr = nullptr;
+  size_t n = 0;
+  if (napi_get_typedarray_info(env, v, &type, &n, &ptr, nullptr, nullptr) != napi_ok) return false;
+  if (type != napi_float32_array) return false;
+  *data = static_cast<float*>(ptr);
+  *len = n;
+  return true;
+}
+
+bool int_at(napi_env env, napi_value arr, uint32_t i, int64_t* out) {
+  napi_value v;
+  if (napi_get_element(env, arr, i, &v) != napi_ok) return false;
+  double d;
+  if (napi_get_value_double(env, v, &d) != napi_ok) return false;
+  *out = static_cast<int64_t>(d);
+  return true;
+}
+
+napi_value fail(napi_env env, const char* msg) {
+  napi_throw_error(env, nullptr, msg);
+  return nullptr;
+}
+
+// conv2d(x, w, out, dims) with dims = [n, h, w, ci, kh, kw, co, ho, wo, sh, sw, dh, dw, padTop, padLeft]
+napi_value Conv2d(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  if (argc != 4) return fail(env, "conv2d: expected (x, w, out, dims)");
+  float *x, *w, *out;
+  size_t lx, lw, lo;
+  if (!floats(env, argv[0], &x, &lx) || !floats(env, argv[1], &w, &lw) || !floats(env, argv[2], &out, &lo))
+    return fail(env, "conv2d: x, w and out must be Float32Arrays");
+  int64_t d[15];
+  for (uint32_t i = 0; i < 15; i++)
+    if (!int_at(env, argv[3], i, &d[i])) return fail(env, "conv2d: dims must hold 15 numbers");
+  const int64_t n = d[0], h = d[1], wd = d[2], ci = d[3], kh = d[4], kw = d[5], co = d[6], ho = d[7],
+                wo = d[8], sh = d[9], sw = d[10], dh = d[11], dw = d[12], pt = d[13], pl = d[14];
+  if (static_cast<int64_t>(lx) < n * h * wd * ci || static_cast<int64_t>(lw) < kh * kw * ci * co ||
+      static_cast<int64_t>(lo) < n * ho * wo * co)
+    return fail(env, "conv2d: a buffer is smaller than its shape");
+  const int64_t k = kh * kw * ci;
+  const int64_t rowsPerImage = ho * wo;
+  // A 1x1 stride-1 unpadded convolution is a plain matrix product over the input.
+  if (kh == 1 && kw == 1 && sh == 1 && sw == 1 && pt == 0 && pl == 0 && ho == h && wo == wd) {
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(n * rowsPerImage),
+                static_cast<int>(co), static_cast<int>(ci), 1.0f, x, static_cast<int>(ci), w,
+                static_cast<int>(co), 0.0f, out, static_cast<int>(co));
+    return nullptr;
+  }
+  // im2col in chunks of whole images, so the column buffer stays near 16 MB whatever the batch.
+  const int64_t budget = 4 << 20;  // floats
+  const int64_t perImage = std::max<int64_t>(1, rowsPerImage * k);
+  const int64_t chunk = std::max<int64_t>(1, std::min<int64_t>(n, budget / perImage));
+  static thread_local std::vector<float> col;
+  col.resize(static_cast<size_t>(chunk * perImage));
+  for (int64_t n0 = 0; n0 < n; n0 += chunk) {
+    const int64_t nb = std::min(chunk, n - n0);
+    float* c = col.data();
+    for (int64_t b = 0; b < nb; b++) {
+      const float* img = x + (n0 + b) * h * wd * ci;
+      for (int64_t oy = 0; oy < ho; oy++) {
+        for (int64_t ox = 0; ox < wo; ox++) {
+          for (int64_t i = 0; i < kh; i++) {
+            const int64_t iy = oy * sh - pt + i * dh;
+            for (int64_t j = 0; j < kw; j++) {
+              const int64_t ix = ox * sw - pl + j * dw;
+              if (iy < 0 || iy >= h || ix < 0 || ix >= wd) {
+                std::memset(c, 0, sizeof(float) * ci);
+              } else {
+                std::memcpy(c, img + (iy * wd + ix) * ci, sizeof(float) * ci);
+              }
+              c += ci;
+            }
+          }
+        }
+      }
+    }
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(nb * rowsPerImage),
+                static_cast<int>(co), static_cast<int>(k), 1.0f, col.data(), static_cast<int>(k), w,
+                static_cast<int>(co), 0.0f, out + n0 * rowsPerImage * co, static_cast<int>(co));
+  }
+  return nullptr;
+}
+
+bool ints(napi_env env, napi_value arr, uint32_t n, int64_t* out) {
+  for (uint32_t i = 0; i < n; i++)
+    if (!int_at(env, arr, i, &out[i])) return false;
+  return true;
+}
+
+double number(napi_env env, napi_value v) {
+  double d = 0;
+  napi_get_value_double(env, v, &d);
+  return d;
+}
+
+// batchMatMul(a, b, out, [batch, batchA, batchB, m, k, n, transA, transB]): out[i] = op(a[i]) op(b[i]),
+// where a batch of 1 is broadcast.
+napi_value BatchMatMul(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  float *a, *b, *out;
+  size_t la, lb, lo;
+  if (argc != 4 || !floats(env, argv[0], &a, &la) || !floats(env, argv[1], &b, &lb) ||
+      !floats(env, argv[2], &out, &lo))
+    return fail(env, "batchMatMul: expected (a, b, out: Float32Array, dims)");
+  int64_t d[8];
+  if (!ints(env, argv[3], 8, d)) return fail(env, "batchMatMul: dims must hold 8 numbers");
+  const int64_t batch = d[0], ba = d[1], bb = d[2], m = d[3], k = d[4], n = d[5];
+  const bool ta = d[6] != 0, tb = d[7] != 0;
+  if (static_cast<int64_t>(la) < ba * m * k || static_cast<int64_t>(lb) < bb * k * n ||
+      static_cast<int64_t>(lo) < batch * m * n)
+    return fail(env, "batchMatMul: a buffer is smaller than its shape");
+  for (int64_t i = 0; i < batch; i++) {
+    const float* ai = a + (ba == 1 ? 0 : i) * m * k;
+    const float* bi = b + (bb == 1 ? 0 : i) * k * n;
+    if (k == 0) {
+      std::memset(out + i * m * n, 0, sizeof(float) * m * n);
+      continue;
+    }
+    cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
+                static_cast<int>(m), static_cast<int>(n), static_cast<int>(k), 1.0f, ai,
+                static_cast<int>(ta ? m : k), bi, static_cast<int>(tb ? k : n), 0.0f, out + i * m * n,
+                static_cast<int>(n));
+  }
+  return nullptr;
+}
+
+template <typename F>
+void binaryLoop(const float* a, const float* b, float* o, int rank, const int64_t* shape, const int64_t* sa,
+                const int64_t* sb, F f) {
+  // Odometer over all but the innermost axis; the innermost runs as a tight loop per stride pattern.
+  const int64_t inner = shape[rank - 1];
+  const int64_t ia = sa[rank - 1], ib = sb[rank - 1];
+  int64_t outer = 1;
+  for (int d = 0; d < rank - 1; d++) outer *= shape[d];
+  int64_t idx[8] = {0};
+  int64_t offA = 0, offB = 0;
+  for (int64_t r = 0; r < outer; r++) {
+    const float* pa = a + offA;
+    const float* pb = b + offB;
+    if (ia == 1 && ib == 1) {
+      for (int64_t j = 0; j < inner; j++) o[j] = f(pa[j], pb[j]);
+    } else if (ia == 1 && ib == 0) {
+      const float vb = pb[0];
+      for (int64_t j = 0; j < inner; j++) o[j] = f(pa[j], vb);
+    } else if (ia == 0 && ib == 1) {
+      const float va = pa[0];
+      for (int64_t j = 0; j < inner; j++) o[j] = f(va, pb[j]);
+    } else {
+      for (int64_t j = 0; j < inner; j++) o[j] = f(pa[j * ia], pb[j * ib]);
+    }
+    o += inner;
+    for (int d = rank - 2; d >= 0; d--) {
+      offA += sa[d];
+      offB += sb[d];
+      if (++idx[d] < shape[d]) break;
+      offA -= sa[d] * shape[d];
+      offB -= sb[d] * shape[d];
+      idx[d] = 0;
+    }
+  }
+}
+
+// binary(op, a, b, out, shape, stridesA, stridesB): out = a op b over the (collapsed) output shape, with
+// stride 0 on broadcast axes. op: 0 add, 1 sub, 2 mul, 3 div.
+napi_value Binary(napi_env env, napi_callback_info info) {
+  size_t argc = 7;
+  napi_value argv[7];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  float *a, *b, *out;
+  size_t la, lb, lo;
+  if (argc != 7 || !floats(env, argv[1], &a, &la) || !floats(env, argv[2], &b, &lb) ||
+      !floats(env, argv[3], &out, &lo))
+    return fail(env, "binary: expected (op, a, b, out: Float32Array, shape, stridesA, stridesB)");
+  const int op = static_cast<int>(number(env, argv[0]));
+  uint32_t rank = 0;
+  napi_get_array_length(env, argv[4], &rank);
+  if (rank < 1 || rank > 8) return fail(env, "binary: rank must be 1 to 8");
+  int64_t shape[8], sa[8], sb[8];
+  if (!ints(env, argv[4], rank, shape) || !ints(env, argv[5], rank, sa) || !ints(env, argv[6], rank, sb))
+    return fail(env, "binary: shape and strides must be lists of numbers");
+  int64_t size = 1, lastA = 0, lastB = 0;
+  for (uint32_t d = 0; d < rank; d++) {
+    size *= shape[d];
+    lastA += sa[d] * (shape[d] - 1);
+    lastB += sb[d] * (shape[d] - 1);
+  }
+  if (size == 0) return nullptr;
+  if (static_cast<int64_t>(lo) < size || static_cast<int64_t>(la) <= lastA || static_cast<int64_t>(lb) <= lastB)
+    return fail(env, "binary: a buffer is smaller than its shape");
+  const int r = static_cast<int>(rank);
+  switch (op) {
+    case 0: binaryLoop(a, b, out, r, shape, sa, sb, [](float x, float y) { return x + y; }); break;
+    case 1: binaryLoop(a, b, out, r, shape, sa, sb, [](float x, float y) { return x - y; }); break;
+    case 2: binaryLoop(a, b, out, r, shape, sa, sb, [](float x, float y) { return x * y; }); break;
+    case 3: binaryLoop(a, b, out, r, shape, sa, sb, [](float x, float y) { return x / y; }); break;
+    default: return fail(env, "binary: unknown op");
+  }
+  return nullptr;
+}
+
+// transpose(x, out, shape, perm): out = x with its (collapsed) axes permuted; any 4-byte dtype.
+napi_value Transpose(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  float *x, *out;
+  size_t lx, lo;
+  if (argc != 4 || !floats(env, argv[0], &x, &lx) || !floats(env, argv[1], &out, &lo))
+    return fail(env, "transpose: expected (x, out: Float32Array, shape, perm)");
+  uint32_t rank = 0;
+  napi_get_array_length(env, argv[2], &rank);
+  if (rank < 1 || rank > 8) return fail(env, "transpose: rank must be 1 to 8");
+  int64_t shape[8], perm[8];
+  if (!ints(env, argv[2], rank, shape) || !ints(env, argv[3], rank, perm))
+    return fail(env, "transpose: shape and perm must be lists of numbers");
+  int64_t size = 1;
+  for (uint32_t d = 0; d < rank; d++) size *= shape[d];
+  if (static_cast<int64_t>(lx) < size || static_cast<int64_t>(lo) < size)
+    return fail(env, "transpose: a buffer is smaller than its shape");
+  if (size == 0) return nullptr;
+  int64_t inStride[8], oshape[8], ostr[8];
+  inStride[rank - 1] = 1;
+  for (int d = static_cast<int>(rank) - 2; d >= 0; d--) inStride[d] = inStride[d + 1] * shape[d + 1];
+  for (uint32_t d = 0; d < rank; d++) {
+    if (perm[d] < 0 || perm[d] >= static_cast<int64_t>(rank)) return fail(env, "transpose: bad perm");
+    oshape[d] = shape[perm[d]];
+    ostr[d] = inStride[perm[d]];  // step in x for a step along output axis d
+  }
+  const int r = static_cast<int>(rank);
+  const int64_t inner = oshape[r - 1], is = ostr[r - 1];
+  int64_t outer = size / inner;
+  int64_t idx[8] = {0};
+  int64_t off = 0;
+  float* o = out;
+  for (int64_t q = 0; q < outer; q++) {
+    const float* p = x + off;
+    if (is == 1) {
+      std::memcpy(o, p, sizeof(float) * inner);
+    } else {
+      for (int64_t j = 0; j < inner; j++) o[j] = p[j * is];
+    }
+    o += inner;
+    for (int d = r - 2; d >= 0; d--) {
+      off += ostr[d];
+      if (++idx[d] < oshape[d]) break;
+      off -= ostr[d] * oshape[d];
+      idx[d] = 0;
+    }
+  }
+  return nullptr;
+}
+
+// reduceBlock(x, out, outer, red, inner, scale): out[a, b] = scale * sum_r x[a, r, b], in double.
+napi_value ReduceBlock(napi_env env, napi_callback_info info) {
+  size_t argc = 6;
+  napi_value argv[6];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  if (argc != 6) return fail(env, "reduceBlock: expected (x, out, outer, red, inner, scale)");
+  float *x, *out;
+  size_t lx, lo;
+  if (!floats(env, argv[0], &x, &lx) || !floats(env, argv[1], &out, &lo))
+    return fail(env, "reduceBlock: x and out must be Float32Arrays");
+  int64_t outer, red, inner;
+  double scale;
+  double v;
+  napi_get_value_double(env, argv[2], &v);
+  outer = static_cast<int64_t>(v);
+  napi_get_value_double(env, argv[3], &v);
+  red = static_cast<int64_t>(v);
+  napi_get_value_double(env, argv[4], &v);
+  inner = static_cast<int64_t>(v);
+  napi_get_value_double(env, argv[5], &scale);
+  if (static_cast<int64_t>(lx) < outer * red * inner || static_cast<int64_t>(lo) < outer * inner)
+    return fail(env, "reduceBlock: a buffer is smaller than its shape");
+  static thread_local std::vector<double> acc;
+  acc.resize(static_cast<size_t>(inner));
+  for (int64_t a = 0; a < outer; a++) {
+    std::fill(acc.begin(), acc.end(), 0.0);
+    const float* p = x + a * red * inner;
+    if (inner == 1) {
+      double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+      int64_t r = 0;
+      for (; r + 4 <= red; r += 4) {
+        s0 += p[r];
+        s1 += p[r + 1];
+        s2 += p[r + 2];
+        s3 += p[r + 3];
+      }
+      for (; r < red; r++) s0 += p[r];
+      acc[0] = (s0 + s1) + (s2 + s3);
+    } else {
+      double* q = acc.data();
+      for (int64_t r = 0; r < red; r++, p += inner)
+        for (int64_t b = 0; b < inner; b++) q[b] += p[b];
+    }
+    float* o = out + a * inner;
+    for (int64_t b = 0; b < inner; b++) o[b] = static_cast<float>(acc[b] * scale);
+  }
+  return nullptr;
+}
+
+// setThreads(n): OpenBLAS threads (default 1, like the wasm backend and the peer's 1-thread runs).
+napi_value SetThreads(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  double v = 1;
+  if (argc == 1) napi_get_value_double(env, argv[0], &v);
+  openblas_set_num_threads(std::max(1, static_cast<int>(v)));
+  return nullptr;
+}
+
+napi_value Init(napi_env env, napi_value exports) {
+  openblas_set_num_threads(1);
+  napi_property_descriptor props[] = {
+      {"conv2d", nullptr, Conv2d, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"reduceBlock", nullptr, ReduceBlock, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"batchMatMul", nullptr, BatchMatMul, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"binary", nullptr, Binary, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"transpose", nullptr, Transpose, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
+  };
+  napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
+  return exports;
+}
+
+}  // namespace
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, Init)

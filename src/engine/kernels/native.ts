@@ -1,0 +1,328 @@
+import * as tf from '@tensorflow/tfjs';
+
+/**
+ * The optional native addon (native/kernels.cc, built at install against OpenBLAS by native/build.mjs).
+ * Its kernels work on Float32Array views of the wasm heap, so installing them changes where the wasm
+ * backend's arithmetic runs and nothing else: tensors stay wasm tensors. Absent addon, browser, or
+ * METALEARN_NATIVE=0: everything stays on the wasm kernels.
+ */
+export interface NativeKernels {
+  conv2d(x: Float32Array, w: Float32Array, out: Float32Array, dims: number[]): void;
+  reduceBlock(
+    x: Float32Array,
+    out: Float32Array,
+    outer: number,
+    red: number,
+    inner: number,
+    scale: number,
+  ): void;
+  batchMatMul(a: Float32Array, b: Float32Array, out: Float32Array, dims: number[]): void;
+  binary(
+    op: number,
+    a: Float32Array,
+    b: Float32Array,
+    out: Float32Array,
+    shape: number[],
+    stridesA: number[],
+    stridesB: number[],
+  ): void;
+  transpose(x: Float32Array, out: Float32Array, shape: number[], perm: number[]): void;
+  setThreads(n: number): void;
+}
+
+/** Environment variable: `0` turns the native kernels off. */
+export const NATIVE_ENV = 'METALEARN_NATIVE';
+
+let loaded: NativeKernels | null | undefined;
+
+const isNode = typeof process !== 'undefined' && !!process.versions?.node;
+
+/** The addon, or null when it is not built, cannot load, or is turned off. */
+export function nativeKernels(): NativeKernels | null {
+  if (loaded !== undefined) return loaded;
+  loaded = null;
+  if (!isNode || process.env[NATIVE_ENV] === '0') return null;
+  // getBuiltinModule keeps node: imports out of this file, which browsers also load.
+  const mod = (
+    process as unknown as { getBuiltinModule?: (m: string) => typeof import('node:module') }
+  ).getBuiltinModule?.('node:module');
+  if (!mod) return null;
+  try {
+    const req = mod.createRequire(import.meta.url);
+    loaded = req('../../../native/build/metalearn_native.node') as NativeKernels;
+  } catch {
+    loaded = null;
+  }
+  return loaded;
+}
+
+interface WasmBackendLike {
+  typedArrayFromHeap(t: tf.TensorInfo): Float32Array | Int32Array | Uint8Array;
+  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+}
+
+interface Conv2DAttrs {
+  strides: number | [number, number];
+  pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
+  dataFormat: 'NHWC' | 'NCHW';
+  dilations: number | [number, number];
+  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+}
+
+function conv2dKernel(addon: NativeKernels, stock: tf.KernelConfig): tf.KernelConfig {
+  return {
+    kernelName: 'Conv2D',
+    backendName: 'wasm',
+    setupFunc: stock.setupFunc,
+    disposeFunc: stock.disposeFunc,
+    kernelFunc: (args) => {
+      const { x, filter } = args.inputs as { x: tf.TensorInfo; filter: tf.TensorInfo };
+      const a = args.attrs as unknown as Conv2DAttrs;
+      if (a.dataFormat === 'NCHW' || x.dtype !== 'float32' || filter.dtype !== 'float32') {
+        return stock.kernelFunc(args);
+      }
+      const info = tf.backend_util.computeConv2DInfo(
+        x.shape as [number, number, number, number],
+        filter.shape as [number, number, number, number],
+        a.strides,
+        a.dilations,
+        a.pad,
+        a.dimRoundingMode,
+        false,
+        'channelsLast',
+      );
+      const backend = args.backend as unknown as WasmBackendLike;
+      const out = backend.makeOutput(info.outShape, 'float32');
+      if (tf.util.sizeFromShape(info.outShape) === 0) return out;
+      // Views after makeOutput: an allocation may grow the wasm memory and detach older views.
+      addon.conv2d(
+        backend.typedArrayFromHeap(x) as Float32Array,
+        backend.typedArrayFromHeap(filter) as Float32Array,
+        backend.typedArrayFromHeap(out) as Float32Array,
+        [
+          info.batchSize,
+          info.inHeight,
+          info.inWidth,
+          info.inChannels,
+          info.filterHeight,
+          info.filterWidth,
+          info.outChannels,
+          info.outHeight,
+          info.outWidth,
+          info.strideHeight,
+          info.strideWidth,
+          info.dilationHeight,
+          info.dilationWidth,
+          info.padInfo.top,
+          info.padInfo.left,
+        ],
+      );
+      return out;
+    },
+  };
+}
+
+const prod = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
+
+/** Row-major strides of `shape`, right-aligned into `rank` axes, 0 on broadcast (size-1 or missing) axes. */
+function broadcastStrides(shape: readonly number[], rank: number): number[] {
+  const out = new Array<number>(rank).fill(0);
+  let st = 1;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    const d = rank - shape.length + i;
+    out[d] = shape[i] === 1 ? 0 : st;
+    st *= shape[i];
+  }
+  return out;
+}
+
+/** Drop size-1 axes and merge neighbours that both operands walk contiguously (or both broadcast). */
+export function collapseBinary(
+  shape: readonly number[],
+  sa: readonly number[],
+  sb: readonly number[],
+): { shape: number[]; sa: number[]; sb: number[] } {
+  const s: number[] = [];
+  const a: number[] = [];
+  const b: number[] = [];
+  shape.forEach((d, i) => {
+    if (d === 1) return;
+    const k = s.length - 1;
+    if (k >= 0 && a[k] === sa[i] * d && b[k] === sb[i] * d) {
+      s[k] *= d;
+      a[k] = sa[i];
+      b[k] = sb[i];
+    } else {
+      s.push(d);
+      a.push(sa[i]);
+      b.push(sb[i]);
+    }
+  });
+  if (s.length === 0) return { shape: [1], sa: [1], sb: [1] };
+  return { shape: s, sa: a, sb: b };
+}
+
+/** Drop size-1 axes and merge runs of axes that stay neighbours and in order under perm. */
+export function collapseTranspose(
+  shape: readonly number[],
+  perm: readonly number[],
+): { shape: number[]; perm: number[] } {
+  const keep = shape.map((d, i) => (d === 1 ? -1 : i)).filter((i) => i >= 0);
+  const rank = new Map(keep.map((ax, j) => [ax, j]));
+  const p = perm.filter((ax) => shape[ax] !== 1).map((ax) => rank.get(ax)!);
+  const s = keep.map((ax) => shape[ax]);
+  // Groups of input axes that appear consecutively in the output.
+  const groups: number[][] = [];
+  for (const ax of p) {
+    const g = groups[groups.length - 1];
+    if (g && g[g.length - 1] + 1 === ax) g.push(ax);
+    else groups.push([ax]);
+  }
+  const order = [...groups].sort((x, y) => x[0] - y[0]);
+  const newShape = order.map((g) => prod(g.map((ax) => s[ax])));
+  const newPerm = groups.map((g) => order.indexOf(g));
+  if (newShape.length === 0) return { shape: [1], perm: [0] };
+  return { shape: newShape, perm: newPerm };
+}
+
+const BINARY_OPS = { Add: 0, Sub: 1, Multiply: 2, RealDiv: 3 } as const;
+
+function binaryKernel(
+  addon: NativeKernels,
+  name: keyof typeof BINARY_OPS,
+  stock: tf.KernelConfig,
+): tf.KernelConfig {
+  return {
+    kernelName: name,
+    backendName: 'wasm',
+    setupFunc: stock.setupFunc,
+    disposeFunc: stock.disposeFunc,
+    kernelFunc: (args) => {
+      const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
+      if (a.dtype !== 'float32' || b.dtype !== 'float32') return stock.kernelFunc(args);
+      const outShape = tf.backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
+      const backend = args.backend as unknown as WasmBackendLike;
+      const out = backend.makeOutput(outShape, 'float32');
+      if (prod(outShape) === 0) return out;
+      const rank = outShape.length;
+      const c = collapseBinary(
+        rank === 0 ? [1] : outShape,
+        rank === 0 ? [1] : broadcastStrides(a.shape, rank),
+        rank === 0 ? [1] : broadcastStrides(b.shape, rank),
+      );
+      addon.binary(
+        BINARY_OPS[name],
+        backend.typedArrayFromHeap(a) as Float32Array,
+        backend.typedArrayFromHeap(b) as Float32Array,
+        backend.typedArrayFromHeap(out) as Float32Array,
+        c.shape,
+        c.sa,
+        c.sb,
+      );
+      return out;
+    },
+  };
+}
+
+function transposeKernel(addon: NativeKernels, stock: tf.KernelConfig): tf.KernelConfig {
+  return {
+    kernelName: 'Transpose',
+    backendName: 'wasm',
+    setupFunc: stock.setupFunc,
+    disposeFunc: stock.disposeFunc,
+    kernelFunc: (args) => {
+      const { x } = args.inputs as { x: tf.TensorInfo };
+      const { perm } = args.attrs as unknown as { perm: number[] };
+      if (x.dtype !== 'float32') return stock.kernelFunc(args);
+      const backend = args.backend as unknown as WasmBackendLike;
+      const out = backend.makeOutput(
+        perm.map((ax) => x.shape[ax]),
+        'float32',
+      );
+      if (prod(x.shape) === 0) return out;
+      const c = collapseTranspose(x.shape, perm);
+      addon.transpose(
+        backend.typedArrayFromHeap(x) as Float32Array,
+        backend.typedArrayFromHeap(out) as Float32Array,
+        c.shape,
+        c.perm,
+      );
+      return out;
+    },
+  };
+}
+
+function batchMatMulKernel(addon: NativeKernels, stock: tf.KernelConfig): tf.KernelConfig {
+  return {
+    kernelName: 'BatchMatMul',
+    backendName: 'wasm',
+    setupFunc: stock.setupFunc,
+    disposeFunc: stock.disposeFunc,
+    kernelFunc: (args) => {
+      const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
+      const { transposeA, transposeB } = args.attrs as unknown as {
+        transposeA: boolean;
+        transposeB: boolean;
+      };
+      if (a.dtype !== 'float32' || b.dtype !== 'float32' || a.shape.length < 2 || b.shape.length < 2) {
+        return stock.kernelFunc(args);
+      }
+      const ra = a.shape.length;
+      const rb = b.shape.length;
+      const m = transposeA ? a.shape[ra - 1] : a.shape[ra - 2];
+      const k = transposeA ? a.shape[ra - 2] : a.shape[ra - 1];
+      const kb = transposeB ? b.shape[rb - 1] : b.shape[rb - 2];
+      const n = transposeB ? b.shape[rb - 2] : b.shape[rb - 1];
+      if (k !== kb) return stock.kernelFunc(args); // the stock kernel words the shape error
+      const outer = tf.backend_util.assertAndGetBroadcastShape(a.shape.slice(0, -2), b.shape.slice(0, -2));
+      const batch = prod(outer);
+      const ba = prod(a.shape.slice(0, -2));
+      const bb = prod(b.shape.slice(0, -2));
+      // Only a whole batch or a batch of one on each side; mixed broadcasts go to the stock kernel.
+      if ((ba !== batch && ba !== 1) || (bb !== batch && bb !== 1)) return stock.kernelFunc(args);
+      const backend = args.backend as unknown as WasmBackendLike;
+      const out = backend.makeOutput([...outer, m, n], 'float32');
+      if (batch * m * n === 0) return out;
+      addon.batchMatMul(
+        backend.typedArrayFromHeap(a) as Float32Array,
+        backend.typedArrayFromHeap(b) as Float32Array,
+        backend.typedArrayFromHeap(out) as Float32Array,
+        [batch, ba, bb, m, k, n, transposeA ? 1 : 0, transposeB ? 1 : 0],
+      );
+      return out;
+    },
+  };
+}
+
+let installed = false;
+
+/**
+ * Register the native Conv2D, BatchMatMul, Transpose and float32 Add/Sub/Multiply/RealDiv over the wasm
+ * backend's (idempotent); false when there is no addon. Cases they do not cover go to the stock kernels.
+ */
+export function installNativeKernels(): boolean {
+  const addon = nativeKernels();
+  if (!addon) return false;
+  if (installed) return true;
+  const make: Record<string, (stock: tf.KernelConfig) => tf.KernelConfig> = {
+    Conv2D: (st) => conv2dKernel(addon, st),
+    BatchMatMul: (st) => batchMatMulKernel(addon, st),
+    Transpose: (st) => transposeKernel(addon, st),
+  };
+  for (const op of Object.keys(BINARY_OPS) as (keyof typeof BINARY_OPS)[]) {
+    make[op] = (st) => binaryKernel(addon, op, st);
+  }
+  for (const [name, build] of Object.entries(make)) {
+    const stock = tf.getKernel(name, 'wasm');
+    if (!stock) continue;
+    tf.unregisterKernel(name, 'wasm');
+    tf.registerKernel(build(stock));
+  }
+  installed = true;
+  return true;
+}
+
+/** Whether the native kernels are registered in this process (for logs and benchmarks). */
+export function nativeKernelsActive(): boolean {
+  return installed;
+}
