@@ -97,6 +97,15 @@ const cases: Case[] = [
     f: (x, g, b) => weighted(tf.tanh(bnFromMoments(x, g, b, [0, 1, 2]))),
   },
   {
+    name: 'sum and mean over axes, keepDims, and everything',
+    inputs: (r) => [r.normalTensor([3, 4, 2])],
+    f: (x) =>
+      tf.add(
+        tf.add(weighted(tf.tanh(tf.mean(tf.square(x), [0, 2]))), weighted(tf.tanh(tf.sum(x, 1, true)))),
+        tf.square(tf.mean(tf.tanh(x))),
+      ) as tf.Scalar,
+  },
+  {
     name: 'layer norm from moments',
     inputs: (r) => [r.normalTensor([3, 6]), r.normalTensor([6], 1, 0.1), r.normalTensor([6], 0, 0.1)],
     f: (x, g, b) => weighted(tf.tanh(bnFromMoments(x, g, b, [1]))),

@@ -220,3 +220,28 @@ describe('native BatchMatMul, Transpose and broadcasting Add/Sub/Multiply/RealDi
     await close('int add', () => tf.add(tf.tensor1d([1, 2, 3], 'int32'), tf.scalar(4, 'int32')));
   });
 });
+
+describe('wasm Identity shares the buffer', () => {
+  it('a clone outlives its source, and the buffer is freed with the last reference', async () => {
+    await initEngine({ backend: 'wasm' });
+    const before = tf.memory().numBytes;
+    const a = tf.tensor1d([1, 2, 3]);
+    const b = tf.clone(a);
+    a.dispose();
+    assert.deepEqual(Array.from(await b.data()), [1, 2, 3]);
+    const c = tf.add(b, 1);
+    b.dispose();
+    assert.deepEqual(Array.from(await c.data()), [2, 3, 4]);
+    c.dispose();
+    assert.equal(tf.memory().numBytes, before);
+  });
+
+  it('a gradient that saves its input through Identity stays right after the input is gone', async () => {
+    await initEngine({ backend: 'wasm' });
+    const x = tf.tensor1d([0.5, -1, 2]);
+    const g = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(v, v)))(x);
+    x.dispose();
+    assert.deepEqual(Array.from(await g.data()), [1, -2, 4]);
+    g.dispose();
+  });
+});

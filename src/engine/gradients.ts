@@ -49,6 +49,24 @@ export function registerMetaGradients(): void {
   if (registered) return;
   registered = true;
 
+  // Sum and Mean spread dy back over the reduced axes by a broadcasting multiply with a tensor of ones made
+  // by the Fill kernel; tfjs's own ones(x.shape) is filled in JavaScript and uploaded on every backward
+  // pass (5% of a Conv4 step on wasm), and broadcastTo's Tile kernel is slower still on wasm.
+  for (const k of ['Sum', 'Mean'] as const) {
+    tf.registerGradient({
+      kernelName: k,
+      inputsToSave: ['x'],
+      gradFunc: ((dy: tf.Tensor, [x]: tf.Tensor[], attrs: { axis: number | number[] }) => ({
+        x: () => {
+          const axes = tf.util.parseAxisParam(attrs.axis, x.shape);
+          const kept = x.shape.map((d, i) => (axes.includes(i) ? 1 : d));
+          const scale = k === 'Sum' ? 1 : 1 / axes.reduce((n, a) => n * x.shape[a], 1);
+          return tf.mul(tf.reshape(dy, kept), tf.fill(x.shape, scale));
+        },
+      })) as unknown as tf.GradConfig['gradFunc'],
+    });
+  }
+
   // Comparisons are piecewise constant; tfjs registers no gradient for them, which breaks any tape
   // that passes through a mask (e.g. the first-order gradient of max, differentiated again).
   for (const k of ['Equal', 'NotEqual', 'Greater', 'GreaterEqual', 'Less', 'LessEqual']) {
