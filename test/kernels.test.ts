@@ -221,7 +221,7 @@ describe('native BatchMatMul, Transpose and broadcasting Add/Sub/Multiply/RealDi
   });
 });
 
-describe('wasm Identity shares the buffer', () => {
+describe('wasm Identity and same-dtype Cast share the buffer', () => {
   it('a clone outlives its source, and the buffer is freed with the last reference', async () => {
     await initEngine({ backend: 'wasm' });
     const before = tf.memory().numBytes;
@@ -229,8 +229,14 @@ describe('wasm Identity shares the buffer', () => {
     const b = tf.clone(a);
     a.dispose();
     assert.deepEqual(Array.from(await b.data()), [1, 2, 3]);
-    const c = tf.add(b, 1);
+    const c0 = tf.cast(b, 'float32');
     b.dispose();
+    const c = tf.add(c0, 1);
+    c0.dispose();
+    const f = tf.tensor1d([1.7, -2.5]);
+    const i = tf.cast(f, 'int32');
+    assert.deepEqual(Array.from(await i.data()), [1, -2]); // a real cast still converts
+    tf.dispose([f, i]);
     assert.deepEqual(Array.from(await c.data()), [2, 3, 4]);
     c.dispose();
     assert.equal(tf.memory().numBytes, before);

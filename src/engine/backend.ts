@@ -2,7 +2,7 @@ import { tf } from './tf.js';
 import '@tensorflow/tfjs-backend-wasm';
 import { installWasmReductions } from './kernels/wasm_reduce.js';
 import { installNativeKernels } from './kernels/native.js';
-import { installWasmIdentity } from './kernels/wasm_identity.js';
+import { installWasmSharing } from './kernels/wasm_sharing.js';
 
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu' | 'webgpu' | 'webgl';
 export const BACKENDS: readonly BackendName[] = ['tensorflow', 'wasm', 'cpu', 'webgpu', 'webgl'];
@@ -53,7 +53,7 @@ function requested(opts: EngineOptions): BackendName | undefined {
 async function activate(name: BackendName): Promise<boolean> {
   if (name === 'wasm') {
     installWasmReductions();
-    installWasmIdentity();
+    installWasmSharing();
     installNativeKernels();
   }
   if (name === 'tensorflow' && !(await tryTfjsNode())) return false;
