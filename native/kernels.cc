@@ -4,6 +4,7 @@
 //   batchMatMul: a batch of sgemm calls (transposes and a broadcast batch of 1 included)
 //   binary: add, sub, mul, div of float32 with broadcasting, as strided loops
 //   transpose: any permutation, as strided copies
+//   poolMask: the first maximum of each tiling max-pool window (the max-pool gradient's routing)
 //   reduceBlock: sum over the middle axis of [outer, red, inner] with double accumulators (Sum, Mean)
 // Built by native/build.mjs at install; when it cannot build, the library uses the wasm kernels.
 #include <node_api.h>
@@ -274,6 +275,57 @@ napi_value Transpose(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// poolMask(x, out, [n, h, w, c, kh, kw, ho, wo]): out [n, ho*kh, wo*kw, c] holds 1 at the first maximum
+// (in row-major window order, as tf.argMax picks) of each kh x kw window of x, 0 elsewhere.
+napi_value PoolMask(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  float *x, *out;
+  size_t lx, lo;
+  if (argc != 3 || !floats(env, argv[0], &x, &lx) || !floats(env, argv[1], &out, &lo))
+    return fail(env, "poolMask: expected (x, out: Float32Array, dims)");
+  int64_t d[8];
+  if (!ints(env, argv[2], 8, d)) return fail(env, "poolMask: dims must hold 8 numbers");
+  const int64_t n = d[0], h = d[1], w = d[2], c = d[3], kh = d[4], kw = d[5], ho = d[6], wo = d[7];
+  const int64_t oh = ho * kh, ow = wo * kw;
+  if (oh > h || ow > w || static_cast<int64_t>(lx) < n * h * w * c || static_cast<int64_t>(lo) < n * oh * ow * c)
+    return fail(env, "poolMask: a buffer is smaller than its shape");
+  std::memset(out, 0, sizeof(float) * n * oh * ow * c);
+  std::vector<float> best(static_cast<size_t>(c));
+  std::vector<int64_t> at(static_cast<size_t>(c));
+  for (int64_t b = 0; b < n; b++) {
+    const float* img = x + b * h * w * c;
+    float* o = out + b * oh * ow * c;
+    for (int64_t py = 0; py < ho; py++) {
+      for (int64_t px = 0; px < wo; px++) {
+        for (int64_t i = 0; i < kh; i++) {
+          for (int64_t j = 0; j < kw; j++) {
+            const int64_t y = py * kh + i, xx = px * kw + j;
+            const float* v = img + (y * w + xx) * c;
+            const int64_t pos = y * ow + xx;
+            if (i == 0 && j == 0) {
+              for (int64_t ch = 0; ch < c; ch++) {
+                best[ch] = v[ch];
+                at[ch] = pos;
+              }
+            } else {
+              // NaN never wins after the first, as with argMax's strict comparison.
+              for (int64_t ch = 0; ch < c; ch++)
+                if (v[ch] > best[ch]) {
+                  best[ch] = v[ch];
+                  at[ch] = pos;
+                }
+            }
+          }
+        }
+        for (int64_t ch = 0; ch < c; ch++) o[at[ch] * c + ch] = 1.0f;
+      }
+    }
+  }
+  return nullptr;
+}
+
 // reduceBlock(x, out, outer, red, inner, scale): out[a, b] = scale * sum_r x[a, r, b], in double.
 napi_value ReduceBlock(napi_env env, napi_callback_info info) {
   size_t argc = 6;
@@ -342,6 +394,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"batchMatMul", nullptr, BatchMatMul, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"binary", nullptr, Binary, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"transpose", nullptr, Transpose, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"poolMask", nullptr, PoolMask, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);

@@ -251,3 +251,42 @@ describe('wasm Identity and same-dtype Cast share the buffer', () => {
     g.dispose();
   });
 });
+
+describe('max-pool gradient with the native routing mask agrees with the cpu backend', () => {
+  const skip = nativeKernels()
+    ? false
+    : 'native addon not built (native/build.mjs needs g++ and libopenblas-dev)';
+  for (const [shape, k] of [
+    [[2, 6, 6, 3], 2],
+    [[2, 7, 5, 4], 2], // floor pooling drops the last row and column
+    [[1, 9, 9, 2], 3],
+  ] as [number[], number][]) {
+    it(`maxPool ${k}x${k} of [${shape}], with ties`, { skip }, async () => {
+      const size = shape.reduce((a, b) => a * b, 1);
+      // Values on a coarse grid so that windows hold ties: the first maximum takes the gradient.
+      const xv = new Rng(7).uniformArray(size).map((v) => Math.round(v * 4) / 4);
+      const f = () => {
+        const x = tf.tensor4d(xv, shape as [number, number, number, number]);
+        return tf.grad((t: tf.Tensor) =>
+          tf.sum(
+            tf.mul(
+              tf.maxPool(t as tf.Tensor4D, k, k, 'valid'),
+              new Rng(8).normalTensor([
+                shape[0],
+                Math.floor(shape[1] / k),
+                Math.floor(shape[2] / k),
+                shape[3],
+              ]),
+            ),
+          ),
+        )(x);
+      };
+      const a = await on('cpu', f);
+      const b = await on('wasm', f);
+      assert.deepEqual(b.shape, a.shape);
+      a.values.forEach((v, i) =>
+        assert.ok(Math.abs(v - b.values[i]) <= 1e-5 * (1 + Math.abs(v)), `${i}: ${v} vs ${b.values[i]}`),
+      );
+    });
+  }
+});

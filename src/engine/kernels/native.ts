@@ -27,6 +27,7 @@ export interface NativeKernels {
     stridesB: number[],
   ): void;
   transpose(x: Float32Array, out: Float32Array, shape: number[], perm: number[]): void;
+  poolMask(x: Float32Array, out: Float32Array, dims: number[]): void;
   setThreads(n: number): void;
 }
 
@@ -294,6 +295,48 @@ function batchMatMulKernel(addon: NativeKernels, stock: tf.KernelConfig): tf.Ker
   };
 }
 
+/** Kernel name of the max-pool routing mask (wasm with the addon only). */
+const POOL_MASK = 'MetalearnMaxPoolMask';
+
+function poolMaskKernel(addon: NativeKernels): tf.KernelConfig {
+  return {
+    kernelName: POOL_MASK,
+    backendName: 'wasm',
+    kernelFunc: (args) => {
+      const { x } = args.inputs as { x: tf.TensorInfo };
+      const { kh, kw, ho, wo } = args.attrs as unknown as { kh: number; kw: number; ho: number; wo: number };
+      const [n, h, w, c] = x.shape;
+      const backend = args.backend as unknown as WasmBackendLike;
+      const out = backend.makeOutput([n, ho * kh, wo * kw, c], 'float32');
+      if (n * ho * wo * c === 0) return out;
+      addon.poolMask(
+        backend.typedArrayFromHeap(x) as Float32Array,
+        backend.typedArrayFromHeap(out) as Float32Array,
+        [n, h, w, c, kh, kw, ho, wo],
+      );
+      return out;
+    },
+  };
+}
+
+/**
+ * [n, ho*kh, wo*kw, c]: 1 at the first maximum of each kh x kw tiling window of x (float32 NHWC), 0
+ * elsewhere; null unless the native kernels run this backend. The mask is piecewise constant in x, so
+ * its gradient is zero.
+ */
+export function nativePoolMask(
+  x: tf.Tensor4D,
+  kh: number,
+  kw: number,
+  ho: number,
+  wo: number,
+): tf.Tensor4D | null {
+  if (!installed || x.dtype !== 'float32' || tf.getBackend() !== 'wasm') return null;
+  return tf
+    .engine()
+    .runKernel(POOL_MASK, { x }, { kh, kw, ho, wo } as unknown as tf.NamedAttrMap) as tf.Tensor4D;
+}
+
 let installed = false;
 
 /**
@@ -312,6 +355,14 @@ export function installNativeKernels(): boolean {
   for (const op of Object.keys(BINARY_OPS) as (keyof typeof BINARY_OPS)[]) {
     make[op] = (st) => binaryKernel(addon, op, st);
   }
+  tf.registerKernel(poolMaskKernel(addon));
+  tf.registerGradient({
+    kernelName: POOL_MASK,
+    inputsToSave: ['x'],
+    gradFunc: ((_dy: tf.Tensor, [x]: tf.Tensor[]) => ({
+      x: () => tf.zerosLike(x),
+    })) as unknown as tf.GradConfig['gradFunc'],
+  });
   for (const [name, build] of Object.entries(make)) {
     const stock = tf.getKernel(name, 'wasm');
     if (!stock) continue;
