@@ -83,6 +83,53 @@ describe('checkpoints and resume', () => {
       assert.equal(ra.stepsTrained, 14);
       assert.equal(ra.test.mean, rb.test.mean);
       assert.equal(ra.bestStep, rb.bestStep);
+
+      // resume --steps trains a finished run on; it cannot end before its checkpoint.
+      const short = spawnSync(process.execPath, [bin, 'resume', whole, '--steps', '10'], {
+        cwd: root,
+        encoding: 'utf8',
+      });
+      assert.notEqual(short.status, 0);
+      assert.match(short.stderr, /checkpoint is at step 14; a resumed run cannot end before it/);
+      const longer = spawnSync(process.execPath, [bin, 'resume', whole, '--steps', '16'], {
+        cwd: root,
+        encoding: 'utf8',
+      });
+      assert.equal(longer.status, 0, longer.stderr);
+      assert.deepEqual(
+        losses(whole).map((r) => r.step),
+        Array.from({ length: 16 }, (_, i) => i + 1),
+      );
+      assert.equal(JSON.parse(readFileSync(path.join(whole, 'config.json'), 'utf8')).steps, 16);
+      assert.equal(JSON.parse(readFileSync(path.join(whole, 'results.json'), 'utf8')).stepsTrained, 16);
+
+      // --init-from starts from saved params: with 0 steps, last/ is exactly what was loaded.
+      const warm = path.join(dir, 'warm');
+      const w = spawnSync(
+        process.execPath,
+        [bin, ...args(warm), '--steps', '0', '--init-from', path.join(whole, 'last')],
+        { cwd: root, encoding: 'utf8' },
+      );
+      assert.equal(w.status, 0, w.stderr);
+      assert.match(w.stdout, /initialised 16 of 16 params/);
+      assert.deepEqual(
+        readFileSync(path.join(warm, 'last', 'weights.bin')),
+        readFileSync(path.join(whole, 'last', 'weights.bin')),
+      );
+      const bad = spawnSync(
+        process.execPath,
+        [
+          bin,
+          ...args(path.join(dir, 'bad')),
+          '--init-from',
+          path.join(whole, 'last'),
+          '--init-map',
+          'embed.=encoder.',
+        ],
+        { cwd: root, encoding: 'utf8' },
+      );
+      assert.notEqual(bad.status, 0);
+      assert.match(bad.stderr, /field 'initFrom'.*has no param 'encoder\.block0/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -52,6 +52,13 @@ export interface RunConfig {
   logEvery: number;
   /** Write <out>/checkpoint every this many steps (and at the end), so a killed run can resume. */
   checkpointEvery: number;
+  /** Start from the params saved in this folder (model.json + weights.bin) instead of a fresh init. */
+  initFrom?: string;
+  /**
+   * 'from=to': take the saved params whose names start with `from`, renamed to start with `to` (e.g.
+   * 'embed.=encoder.' puts a ProtoNet's Conv4 into a SNAIL encoder). Default '=': every name as it is.
+   */
+  initMap?: string;
 }
 
 export const DEFAULTS: RunConfig = {
@@ -102,6 +109,8 @@ const SCHEMA: Record<keyof RunConfig, Kind> = {
   backend: { oneOf: ['wasm', 'cpu', 'tensorflow', 'webgl', 'webgpu'] },
   logEvery: 'posint',
   checkpointEvery: 'posint',
+  initFrom: 'string',
+  initMap: 'string',
 };
 
 export const CONFIG_KEYS = Object.keys(SCHEMA) as (keyof RunConfig)[];

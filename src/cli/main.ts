@@ -53,13 +53,17 @@ Fields (flag form --kebab-case, config form camelCase), defaults in brackets:
   --backend        wasm | cpu | tensorflow | webgl | webgpu (default: best available)
   --log-every      print a line every this many steps                              [25]
   --checkpoint-every  write <out>/checkpoint every this many steps                  [50]
+  --init-from      start from saved params (a model.json folder, e.g. runs/proto/best)
+  --init-map       from=to: use the saved names starting with 'from', renamed to start with 'to'
+                   (e.g. embed.=encoder. puts a ProtoNet's Conv4 into a SNAIL encoder)      [=]
 
 Example:
   metalearn train --dataset omniglot --learner protonet --way 20 --test-way 5 --steps 5000 --out runs/proto`,
-  resume: `metalearn resume <run folder>
+  resume: `metalearn resume <run folder> [--steps N]
 
 Continues the run in <run folder> from <run folder>/checkpoint with its saved config.json: the same
-parameters, optimiser state and random stream, so the finished run equals an uninterrupted one.`,
+parameters, optimiser state and random stream, so the finished run equals an uninterrupted one.
+--steps N trains on to N steps in all (N at least the checkpoint's step); config.json records it.`,
   eval: `metalearn eval <run folder> [--way N] [--shot K] [--query Q] [--episodes E] [--which best|last] [--inner-steps S]
 
 Meta-tests the run's best (or last) parameters on E fixed episodes of its meta-test classes, drawn
@@ -165,9 +169,10 @@ export async function main(argv: string[]): Promise<number> {
       console.log(HELP.resume);
       return 0;
     }
-    if (rest.length !== 1) throw new Error('usage: metalearn resume <run folder>');
+    const ok = rest.length === 1 || (rest.length === 3 && rest[1] === '--steps');
+    if (!ok || rest[0].startsWith('-')) throw new Error('usage: metalearn resume <run folder> [--steps N]');
     const cfgPath = path.join(rest[0], 'config.json');
-    const cfg = resolveConfig(readConfigFile(cfgPath), cfgPath, {});
+    const cfg = resolveConfig(readConfigFile(cfgPath), cfgPath, rest.length === 3 ? { steps: rest[2] } : {});
     await runExperiment({ ...cfg, out: rest[0] }, console.log, { resume: true });
     return 0;
   }

@@ -71,17 +71,69 @@ function writeRunSummary(
   return summary;
 }
 
+/**
+ * Overwrite entries of a fresh theta with saved params (a warm start: e.g. a SNAIL encoder from a trained
+ * ProtoNet's Conv4). `map` is 'from=to': saved names starting with `from` are used, renamed to start with
+ * `to`; each must land on a param of the same shape, and at least one must be used.
+ */
+async function initFromFolder(
+  theta: Params,
+  dir: string,
+  map: string,
+  log: (s: string) => void,
+): Promise<void> {
+  const eq = map.indexOf('=');
+  if (eq < 0) throw new Error(`field 'initMap': expected 'from=to' (e.g. 'embed.=encoder.'), got '${map}'`);
+  const [from, to] = [map.slice(0, eq), map.slice(eq + 1)];
+  const { params: saved } = await loadParams(dir);
+  const used = Object.keys(saved).filter((k) => k.startsWith(from));
+  try {
+    if (used.length === 0) {
+      throw new Error(
+        `field 'initFrom': no param in '${dir}' starts with '${from}' (field 'initMap' is '${map}'); it holds ${Object.keys(saved).slice(0, 4).join(', ')}, ...`,
+      );
+    }
+    for (const k of used) {
+      const name = to + k.slice(from.length);
+      if (!(name in theta)) {
+        throw new Error(
+          `field 'initFrom': '${dir}' holds '${k}', but this learner has no param '${name}' (field 'initMap' is '${map}'; its params start ${Object.keys(theta).slice(0, 4).join(', ')}, ...)`,
+        );
+      }
+      const a = saved[k].shape.join(', ');
+      const b = theta[name].shape.join(', ');
+      if (a !== b)
+        throw new Error(`field 'initFrom': '${dir}' '${k}' is [${a}], this learner's '${name}' is [${b}]`);
+    }
+  } catch (e) {
+    disposeParams(saved);
+    throw e;
+  }
+  for (const k of Object.keys(saved)) {
+    if (!k.startsWith(from)) {
+      saved[k].dispose();
+      continue;
+    }
+    const name = to + k.slice(from.length);
+    theta[name].dispose();
+    theta[name] = saved[k];
+  }
+  log(`initialised ${used.length} of ${Object.keys(theta).length} params from ${dir} (${map})`);
+}
+
 /** A fresh start (seeded Rng, initial theta) or the state of a checkpoint, ready for metaTrain. */
-function startOrResume(
+async function startOrResume(
   cfg: RunConfig,
   learner: MetaLearner,
   optimizer: Optimizer<unknown>,
   ckpt: Checkpoint | null,
   log: (s: string) => void,
-): { rng: Rng; theta: Params; resume?: MetaTrainOptions['resume'] } {
+): Promise<{ rng: Rng; theta: Params; resume?: MetaTrainOptions['resume'] }> {
   if (!ckpt) {
     const rng = new Rng(cfg.seed);
-    return { rng, theta: learner.init(rng.fork()) };
+    const theta = learner.init(rng.fork());
+    if (cfg.initFrom) await initFromFolder(theta, cfg.initFrom, cfg.initMap ?? '=', log);
+    return { rng, theta };
   }
   const s = ckpt.bestScore as
     { metric: EvalResult['metric']; mean: number; ci95: number; n: number } | undefined;
@@ -152,6 +204,12 @@ export async function runExperiment(
   const metricsPath = path.join(out, 'metrics.jsonl');
   const ckpt = opts.resume ? loadCheckpoint(ckptDir) : null;
   if (opts.resume && !ckpt) throw new Error(`${ckptDir}: no checkpoint to resume from`);
+  if (ckpt && ckpt.step > cfg.steps) {
+    throw new Error(
+      `--steps: the checkpoint is at step ${ckpt.step}; a resumed run cannot end before it (got ${cfg.steps})`,
+    );
+  }
+  if (ckpt) writeFileSync(path.join(out, 'config.json'), JSON.stringify(cfg, null, 2) + '\n'); // --steps may have grown
   if (!opts.resume && (existsSync(ckptDir) || existsSync(`${ckptDir}.old`))) {
     throw new Error(
       `${out} already holds a run with a checkpoint; resume it with 'metalearn resume ${cfg.out}' or choose another --out`,
@@ -193,7 +251,7 @@ export async function runExperiment(
   testSet.save(path.join(out, 'test-episodes.json'));
 
   const optimizer = adam({ lr: cfg.lr }) as Optimizer<unknown>;
-  const { rng, theta, resume } = startOrResume(cfg, learner, optimizer, ckpt, log);
+  const { rng, theta, resume } = await startOrResume(cfg, learner, optimizer, ckpt, log);
   const result = metaTrain({
     resume,
     checkpointEvery: cfg.checkpointEvery,
@@ -317,7 +375,7 @@ async function runRegression(
     `${learner.name}: ${cfg.shot}-shot, ${cfg.query} query points, meta-batch ${cfg.metaBatch}, ${cfg.steps} steps`,
   );
   const optimizer = adam({ lr: cfg.lr }) as Optimizer<unknown>;
-  const { rng, theta, resume } = startOrResume(cfg, learner, optimizer, ckpt, log);
+  const { rng, theta, resume } = await startOrResume(cfg, learner, optimizer, ckpt, log);
   const result = metaTrain({
     learner,
     theta,
