@@ -86,6 +86,21 @@ const cases: Case[] = [
     f: (x, w) => weighted(tf.tanh(tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 1, 'same', 'NHWC', 2))),
   },
   {
+    name: 'conv2d 2x2 stride 2, explicit padding wider than the filter',
+    inputs: (r) => [r.normalTensor([1, 5, 6, 2]), r.normalTensor([2, 2, 2, 3], 0, 0.5)],
+    f: (x, w) =>
+      weighted(
+        tf.tanh(
+          tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 2, [
+            [0, 0],
+            [3, 1],
+            [2, 3],
+            [0, 0],
+          ]),
+        ),
+      ),
+  },
+  {
     name: 'maxPool 2x2 stride 2 (floor)',
     inputs: (r) => [r.normalTensor([2, 7, 6, 3])],
     f: (x) => weighted(tf.square(tf.maxPool(x as tf.Tensor4D, 2, 2, 'valid'))),

@@ -90,22 +90,32 @@ export function conv2dInputGrad(
   const [dh, dw] = g.dilations;
   const ekh = (kh - 1) * dh + 1;
   const ekw = (kw - 1) * dw + 1;
-  const hp = h + g.pad[0] + g.pad[1];
-  const wp = wd + g.pad[2] + g.pad[3];
   const dyd = dilateNHWC(dy, sh, sw);
-  const usedH = dyd.shape[1] + ekh - 1;
-  const usedW = dyd.shape[2] + ekw - 1;
-  const dyp = tf.pad(dyd, [
-    [0, 0],
-    [ekh - 1, ekh - 1],
-    [ekw - 1, ekw - 1],
-    [0, 0],
-  ]);
+  // Row u of the padded input's gradient is a full correlation: dyd rows u - (ekh - 1) + i * dh. Padding
+  // dyd by ekh - 1 - pad_top on top (cropping when negative) makes a 'valid' conv produce exactly the
+  // rows of the unpadded input, so no work goes into the padding's gradient; rows no window reached
+  // come out zero.
+  const top = ekh - 1 - g.pad[0];
+  const left = ekw - 1 - g.pad[2];
+  const dyp = padOrCrop(dyd, top, h + ekh - 1 - dyd.shape[1] - top, left, wd + ekw - 1 - dyd.shape[2] - left);
   const wFlip = tf.transpose(tf.reverse(w, [0, 1]), [0, 1, 3, 2]) as tf.Tensor4D;
-  const dxUsed = tf.conv2d(dyp, wFlip, 1, 'valid', 'NHWC', [dh, dw]);
-  // Rows/columns of the padded input that no window reached get zero gradient.
-  const dxPadded = padNHWC(dxUsed, [0, hp - usedH, 0, wp - usedW]);
-  return tf.slice(dxPadded, [0, g.pad[0], g.pad[2], 0], [n, h, wd, ci]);
+  const dx = tf.conv2d(dyp, wFlip, 1, 'valid', 'NHWC', [dh, dw]);
+  if (dx.shape[3] !== ci || dx.shape[0] !== n) throw new Error('conv2d input gradient: shape mismatch');
+  return dx;
+}
+
+/** Pad (positive amounts) or crop (negative amounts) the height and width of an NHWC tensor. */
+function padOrCrop(x: tf.Tensor4D, top: number, bottom: number, left: number, right: number): tf.Tensor4D {
+  const [n, h, w, c] = x.shape;
+  const ct = Math.max(0, -top);
+  const cb = Math.max(0, -bottom);
+  const cl = Math.max(0, -left);
+  const cr = Math.max(0, -right);
+  const cropped =
+    ct + cb + cl + cr > 0
+      ? (tf.slice(x, [0, ct, cl, 0], [n, h - ct - cb, w - cl - cr, c]) as tf.Tensor4D)
+      : x;
+  return padNHWC(cropped, [Math.max(0, top), Math.max(0, bottom), Math.max(0, left), Math.max(0, right)]);
 }
 
 /**
