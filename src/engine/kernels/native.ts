@@ -71,11 +71,9 @@ interface Conv2DAttrs {
 }
 
 function conv2dKernel(addon: NativeKernels, stock: tf.KernelConfig): tf.KernelConfig {
+  // The stock config (name, backend, setup) with another kernel function; it stays the fallback.
   return {
-    kernelName: 'Conv2D',
-    backendName: 'wasm',
-    setupFunc: stock.setupFunc,
-    disposeFunc: stock.disposeFunc,
+    ...stock,
     kernelFunc: (args) => {
       const { x, filter } = args.inputs as { x: tf.TensorInfo; filter: tf.TensorInfo };
       const a = args.attrs as unknown as Conv2DAttrs;
@@ -194,10 +192,7 @@ function binaryKernel(
   stock: tf.KernelConfig,
 ): tf.KernelConfig {
   return {
-    kernelName: name,
-    backendName: 'wasm',
-    setupFunc: stock.setupFunc,
-    disposeFunc: stock.disposeFunc,
+    ...stock,
     kernelFunc: (args) => {
       const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
       if (a.dtype !== 'float32' || b.dtype !== 'float32') return stock.kernelFunc(args);
@@ -227,10 +222,7 @@ function binaryKernel(
 
 function transposeKernel(addon: NativeKernels, stock: tf.KernelConfig): tf.KernelConfig {
   return {
-    kernelName: 'Transpose',
-    backendName: 'wasm',
-    setupFunc: stock.setupFunc,
-    disposeFunc: stock.disposeFunc,
+    ...stock,
     kernelFunc: (args) => {
       const { x } = args.inputs as { x: tf.TensorInfo };
       const { perm } = args.attrs as unknown as { perm: number[] };
@@ -255,10 +247,7 @@ function transposeKernel(addon: NativeKernels, stock: tf.KernelConfig): tf.Kerne
 
 function batchMatMulKernel(addon: NativeKernels, stock: tf.KernelConfig): tf.KernelConfig {
   return {
-    kernelName: 'BatchMatMul',
-    backendName: 'wasm',
-    setupFunc: stock.setupFunc,
-    disposeFunc: stock.disposeFunc,
+    ...stock,
     kernelFunc: (args) => {
       const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
       const { transposeA, transposeB } = args.attrs as unknown as {

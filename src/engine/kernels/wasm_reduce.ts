@@ -66,11 +66,9 @@ function reduceArgsFirst(
 }
 
 function makeKernel(name: 'Sum' | 'Mean', stock: tf.KernelConfig): tf.KernelConfig {
+  // The stock config (name, backend, setup) with another kernel function; it stays the fallback.
   return {
-    kernelName: name,
-    backendName: 'wasm',
-    setupFunc: stock.setupFunc,
-    disposeFunc: stock.disposeFunc,
+    ...stock,
     kernelFunc: (args) => {
       const x = args.inputs.x as tf.TensorInfo;
       const attrs = args.attrs as { axis?: number | number[] | null; keepDims?: boolean };
