@@ -39,6 +39,9 @@ for (const size of [1, 2]) {
     const t0 = performance.now();
     disposeParams((await pool.metaGrads(theta, batch)).grads);
     ms.push(performance.now() - t0);
+    console.log(
+      `  ${size} worker(s): ${ms[ms.length - 1].toFixed(0)} ms, in the workers ${pool.lastWorkerMs.map((m) => m.toFixed(0)).join(' + ')} ms`,
+    );
   }
   await pool.terminate();
   ms.sort((a, b) => a - b);

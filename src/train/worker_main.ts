@@ -18,6 +18,7 @@ const learner = factory(init.factoryArg);
 const toTensor = (w: WireTensor) => tf.tensor(w.data, w.shape, w.dtype);
 
 parentPort!.on('message', (msg: { theta: Record<string, WireTensor>; episodes: WireEpisode[] }) => {
+  const t0 = performance.now();
   const theta: Params = {};
   for (const [k, w] of Object.entries(msg.theta)) theta[k] = toTensor(w);
   const episodes: EpisodeData[] = msg.episodes.map((e) => ({
@@ -34,6 +35,6 @@ parentPort!.on('message', (msg: { theta: Record<string, WireTensor>; episodes: W
   }
   tf.dispose([...Object.values(theta), ...Object.values(grads)]);
   for (const e of episodes) tf.dispose([e.support.x, e.support.y, e.query.x, e.query.y]);
-  parentPort!.postMessage({ loss, n: episodes.length, grads: out }, transfer);
+  parentPort!.postMessage({ loss, n: episodes.length, grads: out, ms: performance.now() - t0 }, transfer);
 });
 parentPort!.postMessage({ ready: true });

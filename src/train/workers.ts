@@ -53,6 +53,9 @@ export class WorkerPool {
     return new WorkerPool(workers);
   }
 
+  /** Milliseconds each worker spent on its share in the last metaGrads call (for benchmarks). */
+  lastWorkerMs: number[] = [];
+
   get size(): number {
     return this.workers.length;
   }
@@ -72,7 +75,7 @@ export class WorkerPool {
           qx: wire(e.query.x),
           qy: wire(e.query.y),
         }));
-        return new Promise<{ loss: number; n: number; grads: Record<string, WireTensor> }>(
+        return new Promise<{ loss: number; n: number; grads: Record<string, WireTensor>; ms: number }>(
           (resolve, reject) => {
             const onError = (e: Error) => reject(e);
             w.once('error', onError);
@@ -86,6 +89,7 @@ export class WorkerPool {
       }),
     );
     const done = results.filter((r): r is NonNullable<typeof r> => r !== null);
+    this.lastWorkerMs = done.map((r) => r.ms);
     const total = done.reduce((s, r) => s + r.n, 0);
     const grads: Params = {};
     for (const k of Object.keys(theta)) {
