@@ -4,6 +4,7 @@
 //   batchMatMul: a batch of sgemm calls (transposes and a broadcast batch of 1 included)
 //   binary: add, sub, mul, div of float32 with broadcasting, as strided loops
 //   transpose: any permutation, as strided copies
+//   reverse: flips along any axes, as strided copies
 //   poolMask: the first maximum of each tiling max-pool window (the max-pool gradient's routing)
 //   reduceBlock: sum over the middle axis of [outer, red, inner] with double accumulators (Sum, Mean)
 // Built by native/build.mjs at install; when it cannot build, the library uses the wasm kernels.
@@ -326,6 +327,55 @@ napi_value PoolMask(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// reverse(x, out, shape, flags): out = x with the (collapsed) axes whose flag is 1 reversed.
+napi_value Reverse(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  float *x, *out;
+  size_t lx, lo;
+  if (argc != 4 || !floats(env, argv[0], &x, &lx) || !floats(env, argv[1], &out, &lo))
+    return fail(env, "reverse: expected (x, out: Float32Array, shape, flags)");
+  uint32_t rank = 0;
+  napi_get_array_length(env, argv[2], &rank);
+  if (rank < 1 || rank > 8) return fail(env, "reverse: rank must be 1 to 8");
+  int64_t shape[8], flag[8];
+  if (!ints(env, argv[2], rank, shape) || !ints(env, argv[3], rank, flag))
+    return fail(env, "reverse: shape and flags must be lists of numbers");
+  int64_t size = 1;
+  for (uint32_t d = 0; d < rank; d++) size *= shape[d];
+  if (static_cast<int64_t>(lx) < size || static_cast<int64_t>(lo) < size)
+    return fail(env, "reverse: a buffer is smaller than its shape");
+  if (size == 0) return nullptr;
+  const int r = static_cast<int>(rank);
+  int64_t step[8];
+  int64_t off = 0, st = 1;
+  for (int d = r - 1; d >= 0; d--) {
+    step[d] = flag[d] ? -st : st;
+    if (flag[d]) off += (shape[d] - 1) * st;
+    st *= shape[d];
+  }
+  const int64_t inner = shape[r - 1], outer = size / inner;
+  int64_t idx[8] = {0};
+  float* o = out;
+  for (int64_t q = 0; q < outer; q++) {
+    const float* p = x + off;
+    if (step[r - 1] == 1) {
+      std::memcpy(o, p, sizeof(float) * inner);
+    } else {
+      for (int64_t j = 0; j < inner; j++) o[j] = p[-j];
+    }
+    o += inner;
+    for (int d = r - 2; d >= 0; d--) {
+      off += step[d];
+      if (++idx[d] < shape[d]) break;
+      off -= step[d] * shape[d];
+      idx[d] = 0;
+    }
+  }
+  return nullptr;
+}
+
 // reduceBlock(x, out, outer, red, inner, scale): out[a, b] = scale * sum_r x[a, r, b], in double.
 napi_value ReduceBlock(napi_env env, napi_callback_info info) {
   size_t argc = 6;
@@ -395,6 +445,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"binary", nullptr, Binary, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"transpose", nullptr, Transpose, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"poolMask", nullptr, PoolMask, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"reverse", nullptr, Reverse, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);

@@ -290,3 +290,36 @@ describe('max-pool gradient with the native routing mask agrees with the cpu bac
     });
   }
 });
+
+describe('native Reverse agrees with the cpu backend', () => {
+  const skip = nativeKernels()
+    ? false
+    : 'native addon not built (native/build.mjs needs g++ and libopenblas-dev)';
+  for (const [shape, axes] of [
+    [
+      [3, 3, 4, 5],
+      [0, 1],
+    ], // a conv filter flipped in space
+    [[2, 3, 4], [2]],
+    [
+      [2, 3, 4],
+      [0, 2],
+    ],
+    [[5], [0]],
+    [[2, 1, 3], [1]],
+    [
+      [4, 3, 2],
+      [0, 1, 2],
+    ],
+  ] as [number[], number[]][]) {
+    it(`reverse [${shape}] along [${axes}]`, { skip }, async () => {
+      const v = new Rng(9).normalArray(shape.reduce((a, b) => a * b, 1));
+      const f = () => tf.reverse(tf.tensor(v, shape), axes);
+      const a = await on('cpu', f);
+      const b = await on('wasm', f);
+      assert.ok(nativeKernelsActive());
+      assert.deepEqual(b.shape, a.shape);
+      assert.deepEqual(b.values, a.values);
+    });
+  }
+});

@@ -28,6 +28,7 @@ export interface NativeKernels {
   ): void;
   transpose(x: Float32Array, out: Float32Array, shape: number[], perm: number[]): void;
   poolMask(x: Float32Array, out: Float32Array, dims: number[]): void;
+  reverse(x: Float32Array, out: Float32Array, shape: number[], flags: number[]): void;
   setThreads(n: number): void;
 }
 
@@ -245,6 +246,50 @@ function transposeKernel(addon: NativeKernels, stock: tf.KernelConfig): tf.Kerne
   };
 }
 
+/** Drop size-1 axes and merge neighbours that are both reversed or both kept. */
+export function collapseReverse(
+  shape: readonly number[],
+  flags: readonly number[],
+): { shape: number[]; flags: number[] } {
+  const s: number[] = [];
+  const f: number[] = [];
+  shape.forEach((d, i) => {
+    if (d === 1) return;
+    if (f.length > 0 && f[f.length - 1] === flags[i]) s[s.length - 1] *= d;
+    else {
+      s.push(d);
+      f.push(flags[i]);
+    }
+  });
+  return s.length === 0 ? { shape: [1], flags: [0] } : { shape: s, flags: f };
+}
+
+function reverseKernel(addon: NativeKernels, stock: tf.KernelConfig): tf.KernelConfig {
+  return {
+    ...stock,
+    kernelFunc: (args) => {
+      const { x } = args.inputs as { x: tf.TensorInfo };
+      const { dims } = args.attrs as unknown as { dims: number | number[] };
+      if (x.dtype !== 'float32') return stock.kernelFunc(args);
+      const axes = tf.util.parseAxisParam(dims, x.shape);
+      const backend = args.backend as unknown as WasmBackendLike;
+      const out = backend.makeOutput(x.shape, 'float32');
+      if (prod(x.shape) === 0) return out;
+      const c = collapseReverse(
+        x.shape.length === 0 ? [1] : x.shape,
+        x.shape.length === 0 ? [0] : x.shape.map((_, i) => (axes.includes(i) ? 1 : 0)),
+      );
+      addon.reverse(
+        backend.typedArrayFromHeap(x) as Float32Array,
+        backend.typedArrayFromHeap(out) as Float32Array,
+        c.shape,
+        c.flags,
+      );
+      return out;
+    },
+  };
+}
+
 function batchMatMulKernel(addon: NativeKernels, stock: tf.KernelConfig): tf.KernelConfig {
   return {
     ...stock,
@@ -329,7 +374,7 @@ export function nativePoolMask(
 let installed = false;
 
 /**
- * Register the native Conv2D, BatchMatMul, Transpose and float32 Add/Sub/Multiply/RealDiv over the wasm
+ * Register the native Conv2D, BatchMatMul, Transpose, Reverse and float32 Add/Sub/Multiply/RealDiv over the wasm
  * backend's (idempotent); false when there is no addon. Cases they do not cover go to the stock kernels.
  */
 export function installNativeKernels(): boolean {
@@ -340,6 +385,7 @@ export function installNativeKernels(): boolean {
     Conv2D: (st) => conv2dKernel(addon, st),
     BatchMatMul: (st) => batchMatMulKernel(addon, st),
     Transpose: (st) => transposeKernel(addon, st),
+    Reverse: (st) => reverseKernel(addon, st),
   };
   for (const op of Object.keys(BINARY_OPS) as (keyof typeof BINARY_OPS)[]) {
     make[op] = (st) => binaryKernel(addon, op, st);
