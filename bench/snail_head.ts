@@ -44,8 +44,8 @@ function feats(ds: ClassDataset, C: number): Float32Array {
 const t0 = Date.now();
 const CT = 1000,
   CE = 400;
-const ftr = feats(s.train, CT),
-  fte = feats(s.test, CE);
+const ftr = feats(s.train!, CT),
+  fte = feats(s.test!, CE);
 console.log(`features in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
 function episode(f: Float32Array, C: number, rng: Rng): EpisodeData {
   const cls = rng.shuffle(Array.from({ length: C }, (_, i) => i)).slice(0, 5);
