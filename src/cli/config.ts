@@ -59,6 +59,11 @@ export interface RunConfig {
    * 'embed.=encoder.' puts a ProtoNet's Conv4 into a SNAIL encoder). Default '=': every name as it is.
    */
   initMap?: string;
+  /**
+   * For learner 'snail': its block stack as JSON, e.g. '[{"kind":"attention","dim":64}]' (default: the
+   * paper's Omniglot stack; see SnailBlock).
+   */
+  snailBlocks?: string;
 }
 
 export const DEFAULTS: RunConfig = {
@@ -111,6 +116,7 @@ const SCHEMA: Record<keyof RunConfig, Kind> = {
   checkpointEvery: 'posint',
   initFrom: 'string',
   initMap: 'string',
+  snailBlocks: 'string',
 };
 
 export const CONFIG_KEYS = Object.keys(SCHEMA) as (keyof RunConfig)[];

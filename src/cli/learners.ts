@@ -8,6 +8,7 @@ import { anil, maml, metaSgd } from '../meta/optimization/maml.js';
 import { reptile } from '../meta/optimization/reptile.js';
 import type { MetaLearner } from '../meta/types.js';
 import { cnpClassifier, cnpRegressor, mann, snail } from '../meta/blackbox/index.js';
+import type { SnailBlock } from '../meta/blackbox/snail.js';
 import { mlp } from '../nn/mlp.js';
 import type { LearnerName, RunConfig } from './config.js';
 
@@ -26,6 +27,16 @@ function classifier(cfg: RunConfig, imageShape: readonly number[]): Module {
   ]);
 }
 
+function parseBlocks(text: string): SnailBlock[] {
+  try {
+    return JSON.parse(text) as SnailBlock[];
+  } catch (e) {
+    throw new Error(
+      `field 'snailBlocks': expected a JSON list such as '[{"kind":"attention","dim":64}]', got ${JSON.stringify(text)} (${(e as Error).message})`,
+    );
+  }
+}
+
 /** Learner name -> constructor from a run config; new learner families register here. */
 export const LEARNER_REGISTRY: Partial<Record<LearnerName, Factory>> = {
   protonet: (c, s) => protoNet({ embed: backbone(c, s).net, ways: c.way }),
@@ -37,7 +48,14 @@ export const LEARNER_REGISTRY: Partial<Record<LearnerName, Factory>> = {
   'meta-sgd': (c, s) => metaSgd({ model: classifier(c, s), innerLr: c.innerLr, innerSteps: c.innerSteps }),
   reptile: (c, s) => reptile({ model: classifier(c, s), innerLr: c.innerLr, innerSteps: c.innerSteps }),
   mann: (c, s) => mann({ ways: c.way, inputShape: [...s], encoder: 'flat' }),
-  snail: (c, s) => snail({ ways: c.way, inputShape: [...s], encoder: 'conv4', conv4: { hidden: c.hidden } }),
+  snail: (c, s) =>
+    snail({
+      ways: c.way,
+      inputShape: [...s],
+      encoder: 'conv4',
+      conv4: { hidden: c.hidden },
+      blocks: c.snailBlocks === undefined ? undefined : parseBlocks(c.snailBlocks),
+    }),
   cnp: (c, s) =>
     cnpClassifier({ ways: c.way, inputShape: [...s], encoder: 'conv4', conv4: { hidden: c.hidden } }),
 };
