@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <string>
 #include <vector>
 
 namespace {
@@ -224,40 +225,52 @@ napi_value Binary(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
-// transpose(x, out, shape, perm): out = x with its (collapsed) axes permuted; any 4-byte dtype.
-napi_value Transpose(napi_env env, napi_callback_info info) {
+// Arguments (x, out, shape, list) of the rank-1-to-8 copy kernels, checked; false after throwing.
+struct CopyArgs {
+  float* x;
+  float* out;
+  int rank;
+  int64_t shape[8];
+  int64_t list[8];
+  int64_t size;
+};
+
+bool copyArgs(napi_env env, napi_callback_info info, const char* who, CopyArgs* a) {
   size_t argc = 4;
   napi_value argv[4];
   napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  float *x, *out;
   size_t lx, lo;
-  if (argc != 4 || !floats(env, argv[0], &x, &lx) || !floats(env, argv[1], &out, &lo))
-    return fail(env, "transpose: expected (x, out: Float32Array, shape, perm)");
+  std::string w(who);
+  if (argc != 4 || !floats(env, argv[0], &a->x, &lx) || !floats(env, argv[1], &a->out, &lo)) {
+    fail(env, (w + ": expected (x, out: Float32Array, shape, list)").c_str());
+    return false;
+  }
   uint32_t rank = 0;
   napi_get_array_length(env, argv[2], &rank);
-  if (rank < 1 || rank > 8) return fail(env, "transpose: rank must be 1 to 8");
-  int64_t shape[8], perm[8];
-  if (!ints(env, argv[2], rank, shape) || !ints(env, argv[3], rank, perm))
-    return fail(env, "transpose: shape and perm must be lists of numbers");
-  int64_t size = 1;
-  for (uint32_t d = 0; d < rank; d++) size *= shape[d];
-  if (static_cast<int64_t>(lx) < size || static_cast<int64_t>(lo) < size)
-    return fail(env, "transpose: a buffer is smaller than its shape");
-  if (size == 0) return nullptr;
-  int64_t inStride[8], oshape[8], ostr[8];
-  inStride[rank - 1] = 1;
-  for (int d = static_cast<int>(rank) - 2; d >= 0; d--) inStride[d] = inStride[d + 1] * shape[d + 1];
-  for (uint32_t d = 0; d < rank; d++) {
-    if (perm[d] < 0 || perm[d] >= static_cast<int64_t>(rank)) return fail(env, "transpose: bad perm");
-    oshape[d] = shape[perm[d]];
-    ostr[d] = inStride[perm[d]];  // step in x for a step along output axis d
+  if (rank < 1 || rank > 8) {
+    fail(env, (w + ": rank must be 1 to 8").c_str());
+    return false;
   }
-  const int r = static_cast<int>(rank);
-  const int64_t inner = oshape[r - 1], is = ostr[r - 1];
-  int64_t outer = size / inner;
+  if (!ints(env, argv[2], rank, a->shape) || !ints(env, argv[3], rank, a->list)) {
+    fail(env, (w + ": shape and list must be lists of numbers").c_str());
+    return false;
+  }
+  a->rank = static_cast<int>(rank);
+  a->size = 1;
+  for (int d = 0; d < a->rank; d++) a->size *= a->shape[d];
+  if (static_cast<int64_t>(lx) < a->size || static_cast<int64_t>(lo) < a->size) {
+    fail(env, (w + ": a buffer is smaller than its shape").c_str());
+    return false;
+  }
+  return true;
+}
+
+// out (row-major over oshape) = x walked with step[d] per unit of output axis d, from x itself.
+void stridedCopy(const float* x, float* o, int r, const int64_t* oshape, const int64_t* step, int64_t size) {
+  const int64_t inner = oshape[r - 1], is = step[r - 1];
+  const int64_t outer = size / inner;
   int64_t idx[8] = {0};
   int64_t off = 0;
-  float* o = out;
   for (int64_t q = 0; q < outer; q++) {
     const float* p = x + off;
     if (is == 1) {
@@ -267,12 +280,27 @@ napi_value Transpose(napi_env env, napi_callback_info info) {
     }
     o += inner;
     for (int d = r - 2; d >= 0; d--) {
-      off += ostr[d];
+      off += step[d];
       if (++idx[d] < oshape[d]) break;
-      off -= ostr[d] * oshape[d];
+      off -= step[d] * oshape[d];
       idx[d] = 0;
     }
   }
+}
+
+// transpose(x, out, shape, perm): out = x with its (collapsed) axes permuted.
+napi_value Transpose(napi_env env, napi_callback_info info) {
+  CopyArgs a;
+  if (!copyArgs(env, info, "transpose", &a) || a.size == 0) return nullptr;
+  int64_t inStride[8], oshape[8], step[8];
+  inStride[a.rank - 1] = 1;
+  for (int d = a.rank - 2; d >= 0; d--) inStride[d] = inStride[d + 1] * a.shape[d + 1];
+  for (int d = 0; d < a.rank; d++) {
+    if (a.list[d] < 0 || a.list[d] >= a.rank) return fail(env, "transpose: bad perm");
+    oshape[d] = a.shape[a.list[d]];
+    step[d] = inStride[a.list[d]];  // step in x for a step along output axis d
+  }
+  stridedCopy(a.x, a.out, a.rank, oshape, step, a.size);
   return nullptr;
 }
 
@@ -329,50 +357,16 @@ napi_value PoolMask(napi_env env, napi_callback_info info) {
 
 // reverse(x, out, shape, flags): out = x with the (collapsed) axes whose flag is 1 reversed.
 napi_value Reverse(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
-  napi_value argv[4];
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  float *x, *out;
-  size_t lx, lo;
-  if (argc != 4 || !floats(env, argv[0], &x, &lx) || !floats(env, argv[1], &out, &lo))
-    return fail(env, "reverse: expected (x, out: Float32Array, shape, flags)");
-  uint32_t rank = 0;
-  napi_get_array_length(env, argv[2], &rank);
-  if (rank < 1 || rank > 8) return fail(env, "reverse: rank must be 1 to 8");
-  int64_t shape[8], flag[8];
-  if (!ints(env, argv[2], rank, shape) || !ints(env, argv[3], rank, flag))
-    return fail(env, "reverse: shape and flags must be lists of numbers");
-  int64_t size = 1;
-  for (uint32_t d = 0; d < rank; d++) size *= shape[d];
-  if (static_cast<int64_t>(lx) < size || static_cast<int64_t>(lo) < size)
-    return fail(env, "reverse: a buffer is smaller than its shape");
-  if (size == 0) return nullptr;
-  const int r = static_cast<int>(rank);
+  CopyArgs a;
+  if (!copyArgs(env, info, "reverse", &a) || a.size == 0) return nullptr;
   int64_t step[8];
   int64_t off = 0, st = 1;
-  for (int d = r - 1; d >= 0; d--) {
-    step[d] = flag[d] ? -st : st;
-    if (flag[d]) off += (shape[d] - 1) * st;
-    st *= shape[d];
+  for (int d = a.rank - 1; d >= 0; d--) {
+    step[d] = a.list[d] ? -st : st;
+    if (a.list[d]) off += (a.shape[d] - 1) * st;
+    st *= a.shape[d];
   }
-  const int64_t inner = shape[r - 1], outer = size / inner;
-  int64_t idx[8] = {0};
-  float* o = out;
-  for (int64_t q = 0; q < outer; q++) {
-    const float* p = x + off;
-    if (step[r - 1] == 1) {
-      std::memcpy(o, p, sizeof(float) * inner);
-    } else {
-      for (int64_t j = 0; j < inner; j++) o[j] = p[-j];
-    }
-    o += inner;
-    for (int d = r - 2; d >= 0; d--) {
-      off += step[d];
-      if (++idx[d] < shape[d]) break;
-      off -= step[d] * shape[d];
-      idx[d] = 0;
-    }
-  }
+  stridedCopy(a.x + off, a.out, a.rank, a.shape, step, a.size);
   return nullptr;
 }
 

@@ -221,29 +221,45 @@ function binaryKernel(
   };
 }
 
-function transposeKernel(addon: NativeKernels, stock: tf.KernelConfig): tf.KernelConfig {
+/**
+ * A float32 kernel that copies x into a new layout: `plan` gives the output shape and the collapsed
+ * (shape, list) the addon's copy routine (transpose or reverse) takes.
+ */
+function copyKernel(
+  stock: tf.KernelConfig,
+  plan: (x: tf.TensorInfo, attrs: tf.NamedAttrMap) => { outShape: number[]; shape: number[]; list: number[] },
+  run: (x: Float32Array, out: Float32Array, shape: number[], list: number[]) => void,
+): tf.KernelConfig {
   return {
     ...stock,
     kernelFunc: (args) => {
       const { x } = args.inputs as { x: tf.TensorInfo };
-      const { perm } = args.attrs as unknown as { perm: number[] };
       if (x.dtype !== 'float32') return stock.kernelFunc(args);
+      const p = plan(x, args.attrs ?? {});
       const backend = args.backend as unknown as WasmBackendLike;
-      const out = backend.makeOutput(
-        perm.map((ax) => x.shape[ax]),
-        'float32',
-      );
+      const out = backend.makeOutput(p.outShape, 'float32');
       if (prod(x.shape) === 0) return out;
-      const c = collapseTranspose(x.shape, perm);
-      addon.transpose(
+      run(
         backend.typedArrayFromHeap(x) as Float32Array,
         backend.typedArrayFromHeap(out) as Float32Array,
-        c.shape,
-        c.perm,
+        p.shape,
+        p.list,
       );
       return out;
     },
   };
+}
+
+function transposeKernel(addon: NativeKernels, stock: tf.KernelConfig): tf.KernelConfig {
+  return copyKernel(
+    stock,
+    (x, attrs) => {
+      const perm = attrs.perm as number[];
+      const c = collapseTranspose(x.shape, perm);
+      return { outShape: perm.map((ax) => x.shape[ax]), shape: c.shape, list: c.perm };
+    },
+    (x, out, shape, perm) => addon.transpose(x, out, shape, perm),
+  );
 }
 
 /** Drop size-1 axes and merge neighbours that are both reversed or both kept. */
@@ -265,29 +281,19 @@ export function collapseReverse(
 }
 
 function reverseKernel(addon: NativeKernels, stock: tf.KernelConfig): tf.KernelConfig {
-  return {
-    ...stock,
-    kernelFunc: (args) => {
-      const { x } = args.inputs as { x: tf.TensorInfo };
-      const { dims } = args.attrs as unknown as { dims: number | number[] };
-      if (x.dtype !== 'float32') return stock.kernelFunc(args);
-      const axes = tf.util.parseAxisParam(dims, x.shape);
-      const backend = args.backend as unknown as WasmBackendLike;
-      const out = backend.makeOutput(x.shape, 'float32');
-      if (prod(x.shape) === 0) return out;
+  return copyKernel(
+    stock,
+    (x, attrs) => {
+      const axes = tf.util.parseAxisParam(attrs.dims as number | number[], x.shape);
+      const scalar = x.shape.length === 0;
       const c = collapseReverse(
-        x.shape.length === 0 ? [1] : x.shape,
-        x.shape.length === 0 ? [0] : x.shape.map((_, i) => (axes.includes(i) ? 1 : 0)),
+        scalar ? [1] : x.shape,
+        scalar ? [0] : x.shape.map((_, i) => (axes.includes(i) ? 1 : 0)),
       );
-      addon.reverse(
-        backend.typedArrayFromHeap(x) as Float32Array,
-        backend.typedArrayFromHeap(out) as Float32Array,
-        c.shape,
-        c.flags,
-      );
-      return out;
+      return { outShape: x.shape, shape: c.shape, list: c.flags };
     },
-  };
+    (x, out, shape, flags) => addon.reverse(x, out, shape, flags),
+  );
 }
 
 function batchMatMulKernel(addon: NativeKernels, stock: tf.KernelConfig): tf.KernelConfig {
