@@ -43,8 +43,11 @@ function main() {
   const r = spawnSync(cxx, args, { encoding: 'utf8' });
   if (r.error || r.status !== 0) {
     rmSync(tmp, { force: true });
-    const why = r.error ? r.error.message : (r.stderr || '').split('\n').slice(0, 3).join(' ');
-    return say(`not built (${why.trim()}); using the wasm kernels`);
+    // An older build would not match kernels.cc (the library calls what this source defines): remove it.
+    rmSync(target, { force: true });
+    const err = (r.stderr || '').split('\n').slice(0, 3).join(' ').trim();
+    const why = r.error ? r.error.message : err || `${cxx} exited with status ${r.status}`;
+    return say(`not built (${why}); using the wasm kernels`);
   }
   renameSync(tmp, target); // whole file or none, like every other write of this project
   say(`built ${path.relative(process.cwd(), target)}`);
