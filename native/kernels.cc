@@ -39,6 +39,18 @@ bool int_at(napi_env env, napi_value arr, uint32_t i, int64_t* out) {
   return true;
 }
 
+bool ints(napi_env env, napi_value arr, uint32_t n, int64_t* out) {
+  for (uint32_t i = 0; i < n; i++)
+    if (!int_at(env, arr, i, &out[i])) return false;
+  return true;
+}
+
+double number(napi_env env, napi_value v) {
+  double d = 0;
+  napi_get_value_double(env, v, &d);
+  return d;
+}
+
 napi_value fail(napi_env env, const char* msg) {
   napi_throw_error(env, nullptr, msg);
   return nullptr;
@@ -55,8 +67,7 @@ napi_value Conv2d(napi_env env, napi_callback_info info) {
   if (!floats(env, argv[0], &x, &lx) || !floats(env, argv[1], &w, &lw) || !floats(env, argv[2], &out, &lo))
     return fail(env, "conv2d: x, w and out must be Float32Arrays");
   int64_t d[15];
-  for (uint32_t i = 0; i < 15; i++)
-    if (!int_at(env, argv[3], i, &d[i])) return fail(env, "conv2d: dims must hold 15 numbers");
+  if (!ints(env, argv[3], 15, d)) return fail(env, "conv2d: dims must hold 15 numbers");
   const int64_t n = d[0], h = d[1], wd = d[2], ci = d[3], kh = d[4], kw = d[5], co = d[6], ho = d[7],
                 wo = d[8], sh = d[9], sw = d[10], dh = d[11], dw = d[12], pt = d[13], pl = d[14];
   if (static_cast<int64_t>(lx) < n * h * wd * ci || static_cast<int64_t>(lw) < kh * kw * ci * co ||
@@ -106,17 +117,6 @@ napi_value Conv2d(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
-bool ints(napi_env env, napi_value arr, uint32_t n, int64_t* out) {
-  for (uint32_t i = 0; i < n; i++)
-    if (!int_at(env, arr, i, &out[i])) return false;
-  return true;
-}
-
-double number(napi_env env, napi_value v) {
-  double d = 0;
-  napi_get_value_double(env, v, &d);
-  return d;
-}
 
 // batchMatMul(a, b, out, [batch, batchA, batchB, m, k, n, transA, transB]): out[i] = op(a[i]) op(b[i]),
 // where a batch of 1 is broadcast.
@@ -380,16 +380,10 @@ napi_value ReduceBlock(napi_env env, napi_callback_info info) {
   size_t lx, lo;
   if (!floats(env, argv[0], &x, &lx) || !floats(env, argv[1], &out, &lo))
     return fail(env, "reduceBlock: x and out must be Float32Arrays");
-  int64_t outer, red, inner;
-  double scale;
-  double v;
-  napi_get_value_double(env, argv[2], &v);
-  outer = static_cast<int64_t>(v);
-  napi_get_value_double(env, argv[3], &v);
-  red = static_cast<int64_t>(v);
-  napi_get_value_double(env, argv[4], &v);
-  inner = static_cast<int64_t>(v);
-  napi_get_value_double(env, argv[5], &scale);
+  const int64_t outer = static_cast<int64_t>(number(env, argv[2]));
+  const int64_t red = static_cast<int64_t>(number(env, argv[3]));
+  const int64_t inner = static_cast<int64_t>(number(env, argv[4]));
+  const double scale = number(env, argv[5]);
   if (static_cast<int64_t>(lx) < outer * red * inner || static_cast<int64_t>(lo) < outer * inner)
     return fail(env, "reduceBlock: a buffer is smaller than its shape");
   static thread_local std::vector<double> acc;
@@ -419,18 +413,8 @@ napi_value ReduceBlock(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
-// setThreads(n): OpenBLAS threads (default 1, like the wasm backend and the peer's 1-thread runs).
-napi_value SetThreads(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  double v = 1;
-  if (argc == 1) napi_get_value_double(env, argv[0], &v);
-  openblas_set_num_threads(std::max(1, static_cast<int>(v)));
-  return nullptr;
-}
-
 napi_value Init(napi_env env, napi_value exports) {
+  // One thread, like the wasm backend and the peer's 1-thread runs; worker threads give the parallelism.
   openblas_set_num_threads(1);
   napi_property_descriptor props[] = {
       {"conv2d", nullptr, Conv2d, nullptr, nullptr, nullptr, napi_default, nullptr},
@@ -440,7 +424,6 @@ napi_value Init(napi_env env, napi_value exports) {
       {"transpose", nullptr, Transpose, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"poolMask", nullptr, PoolMask, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"reverse", nullptr, Reverse, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
   return exports;
