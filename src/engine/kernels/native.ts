@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import type { WasmBackendLike } from './wasm_backend.js';
 
 /**
  * The optional native addon (native/kernels.cc, built at install against OpenBLAS by native/build.mjs).
@@ -8,6 +9,7 @@ import * as tf from '@tensorflow/tfjs';
  */
 export interface NativeKernels {
   conv2d(x: Float32Array, w: Float32Array, out: Float32Array, dims: number[]): void;
+  /** Same arguments as the JavaScript reduceBlock in wasm_reduce.ts. */
   reduceBlock(
     x: Float32Array,
     out: Float32Array,
@@ -29,7 +31,6 @@ export interface NativeKernels {
   transpose(x: Float32Array, out: Float32Array, shape: number[], perm: number[]): void;
   poolMask(x: Float32Array, out: Float32Array, dims: number[]): void;
   reverse(x: Float32Array, out: Float32Array, shape: number[], flags: number[]): void;
-  setThreads(n: number): void;
 }
 
 /** Environment variable: `0` turns the native kernels off. */
@@ -56,11 +57,6 @@ export function nativeKernels(): NativeKernels | null {
     loaded = null;
   }
   return loaded;
-}
-
-interface WasmBackendLike {
-  typedArrayFromHeap(t: tf.TensorInfo): Float32Array | Int32Array | Uint8Array;
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
 }
 
 interface Conv2DAttrs {

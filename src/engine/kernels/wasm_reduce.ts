@@ -1,18 +1,16 @@
 import * as tf from '@tensorflow/tfjs';
+import type { WasmBackendLike } from './wasm_backend.js';
 import { nativeKernels } from './native.js';
 
 /**
- * Sum and Mean for the wasm backend, in JavaScript over wasm memory with float64 accumulators.
+ * Sum and Mean for the wasm backend, over wasm memory with float64 accumulators: in the native addon
+ * when it is built, else in JavaScript.
  * tfjs-backend-wasm 4.22 transposes the input so the reduced axes are innermost and then sums in float32:
  * the transpose made reductions over [batch, h, w] (every batch-norm and bias gradient) the largest cost
  * of a Conv4 step, and float32 accumulation put errors of order 1e-3 into batch-norm gradients.
  * Reductions over one contiguous block of axes (all that the library's ops produce) take this path;
  * anything else, and non-float32 inputs, goes to the stock kernel.
  */
-interface WasmBackendLike {
-  typedArrayFromHeap(t: tf.TensorInfo): Float32Array | Int32Array | Uint8Array;
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-}
 
 function normAxes(axis: number | number[] | null | undefined, rank: number): number[] {
   if (axis === null || axis === undefined) return Array.from({ length: rank }, (_, i) => i);
@@ -32,12 +30,13 @@ function blockSplit(shape: number[], axes: number[]): [number, number, number] |
   ];
 }
 
+/** out[a, b] = scale * sum_r x[a, r, b] over [outer, red, inner]; the addon's reduceBlock takes the same. */
 export function reduceBlock(
   x: Float32Array,
+  out: Float32Array,
   outer: number,
   red: number,
   inner: number,
-  out: Float32Array,
   scale: number,
 ): void {
   const acc = new Float64Array(inner);
@@ -53,19 +52,11 @@ export function reduceBlock(
   }
 }
 
-/** reduceBlock with the native addon's argument order. */
-function reduceArgsFirst(
-  x: Float32Array,
-  out: Float32Array,
-  outer: number,
-  red: number,
-  inner: number,
-  scale: number,
-): void {
-  reduceBlock(x, outer, red, inner, out, scale);
-}
-
-function makeKernel(name: 'Sum' | 'Mean', stock: tf.KernelConfig): tf.KernelConfig {
+function makeKernel(
+  name: 'Sum' | 'Mean',
+  stock: tf.KernelConfig,
+  reduce: typeof reduceBlock,
+): tf.KernelConfig {
   // The stock config (name, backend, setup) with another kernel function; it stays the fallback.
   return {
     ...stock,
@@ -81,8 +72,7 @@ function makeKernel(name: 'Sum' | 'Mean', stock: tf.KernelConfig): tf.KernelConf
         : x.shape.filter((_, i) => !axes.includes(i));
       const out = backend.makeOutput(outShape, 'float32');
       const [outer, red, inner] = split;
-      const addon = nativeKernels();
-      (addon ? addon.reduceBlock.bind(addon) : reduceArgsFirst)(
+      reduce(
         backend.typedArrayFromHeap(x) as Float32Array,
         backend.typedArrayFromHeap(out) as Float32Array,
         outer,
@@ -100,11 +90,13 @@ let installed = false;
 /** Replace the wasm backend's Sum and Mean kernels (idempotent). */
 export function installWasmReductions(): void {
   if (installed) return;
+  const addon = nativeKernels();
+  const reduce = addon ? addon.reduceBlock.bind(addon) : reduceBlock;
   for (const name of ['Sum', 'Mean'] as const) {
     const stock = tf.getKernel(name, 'wasm');
     if (!stock) continue;
     tf.unregisterKernel(name, 'wasm');
-    tf.registerKernel(makeKernel(name, stock));
+    tf.registerKernel(makeKernel(name, stock, reduce));
   }
   installed = true;
 }

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import type { WasmBackendLike } from './wasm_backend.js';
 
 /**
  * Identity, and Cast to the dtype a tensor already has, for the wasm backend: both share the input's
@@ -7,9 +8,6 @@ import * as tf from '@tensorflow/tfjs';
  * so the stock copies cost about a tenth of a Conv4 training step. Sharing is safe because no kernel
  * writes into its inputs; Variable.assign swaps buffers, it does not overwrite them.
  */
-interface WasmBackendLike {
-  incRef(dataId: object): void;
-}
 
 function share(args: { inputs: tf.NamedTensorInfoMap; backend: unknown }): tf.TensorInfo {
   const x = args.inputs.x as tf.TensorInfo;
