@@ -135,6 +135,26 @@ function filterGradOps(x: tf.Tensor4D, dy: tf.Tensor4D, wShape: number[], g: Con
 
 type CustomGradFunc = Parameters<typeof tf.customGrad>[0];
 
+/**
+ * value(a, b) as one tape node whose gradient for an upstream r is grads(r, a, b): the way both conv
+ * gradients below, bilinear in their two inputs, state their own gradients.
+ */
+function bilinearOp(
+  a: tf.Tensor4D,
+  b: tf.Tensor4D,
+  value: (a: tf.Tensor4D, b: tf.Tensor4D) => tf.Tensor4D,
+  grads: (r: tf.Tensor4D, a: tf.Tensor4D, b: tf.Tensor4D) => [tf.Tensor4D, tf.Tensor4D],
+): tf.Tensor4D {
+  const f = tf.customGrad(((x: tf.Tensor4D, y: tf.Tensor4D, save: tf.GradSaveFunc) => {
+    save([x, y]);
+    return {
+      value: value(x, y),
+      gradFunc: (r: tf.Tensor4D, [xs, ys]: tf.Tensor4D[]) => grads(r, xs, ys),
+    };
+  }) as unknown as CustomGradFunc);
+  return f(a, b) as tf.Tensor4D;
+}
+
 /** The forward convolution of a geometry (padding given explicitly). */
 function convForward(x: tf.Tensor4D, w: tf.Tensor4D, g: ConvGeometry): tf.Tensor4D {
   const [t, b, l, r] = g.pad;
@@ -166,17 +186,12 @@ export function conv2dInputGrad(
   xShape: number[],
   g: ConvGeometry,
 ): tf.Tensor4D {
-  const f = tf.customGrad(((d: tf.Tensor, ww: tf.Tensor, save: tf.GradSaveFunc) => {
-    save([d, ww]);
-    return {
-      value: inputGradOps(d as tf.Tensor4D, ww as tf.Tensor4D, xShape, g),
-      gradFunc: (r: tf.Tensor, [ds, ws]: tf.Tensor[]) => [
-        convForward(r as tf.Tensor4D, ws as tf.Tensor4D, g),
-        conv2dFilterGrad(r as tf.Tensor4D, ds as tf.Tensor4D, ws.shape, g),
-      ],
-    };
-  }) as unknown as CustomGradFunc);
-  return f(dy, w) as tf.Tensor4D;
+  return bilinearOp(
+    dy,
+    w,
+    (d, ww) => inputGradOps(d, ww, xShape, g),
+    (r, d, ww) => [convForward(r, ww, g), conv2dFilterGrad(r, d, ww.shape, g)],
+  );
 }
 
 /**
@@ -191,15 +206,10 @@ export function conv2dFilterGrad(
   wShape: number[],
   g: ConvGeometry,
 ): tf.Tensor4D {
-  const f = tf.customGrad(((xx: tf.Tensor, d: tf.Tensor, save: tf.GradSaveFunc) => {
-    save([xx, d]);
-    return {
-      value: filterGradOps(xx as tf.Tensor4D, d as tf.Tensor4D, wShape, g),
-      gradFunc: (r: tf.Tensor, [xs, ds]: tf.Tensor[]) => [
-        conv2dInputGrad(ds as tf.Tensor4D, r as tf.Tensor4D, xs.shape, g),
-        convForward(xs as tf.Tensor4D, r as tf.Tensor4D, g),
-      ],
-    };
-  }) as unknown as CustomGradFunc);
-  return f(x, dy) as tf.Tensor4D;
+  return bilinearOp(
+    x,
+    dy,
+    (xx, d) => filterGradOps(xx, d, wShape, g),
+    (r, xx, d) => [conv2dInputGrad(d, r, xx.shape, g), convForward(xx, r, g)],
+  );
 }
