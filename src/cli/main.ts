@@ -54,9 +54,9 @@ Fields (flag form --kebab-case, config form camelCase), defaults in brackets:
   --log-every      print a line every this many steps                              [25]
   --checkpoint-every  write <out>/checkpoint every this many steps                  [50]
   --init-from      start from saved params (a model.json folder, e.g. runs/proto/best)
-  --snail-blocks   snail's block stack as JSON, e.g. '[{"kind":"attention","dim":64}]'
   --init-map       from=to: use the saved names starting with 'from', renamed to start with 'to'
                    (e.g. embed.=encoder. puts a ProtoNet's Conv4 into a SNAIL encoder)      [=]
+  --snail-blocks   snail's block stack as JSON, e.g. '[{"kind":"attention","dim":64}]'
 
 Example:
   metalearn train --dataset omniglot --learner protonet --way 20 --test-way 5 --steps 5000 --out runs/proto`,

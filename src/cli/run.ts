@@ -209,23 +209,17 @@ export async function runExperiment(
       `--steps: the checkpoint is at step ${ckpt.step}; a resumed run cannot end before it (got ${cfg.steps})`,
     );
   }
-  if (ckpt) writeFileSync(path.join(out, 'config.json'), JSON.stringify(cfg, null, 2) + '\n'); // --steps may have grown
   if (!opts.resume && (existsSync(ckptDir) || existsSync(`${ckptDir}.old`))) {
     throw new Error(
       `${out} already holds a run with a checkpoint; resume it with 'metalearn resume ${cfg.out}' or choose another --out`,
     );
   }
   mkdirSync(out, { recursive: true });
-  if (cfg.dataset === 'sinusoid' && !ckpt) {
-    writeFileSync(path.join(out, 'config.json'), JSON.stringify(cfg, null, 2) + '\n');
-    writeFileSync(metricsPath, '');
-  }
-  if (cfg.dataset === 'sinusoid') return runRegression(cfg, backend, out, metricsPath, ckptDir, ckpt, log);
+  // Written on resume too: `resume --steps` changes the total.
+  writeFileSync(path.join(out, 'config.json'), JSON.stringify(cfg, null, 2) + '\n');
   if (ckpt) truncateMetrics(metricsPath, ckpt.step);
-  else {
-    writeFileSync(path.join(out, 'config.json'), JSON.stringify(cfg, null, 2) + '\n');
-    writeFileSync(metricsPath, '');
-  }
+  else writeFileSync(metricsPath, '');
+  if (cfg.dataset === 'sinusoid') return runRegression(cfg, backend, out, metricsPath, ckptDir, ckpt, log);
 
   const data = loadMetaDatasets(cfg, log);
   const shape = data.train.exampleShape;
@@ -360,7 +354,6 @@ async function runRegression(
   ckpt: Checkpoint | null,
   log: (s: string) => void,
 ): Promise<RunSummary> {
-  if (ckpt) truncateMetrics(metricsPath, ckpt.step);
   const tasks = new SinusoidTasks();
   const learner = makeRegressionLearner(cfg);
   const testLearner = makeRegressionLearner(cfg, cfg.testInnerSteps ?? cfg.innerSteps);
