@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { WasmBackendLike } from './wasm_backend.js';
+import type { reduceBlock } from './wasm_reduce.js';
 
 /**
  * The optional native addon (native/kernels.cc, built at install against OpenBLAS by native/build.mjs).
@@ -9,15 +10,8 @@ import type { WasmBackendLike } from './wasm_backend.js';
  */
 export interface NativeKernels {
   conv2d(x: Float32Array, w: Float32Array, out: Float32Array, dims: number[]): void;
-  /** Same arguments as the JavaScript reduceBlock in wasm_reduce.ts. */
-  reduceBlock(
-    x: Float32Array,
-    out: Float32Array,
-    outer: number,
-    red: number,
-    inner: number,
-    scale: number,
-  ): void;
+  /** The JavaScript reduceBlock of wasm_reduce.ts, natively. */
+  reduceBlock: typeof reduceBlock;
   batchMatMul(a: Float32Array, b: Float32Array, out: Float32Array, dims: number[]): void;
   binary(
     op: number,
