@@ -28,6 +28,7 @@ function main() {
     '-O3',
     '-march=x86-64-v2',
     '-std=c++17',
+    '-fno-math-errno',
     '-shared',
     '-fPIC',
     '-DNODE_GYP_MODULE_NAME=metalearn_native',

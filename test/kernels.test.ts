@@ -323,3 +323,60 @@ describe('native Reverse agrees with the cpu backend', () => {
     });
   }
 });
+
+describe('wasm Slice, Unpack and SplitV (views of the heap, no whole-input copy) agree with the cpu backend', () => {
+  const cases: [string, number[], (x: tf.Tensor) => tf.Tensor][] = [
+    ['slice a contiguous block', [4, 3, 5], (x) => tf.slice(x, [1, 0, 0], [2, -1, -1])],
+    ['slice inner axes', [4, 3, 5], (x) => tf.slice(x, [1, 1, 2], [3, 2, 2])],
+    ['slice a 5-d block', [2, 3, 2, 3, 4], (x) => tf.slice(x, [1, 0, 1, 1, 0], [1, 3, 1, 2, 3])],
+    ['slice a 1-d range', [17], (x) => tf.slice(x, 4, 9)],
+    ['slice to an empty block', [4, 3], (x) => tf.slice(x, [1, 0], [0, 3])],
+    ['unstack along axis 0, restacked', [5, 3, 4], (x) => tf.stack(tf.unstack(x, 0).reverse(), 0)],
+    ['unstack along a middle axis, restacked', [5, 3, 4], (x) => tf.stack(tf.unstack(x, 1).reverse(), 1)],
+    ['unstack along the last axis, restacked', [5, 3, 4], (x) => tf.stack(tf.unstack(x, -1).reverse(), 0)],
+    ['split the last axis in 4 (LSTM gates)', [6, 12], (x) => tf.concat(tf.split(x, 4, 1).reverse(), 0)],
+    ['split axis 0 by sizes', [7, 2, 3], (x) => tf.concat(tf.split(x, [2, 4, 1], 0).reverse(), 0)],
+    ['split with an inferred size', [3, 10], (x) => tf.concat(tf.split(x, [3, -1, 2], 1).reverse(), 1)],
+    ['int32 slice', [4, 6], (x) => tf.slice(tf.cast(tf.mul(x, 10), 'int32'), [1, 2], [2, 3])],
+    ['bool unstack', [3, 4], (x) => tf.cast(tf.stack(tf.unstack(tf.greater(x, 0), 1), 0), 'float32')],
+  ];
+  for (const [name, shape, f] of cases) {
+    it(name, async () => {
+      const data = new Rng(5).normalArray(shape.reduce((a, b) => a * b, 1));
+      const a = await on('cpu', () => f(tf.tensor(data, shape)));
+      const b = await on('wasm', () => f(tf.tensor(data, shape)));
+      assert.deepEqual(b.shape, a.shape);
+      assert.deepEqual(b.values, a.values);
+    });
+  }
+
+  it('slicing and splitting leave no tensors behind', async () => {
+    await initEngine({ backend: 'wasm' });
+    const x = tf.tensor(new Rng(6).normalArray(60), [5, 3, 4]);
+    const before = tf.memory().numTensors;
+    for (let i = 0; i < 20; i++) {
+      tf.dispose(tf.unstack(x, 1));
+      tf.dispose(tf.split(x, [1, 2], 1));
+      tf.dispose(tf.slice(x, [1, 1, 1], [2, 2, 2]));
+    }
+    assert.equal(tf.memory().numTensors, before);
+    x.dispose();
+  });
+});
+
+describe('native Tanh', () => {
+  const skip = nativeKernels() ? false : 'native addon not built';
+  it('is within 2 ulp of Math.tanh from tiny to saturated values, and keeps NaN', { skip }, async () => {
+    const xs: number[] = [0, -0, 1e-30, -1e-8, 0.124999, 0.125, -0.125, 0.5, -3, 9.5, 20, -25, 1e30, Infinity, -Infinity];
+    const rng = new Rng(7);
+    for (let i = 0; i < 2000; i++) xs.push(rng.normal() * (i % 3 === 0 ? 0.1 : 4));
+    const r = await on('wasm', () => tf.tanh(tf.tensor1d([...xs, NaN])));
+    xs.forEach((x, i) => {
+      const want = Math.fround(Math.tanh(x));
+      const got = r.values[i];
+      assert.ok(Math.abs(got - want) <= 2.4e-7 * Math.abs(want) + 1e-45, `tanh(${x}): ${got} vs ${want}`);
+    });
+    assert.ok(Number.isNaN(r.values[xs.length]));
+    assert.ok(Object.is(r.values[1], -0) || r.values[1] === 0);
+  });
+});

@@ -3,6 +3,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import { installWasmReductions } from './kernels/wasm_reduce.js';
 import { installNativeKernels } from './kernels/native.js';
 import { installWasmSharing } from './kernels/wasm_sharing.js';
+import { installWasmSlicing } from './kernels/wasm_slicing.js';
 
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu' | 'webgpu' | 'webgl';
 export const BACKENDS: readonly BackendName[] = ['tensorflow', 'wasm', 'cpu', 'webgpu', 'webgl'];
@@ -54,6 +55,7 @@ async function activate(name: BackendName): Promise<boolean> {
   if (name === 'wasm') {
     installWasmReductions();
     installWasmSharing();
+    installWasmSlicing();
     installNativeKernels();
   }
   if (name === 'tensorflow' && !(await tryTfjsNode())) return false;

@@ -145,17 +145,16 @@ export function batchNorm(channels: number, opts: BatchNormOptions = {}): Module
         );
       }
       const y = tf.tidy(() => {
-        let mean: tf.Tensor;
-        let variance: tf.Tensor;
-        if (useBatch) {
-          ({ mean, variance } = moments(x, axes));
-        } else {
-          mean = ctx!.state![key('mean')];
-          variance = ctx!.state![key('var')];
-        }
-        let out = tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, eps)));
-        if (affine) out = tf.add(tf.mul(out, p.gamma), p.beta);
-        return out;
+        // The centred input is computed once and gamma is folded into the per-channel scale: two fewer
+        // full-size ops forward, and fewer again in each order of the gradient (MAML differentiates this
+        // twice, 4 layers x 32 tasks per meta-iteration).
+        const mean = useBatch ? tf.mean(x, axes, true) : ctx!.state![key('mean')];
+        const xc = tf.sub(x, mean);
+        const variance = useBatch ? tf.mean(tf.square(xc), axes, true) : ctx!.state![key('var')];
+        let scale = tf.rsqrt(tf.add(variance, eps));
+        if (affine) scale = tf.mul(scale, p.gamma);
+        const out = tf.mul(xc, scale);
+        return affine ? tf.add(out, p.beta) : out;
       });
       if (track && useBatch && ctx?.stateOut && ctx.state) {
         // Running statistics as PyTorch keeps them: unbiased variance, exponential moving average.

@@ -25,6 +25,7 @@ export interface NativeKernels {
   transpose(x: Float32Array, out: Float32Array, shape: number[], perm: number[]): void;
   poolMask(x: Float32Array, out: Float32Array, dims: number[]): void;
   reverse(x: Float32Array, out: Float32Array, shape: number[], flags: number[]): void;
+  tanh(x: Float32Array, out: Float32Array): void;
 }
 
 /** Environment variable: `0` turns the native kernels off. */
@@ -325,6 +326,24 @@ function batchMatMulKernel(addon: NativeKernels, stock: tf.KernelConfig): tf.Ker
   };
 }
 
+function tanhKernel(addon: NativeKernels, stock: tf.KernelConfig): tf.KernelConfig {
+  return {
+    ...stock,
+    kernelFunc: (args) => {
+      const { x } = args.inputs as { x: tf.TensorInfo };
+      if (x.dtype !== 'float32') return stock.kernelFunc(args);
+      const backend = args.backend as unknown as WasmBackendLike;
+      const out = backend.makeOutput(x.shape, 'float32');
+      if (prod(x.shape) === 0) return out;
+      addon.tanh(
+        backend.typedArrayFromHeap(x) as Float32Array,
+        backend.typedArrayFromHeap(out) as Float32Array,
+      );
+      return out;
+    },
+  };
+}
+
 /** Kernel name of the max-pool routing mask (wasm with the addon only). */
 const POOL_MASK = 'MetalearnMaxPoolMask';
 
@@ -370,7 +389,7 @@ export function nativePoolMask(
 let installed = false;
 
 /**
- * Register the native Conv2D, BatchMatMul, Transpose, Reverse and float32 Add/Sub/Multiply/RealDiv over the wasm
+ * Register the native Conv2D, BatchMatMul, Transpose, Reverse, Tanh and float32 Add/Sub/Multiply/RealDiv over the wasm
  * backend's (idempotent); false when there is no addon. Cases they do not cover go to the stock kernels.
  */
 export function installNativeKernels(): boolean {
@@ -382,6 +401,7 @@ export function installNativeKernels(): boolean {
     BatchMatMul: (st) => batchMatMulKernel(addon, st),
     Transpose: (st) => transposeKernel(addon, st),
     Reverse: (st) => reverseKernel(addon, st),
+    Tanh: (st) => tanhKernel(addon, st),
   };
   for (const op of Object.keys(BINARY_OPS) as (keyof typeof BINARY_OPS)[]) {
     make[op] = (st) => binaryKernel(addon, op, st);
