@@ -60,8 +60,8 @@ export interface RunConfig {
    */
   initMap?: string;
   /**
-   * For learner 'snail': its block stack as JSON, e.g. '[{"kind":"attention","dim":64}]' (default: the
-   * paper's Omniglot stack; see SnailBlock).
+   * For learner 'snail': its block stack, a preset name ('attention', the default, or 'paper') or JSON,
+   * e.g. '[{"kind":"attention","dim":64}]' (see SnailBlock and SNAIL_BLOCK_PRESETS).
    */
   snailBlocks?: string;
 }
@@ -163,6 +163,18 @@ export function checkValue(key: string, value: unknown, source: string, fromStri
     fail(`one of ${kind.oneOf.join(', ')}${typeof v === 'string' ? suggest(v, kind.oneOf) : ''}`);
   }
   return v;
+}
+
+/**
+ * A run folder's saved config, read by resume, eval, export and predict. SNAIL runs saved before the
+ * block stack was recorded in config.json used the paper's stack, then the default; new runs record it.
+ */
+export function upgradeSavedConfig<T>(cfg: T): T {
+  const c = cfg as Record<string, unknown> | null;
+  if (c && typeof c === 'object' && c.learner === 'snail' && c.snailBlocks === undefined) {
+    return { ...c, snailBlocks: 'paper' } as T;
+  }
+  return cfg;
 }
 
 /** Merge and validate: defaults, then `file` (parsed JSON, named `fileName`), then flags. */

@@ -8,7 +8,7 @@ import { anil, maml, metaSgd } from '../meta/optimization/maml.js';
 import { reptile } from '../meta/optimization/reptile.js';
 import type { MetaLearner } from '../meta/types.js';
 import { cnpClassifier, cnpRegressor, mann, snail } from '../meta/blackbox/index.js';
-import type { SnailBlock } from '../meta/blackbox/snail.js';
+import { SNAIL_BLOCK_PRESETS, type SnailBlock } from '../meta/blackbox/snail.js';
 import { mlp } from '../nn/mlp.js';
 import type { LearnerName, RunConfig } from './config.js';
 
@@ -27,12 +27,17 @@ function classifier(cfg: RunConfig, imageShape: readonly number[]): Module {
   ]);
 }
 
+/** A preset name of SNAIL_BLOCK_PRESETS, or a JSON list of blocks. */
 function parseBlocks(text: string): SnailBlock[] {
+  const presets = SNAIL_BLOCK_PRESETS as Record<string, readonly SnailBlock[]>;
+  if (Object.hasOwn(presets, text)) return [...presets[text]];
   try {
     return JSON.parse(text) as SnailBlock[];
   } catch (e) {
     throw new Error(
-      `field 'snailBlocks': expected a JSON list such as '[{"kind":"attention","dim":64}]', got ${JSON.stringify(text)} (${(e as Error).message})`,
+      `field 'snailBlocks': expected ${Object.keys(presets)
+        .map((k) => `'${k}'`)
+        .join(' or ')} or a JSON list such as '[{"kind":"attention","dim":64}]', got ${JSON.stringify(text)} (${(e as Error).message})`,
     );
   }
 }

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { CONFIG_KEYS, DEFAULTS, resolveConfig, suggest, type RunConfig } from './config.js';
+import { CONFIG_KEYS, DEFAULTS, resolveConfig, suggest, upgradeSavedConfig, type RunConfig } from './config.js';
 import { evaluateRun, runExperiment } from './run.js';
 import { writeRunReport } from '../report/run_report.js';
 import { exportRun, predictFolder } from './predict.js';
@@ -56,7 +56,8 @@ Fields (flag form --kebab-case, config form camelCase), defaults in brackets:
   --init-from      start from saved params (a model.json folder, e.g. runs/proto/best)
   --init-map       from=to: use the saved names starting with 'from', renamed to start with 'to'
                    (e.g. embed.=encoder. puts a ProtoNet's Conv4 into a SNAIL encoder)      [=]
-  --snail-blocks   snail's block stack as JSON, e.g. '[{"kind":"attention","dim":64}]'
+  --snail-blocks   snail's block stack: 'attention' (two attention blocks of 64), 'paper' (the
+                   paper's Omniglot stack) or JSON, e.g. '[{"kind":"attention","dim":32}]'  [attention]
 
 Example:
   metalearn train --dataset omniglot --learner protonet --way 20 --test-way 5 --steps 5000 --out runs/proto`,
@@ -173,7 +174,7 @@ export async function main(argv: string[]): Promise<number> {
     const ok = rest.length === 1 || (rest.length === 3 && rest[1] === '--steps');
     if (!ok || rest[0].startsWith('-')) throw new Error('usage: metalearn resume <run folder> [--steps N]');
     const cfgPath = path.join(rest[0], 'config.json');
-    const cfg = resolveConfig(readConfigFile(cfgPath), cfgPath, rest.length === 3 ? { steps: rest[2] } : {});
+    const cfg = resolveConfig(upgradeSavedConfig(readConfigFile(cfgPath)), cfgPath, rest.length === 3 ? { steps: rest[2] } : {});
     await runExperiment({ ...cfg, out: rest[0] }, console.log, { resume: true });
     return 0;
   }

@@ -16,7 +16,7 @@ import { adam, type Optimizer } from '../train/optim.js';
 import { formatCI } from '../train/stats.js';
 import { loadCheckpoint, saveCheckpoint } from '../train/checkpoint.js';
 import type { EvalResult } from '../train/evaluate.js';
-import type { RunConfig } from './config.js';
+import { upgradeSavedConfig, type RunConfig } from './config.js';
 import { loadMetaDatasets } from './datasets.js';
 import { makeLearner, makeRegressionLearner } from './learners.js';
 import { SinusoidTasks } from '../data/synthetic.js';
@@ -215,6 +215,8 @@ export async function runExperiment(
     );
   }
   mkdirSync(out, { recursive: true });
+  // The stack is recorded so that a later change of the default cannot change what a saved run means.
+  if (cfg.learner === 'snail' && cfg.snailBlocks === undefined) cfg = { ...cfg, snailBlocks: 'attention' };
   // Written on resume too: `resume --steps` changes the total.
   writeFileSync(path.join(out, 'config.json'), JSON.stringify(cfg, null, 2) + '\n');
   if (ckpt) truncateMetrics(metricsPath, ckpt.step);
@@ -308,7 +310,7 @@ export async function evaluateRun(
   log: (s: string) => void = console.log,
 ): Promise<EvalSummary> {
   const cfgPath = path.join(runDir, 'config.json');
-  const cfg = JSON.parse(readFileSync(cfgPath, 'utf8')) as RunConfig;
+  const cfg = upgradeSavedConfig(JSON.parse(readFileSync(cfgPath, 'utf8')) as RunConfig);
   await initEngine({ backend: cfg.backend });
   const which = over.which ?? 'best';
   if (cfg.dataset === 'sinusoid') return evaluateRegressionRun(runDir, cfg, over, which, log);

@@ -3,6 +3,7 @@ export { mann, mannItems, type MannOptions, type MannMemory, type MannLearner } 
 export {
   snail,
   DEFAULT_SNAIL_BLOCKS,
+  SNAIL_BLOCK_PRESETS,
   type SnailOptions,
   type SnailBlock,
   type SnailMemory,
