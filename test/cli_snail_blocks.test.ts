@@ -9,7 +9,13 @@ import { makeLearner } from '../src/cli/learners.js';
 
 const blockNames = (cfg: RunConfig): string[] => {
   const theta = makeLearner(cfg, [28, 28, 1]).init(new Rng(0));
-  const names = [...new Set(Object.keys(theta).map((k) => k.split('.')[0]).filter((k) => k.startsWith('block')))];
+  const names = [
+    ...new Set(
+      Object.keys(theta)
+        .map((k) => k.split('.')[0])
+        .filter((k) => k.startsWith('block')),
+    ),
+  ];
   disposeParams(theta);
   return names.sort();
 };
@@ -20,7 +26,13 @@ describe('SNAIL block stacks in run configs', () => {
     const base: RunConfig = { ...DEFAULTS, learner: 'snail', hidden: 8 };
     assert.deepEqual(blockNames({ ...base, snailBlocks: 'attention' }), ['block0', 'block1']);
     assert.deepEqual(blockNames({ ...base }), ['block0', 'block1']);
-    assert.deepEqual(blockNames({ ...base, snailBlocks: 'paper' }), ['block0', 'block1', 'block2', 'block3', 'block4']);
+    assert.deepEqual(blockNames({ ...base, snailBlocks: 'paper' }), [
+      'block0',
+      'block1',
+      'block2',
+      'block3',
+      'block4',
+    ]);
     assert.deepEqual(blockNames({ ...base, snailBlocks: '[{"kind":"attention","dim":16}]' }), ['block0']);
     assert.equal(tf.memory().numTensors, 0);
   });
@@ -34,7 +46,10 @@ describe('SNAIL block stacks in run configs', () => {
 
   it("a saved SNAIL run without a recorded stack is read as the paper's stack it was trained with", () => {
     assert.equal(upgradeSavedConfig({ ...DEFAULTS, learner: 'snail' }).snailBlocks, 'paper');
-    assert.equal(upgradeSavedConfig({ ...DEFAULTS, learner: 'snail', snailBlocks: 'attention' }).snailBlocks, 'attention');
+    assert.equal(
+      upgradeSavedConfig({ ...DEFAULTS, learner: 'snail', snailBlocks: 'attention' }).snailBlocks,
+      'attention',
+    );
     assert.equal(upgradeSavedConfig({ ...DEFAULTS, learner: 'protonet' }).snailBlocks, undefined);
   });
 });

@@ -367,7 +367,23 @@ describe('wasm Slice, Unpack and SplitV (views of the heap, no whole-input copy)
 describe('native Tanh', () => {
   const skip = nativeKernels() ? false : 'native addon not built';
   it('is within 2 ulp of Math.tanh from tiny to saturated values, and keeps NaN', { skip }, async () => {
-    const xs: number[] = [0, -0, 1e-30, -1e-8, 0.124999, 0.125, -0.125, 0.5, -3, 9.5, 20, -25, 1e30, Infinity, -Infinity];
+    const xs: number[] = [
+      0,
+      -0,
+      1e-30,
+      -1e-8,
+      0.124999,
+      0.125,
+      -0.125,
+      0.5,
+      -3,
+      9.5,
+      20,
+      -25,
+      1e30,
+      Infinity,
+      -Infinity,
+    ];
     const rng = new Rng(7);
     for (let i = 0; i < 2000; i++) xs.push(rng.normal() * (i % 3 === 0 ? 0.1 : 4));
     const r = await on('wasm', () => tf.tanh(tf.tensor1d([...xs, NaN])));

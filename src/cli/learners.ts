@@ -37,7 +37,9 @@ function parseBlocks(text: string): SnailBlock[] {
     throw new Error(
       `field 'snailBlocks': expected ${Object.keys(presets)
         .map((k) => `'${k}'`)
-        .join(' or ')} or a JSON list such as '[{"kind":"attention","dim":64}]', got ${JSON.stringify(text)} (${(e as Error).message})`,
+        .join(
+          ' or ',
+        )} or a JSON list such as '[{"kind":"attention","dim":64}]', got ${JSON.stringify(text)} (${(e as Error).message})`,
     );
   }
 }

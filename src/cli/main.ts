@@ -2,7 +2,14 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { CONFIG_KEYS, DEFAULTS, resolveConfig, suggest, upgradeSavedConfig, type RunConfig } from './config.js';
+import {
+  CONFIG_KEYS,
+  DEFAULTS,
+  resolveConfig,
+  suggest,
+  upgradeSavedConfig,
+  type RunConfig,
+} from './config.js';
 import { evaluateRun, runExperiment } from './run.js';
 import { writeRunReport } from '../report/run_report.js';
 import { exportRun, predictFolder } from './predict.js';
@@ -174,7 +181,11 @@ export async function main(argv: string[]): Promise<number> {
     const ok = rest.length === 1 || (rest.length === 3 && rest[1] === '--steps');
     if (!ok || rest[0].startsWith('-')) throw new Error('usage: metalearn resume <run folder> [--steps N]');
     const cfgPath = path.join(rest[0], 'config.json');
-    const cfg = resolveConfig(upgradeSavedConfig(readConfigFile(cfgPath)), cfgPath, rest.length === 3 ? { steps: rest[2] } : {});
+    const cfg = resolveConfig(
+      upgradeSavedConfig(readConfigFile(cfgPath)),
+      cfgPath,
+      rest.length === 3 ? { steps: rest[2] } : {},
+    );
     await runExperiment({ ...cfg, out: rest[0] }, console.log, { resume: true });
     return 0;
   }

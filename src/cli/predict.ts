@@ -15,7 +15,9 @@ import { makeLearner } from './learners.js';
  * so `predict` (or a browser page) can rebuild the learner without the run folder.
  */
 export function exportRun(runDir: string, outDir: string, which: 'best' | 'last' = 'best'): string {
-  const cfg = upgradeSavedConfig(JSON.parse(readFileSync(path.join(runDir, 'config.json'), 'utf8')) as RunConfig);
+  const cfg = upgradeSavedConfig(
+    JSON.parse(readFileSync(path.join(runDir, 'config.json'), 'utf8')) as RunConfig,
+  );
   const src = path.join(runDir, which);
   if (!existsSync(path.join(src, 'model.json'))) throw new Error(`${src}: no params (has the run finished?)`);
   mkdirSync(outDir, { recursive: true });

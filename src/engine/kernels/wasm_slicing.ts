@@ -113,11 +113,7 @@ const builders: Record<string, (stock: tf.KernelConfig) => tf.KernelConfig> = {
         axis: number;
       };
       const ax = tf.util.parseAxisParam(axis, x.shape)[0];
-      const sizes = tf.backend_util.prepareSplitSize(
-        x as unknown as tf.Tensor,
-        numOrSizeSplits,
-        ax,
-      );
+      const sizes = tf.backend_util.prepareSplitSize(x as unknown as tf.Tensor, numOrSizeSplits, ax);
       const begin = x.shape.map(() => 0);
       return sizes.map((s) => {
         const size = [...x.shape];
