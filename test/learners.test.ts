@@ -129,3 +129,30 @@ import { metaGrads } from '../src/meta/common.js';
 function metaGradsOf(l: MetaLearner, theta: Params, ep: ReturnType<typeof toyEpisode>): Params {
   return metaGrads(l, theta, [ep]).grads;
 }
+
+describe('reptile', () => {
+  it("reports the inner loop's loss at its last step, on support and query together", async () => {
+    await initEngine({ backend: 'wasm' });
+    const rng = new Rng(4);
+    const ep = toyEpisode(rng, WAYS, 1, 2);
+    const model = classifier();
+    const learner = reptile({ model, innerLr: 0.05, innerSteps: 1 });
+    const theta = learner.init(rng);
+    const { loss, grads } = metaGrads(learner, theta, [ep]);
+    // With one inner step the last step is the first: the loss of theta itself on all the examples.
+    const want = tf.tidy(() => {
+      const x = tf.concat([ep.support.x, ep.query.x], 0);
+      const y = tf.concat([ep.support.y, ep.query.y], 0);
+      const logits = model.apply(
+        Object.fromEntries(Object.entries(theta).map(([k, v]) => [k.slice('model.'.length), v])),
+        x,
+        { training: true },
+      );
+      return tf.losses.softmaxCrossEntropy(tf.oneHot(tf.cast(y, 'int32'), WAYS), logits).dataSync()[0];
+    });
+    assert.ok(Math.abs(loss - want) < 1e-5, `${loss} vs ${want}`);
+    disposeParams(grads);
+    disposeParams(theta);
+    tf.dispose([ep.support.x, ep.support.y, ep.query.x, ep.query.y]);
+  });
+});

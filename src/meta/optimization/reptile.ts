@@ -9,7 +9,7 @@ import {
   valueAndGrads,
   withPrefix,
 } from '../../nn/params.js';
-import { episodeLoss, taskLoss } from '../common.js';
+import { taskLoss } from '../common.js';
 import type { EpisodeData, LabelledSet, MetaLearner, TaskLoss } from '../types.js';
 
 export interface ReptileOptions {
@@ -23,7 +23,8 @@ export interface ReptileOptions {
 /**
  * Reptile (Nichol et al. 2018): adapt with plain SGD, then move theta toward the adapted weights. The
  * "gradient" it reports is theta - phi averaged over the meta-batch; an outer SGD step of size epsilon
- * on it is the paper's update, and an outer Adam works as well.
+ * on it is the paper's update, and an outer Adam works as well. The loss metaGrads reports is the inner
+ * loop's at its last step (support and query together), not a query loss after adapting on the support.
  */
 export function reptile(opts: ReptileOptions): MetaLearner<Params> {
   const model = opts.model;
@@ -32,10 +33,12 @@ export function reptile(opts: ReptileOptions): MetaLearner<Params> {
   const loss = opts.loss ?? 'cross-entropy';
   const forward = (p: Params, x: tf.Tensor) => model.apply(p, x, TRAIN);
 
-  const sgd = (start: Params, data: LabelledSet): Params => {
+  /** Plain SGD from `start`; `lastLoss` receives the loss at the last step taken. */
+  const sgd = (start: Params, data: LabelledSet, lastLoss?: { value: number }): Params => {
     let phi = mapParams(start, (t) => tf.clone(t));
     for (let s = 0; s < steps; s++) {
       const { value, grads } = valueAndGrads(phi, (p) => taskLoss(loss, forward(p, data.x), data.y));
+      if (lastLoss && s === steps - 1) lastLoss.value = value.dataSync()[0];
       value.dispose();
       const next = mapParams(phi, (t, k) => tf.tidy(() => tf.sub(t, tf.mul(grads[k], lr))));
       disposeParams(grads);
@@ -57,14 +60,15 @@ export function reptile(opts: ReptileOptions): MetaLearner<Params> {
       let total = 0;
       const acc = mapParams(theta, (t) => tf.zerosLike(t));
       for (const ep of episodes) {
-        const l = episodeLoss(learner, theta, ep);
-        total += l.dataSync()[0];
-        l.dispose();
         const all = tf.tidy(() => ({
           x: tf.concat([ep.support.x, ep.query.x], 0),
           y: tf.concat([ep.support.y, ep.query.y], 0),
         }));
-        const phi = sgd(subParams(theta, 'model'), all);
+        // The reported loss is the inner loop's own at its last step, on support and query together: a
+        // separate adapt-on-support, score-on-query pass only for the log doubled the cost of a step.
+        const last = { value: 0 };
+        const phi = sgd(subParams(theta, 'model'), all, last);
+        total += last.value;
         tf.dispose([all.x, all.y]);
         for (const k of Object.keys(phi)) {
           const key = `model.${k}`;
