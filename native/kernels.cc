@@ -5,7 +5,7 @@
 //   binary: add, sub, mul, div of float32 with broadcasting, as strided loops
 //   transpose: any permutation, as strided copies
 //   reverse: flips along any axes, as strided copies
-//   poolMask: the first maximum of each tiling max-pool window (the max-pool gradient's routing)
+//   poolRoute: the max-pool gradient's routing of dy to each tiling window's first maximum, and its adjoint
 //   reduceBlock: sum over the middle axis of [outer, red, inner] with double accumulators (Sum, Mean)
 //   tanh: elementwise through expf (the wasm build's tanh took ~28 ns an element, a fifth of a MANN step)
 // Built by native/build.mjs at install; when it cannot build, the library uses the wasm kernels.
@@ -306,51 +306,60 @@ napi_value Transpose(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
-// poolMask(x, out, [n, h, w, c, kh, kw, ho, wo]): out [n, ho*kh, wo*kw, c] holds 1 at the first maximum
-// (in row-major window order, as tf.argMax picks) of each kh x kw window of x, 0 elsewhere.
-napi_value PoolMask(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
-  napi_value argv[3];
+// poolRoute(x, v, out, dims, mode) with dims = [n, h, w, c, kh, kw, ho, wo]: for each tiling kh x kw window
+// of x (float32 NHWC) and channel, the position of its first maximum (NaN never wins after the first, as
+// with argMax's strict comparison). mode 0, route: out [n, h, w, c] is zero except v[n, py, px, c] at
+// each window's maximum (the max-pool gradient for dy = v; rows and columns after the windows get 0).
+// mode 1, select: out [n, ho, wo, c] takes v [n, h, w, c] at each window's maximum. The two are each
+// other's adjoints, which gives every order of the gradient.
+napi_value PoolRoute(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
   napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  float *x, *out;
-  size_t lx, lo;
-  if (argc != 3 || !floats(env, argv[0], &x, &lx) || !floats(env, argv[1], &out, &lo))
-    return fail(env, "poolMask: expected (x, out: Float32Array, dims)");
+  float *x, *v, *out;
+  size_t lx, lv, lo;
+  if (argc != 5 || !floats(env, argv[0], &x, &lx) || !floats(env, argv[1], &v, &lv) ||
+      !floats(env, argv[2], &out, &lo))
+    return fail(env, "poolRoute: expected (x, v, out: Float32Array, dims, mode)");
   int64_t d[8];
-  if (!ints(env, argv[2], 8, d)) return fail(env, "poolMask: dims must hold 8 numbers");
+  if (!ints(env, argv[3], 8, d)) return fail(env, "poolRoute: dims must hold 8 numbers");
+  const bool route = number(env, argv[4]) == 0;
   const int64_t n = d[0], h = d[1], w = d[2], c = d[3], kh = d[4], kw = d[5], ho = d[6], wo = d[7];
-  const int64_t oh = ho * kh, ow = wo * kw;
-  if (oh > h || ow > w || static_cast<int64_t>(lx) < n * h * w * c || static_cast<int64_t>(lo) < n * oh * ow * c)
-    return fail(env, "poolMask: a buffer is smaller than its shape");
-  std::memset(out, 0, sizeof(float) * n * oh * ow * c);
+  const int64_t full = n * h * w * c, pooled = n * ho * wo * c;
+  if (ho * kh > h || wo * kw > w || static_cast<int64_t>(lx) < full ||
+      static_cast<int64_t>(lv) < (route ? pooled : full) || static_cast<int64_t>(lo) < (route ? full : pooled))
+    return fail(env, "poolRoute: a buffer is smaller than its shape");
+  if (route) std::memset(out, 0, sizeof(float) * full);
   std::vector<float> best(static_cast<size_t>(c));
   std::vector<int64_t> at(static_cast<size_t>(c));
   for (int64_t b = 0; b < n; b++) {
     const float* img = x + b * h * w * c;
-    float* o = out + b * oh * ow * c;
     for (int64_t py = 0; py < ho; py++) {
       for (int64_t px = 0; px < wo; px++) {
         for (int64_t i = 0; i < kh; i++) {
           for (int64_t j = 0; j < kw; j++) {
-            const int64_t y = py * kh + i, xx = px * kw + j;
-            const float* v = img + (y * w + xx) * c;
-            const int64_t pos = y * ow + xx;
+            const int64_t pos = ((py * kh + i) * w + px * kw + j) * c;
+            const float* p = img + pos;
             if (i == 0 && j == 0) {
               for (int64_t ch = 0; ch < c; ch++) {
-                best[ch] = v[ch];
-                at[ch] = pos;
+                best[ch] = p[ch];
+                at[ch] = pos + ch;
               }
             } else {
-              // NaN never wins after the first, as with argMax's strict comparison.
               for (int64_t ch = 0; ch < c; ch++)
-                if (v[ch] > best[ch]) {
-                  best[ch] = v[ch];
-                  at[ch] = pos;
+                if (p[ch] > best[ch]) {
+                  best[ch] = p[ch];
+                  at[ch] = pos + ch;
                 }
             }
           }
         }
-        for (int64_t ch = 0; ch < c; ch++) o[at[ch] * c + ch] = 1.0f;
+        const int64_t cell = ((b * ho + py) * wo + px) * c;
+        const int64_t base = b * h * w * c;
+        if (route)
+          for (int64_t ch = 0; ch < c; ch++) out[base + at[ch]] = v[cell + ch];
+        else
+          for (int64_t ch = 0; ch < c; ch++) out[cell + ch] = v[base + at[ch]];
       }
     }
   }
@@ -450,7 +459,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"batchMatMul", nullptr, BatchMatMul, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"binary", nullptr, Binary, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"transpose", nullptr, Transpose, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"poolMask", nullptr, PoolMask, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"poolRoute", nullptr, PoolRoute, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"reverse", nullptr, Reverse, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"tanh", nullptr, Tanh, nullptr, nullptr, nullptr, napi_default, nullptr},
   };

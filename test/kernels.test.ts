@@ -252,7 +252,7 @@ describe('wasm Identity and same-dtype Cast share the buffer', () => {
   });
 });
 
-describe('max-pool gradient with the native routing mask agrees with the cpu backend', () => {
+describe('max-pool gradient with the native routing agrees with the cpu backend', () => {
   const skip = nativeKernels()
     ? false
     : 'native addon not built (native/build.mjs needs g++ and libopenblas-dev)';
@@ -289,6 +289,45 @@ describe('max-pool gradient with the native routing mask agrees with the cpu bac
       );
     });
   }
+});
+
+describe('second and third order through the native max-pool routing agree with the cpu backend', () => {
+  const skip = nativeKernels() ? false : 'native addon not built';
+  it('the routing adjoint (select) and the gradient back through it', { skip }, async () => {
+    const shape: [number, number, number, number] = [2, 7, 6, 3];
+    const pooled: [number, number, number, number] = [2, 3, 3, 3];
+    const n = (s: number[]) => s.reduce((a, b) => a * b, 1);
+    const xv = new Rng(9).uniformArray(n(shape)).map((v) => Math.round(v * 4) / 4);
+    const rv = new Rng(10).normalArray(n(shape));
+    const vv = new Rng(11).normalArray(n(pooled));
+    const f = () => {
+      const x = tf.tensor4d(xv, shape);
+      const v0 = tf.tensor4d(vv, pooled);
+      // inner(v, r) = <d <maxPool(x), v> / dx, r>; its gradient in v selects r at each window's maximum.
+      const inner = (v: tf.Tensor, r: tf.Tensor) =>
+        tf.sum(
+          tf.mul(
+            tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(t as tf.Tensor4D, 2, 2, 'valid'), v)))(x),
+            r,
+          ),
+        );
+      const select = (r: tf.Tensor) => tf.grad((v: tf.Tensor) => inner(v, r))(v0);
+      const second = select(tf.tensor4d(rv, shape));
+      // Third order: |select(r)|^2 differentiated in r, back through the selection (the routing again).
+      const third = tf.grad((r: tf.Tensor) => tf.sum(tf.square(select(r))))(tf.tensor4d(rv, shape));
+      return tf.concat([tf.reshape(second, [-1]), tf.reshape(third, [-1])]);
+    };
+    const a = await on('cpu', f);
+    const b = await on('wasm', f);
+    assert.deepEqual(b.shape, a.shape);
+    a.values.forEach((v, i) =>
+      assert.ok(Math.abs(v - b.values[i]) <= 1e-5 * (1 + Math.abs(v)), `${i}: ${v} vs ${b.values[i]}`),
+    );
+    assert.ok(
+      a.values.some((v) => Math.abs(v) > 0.1),
+      'the gradient is not trivially zero',
+    );
+  });
 });
 
 describe('native Reverse agrees with the cpu backend', () => {

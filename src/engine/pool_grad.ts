@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { oneHotF32 } from './onehot.js';
-import { nativePoolMask } from './kernels/native.js';
+import { nativePoolRoute } from './kernels/native.js';
 
 /** True when max-pool windows tile the input without overlap or padding (e.g. 2x2 stride 2 'valid'). */
 export function isTilingPool(kh: number, kw: number, sh: number, sw: number, pad: unknown): boolean {
@@ -19,15 +19,8 @@ export function maxPoolTilingGrad(dy: tf.Tensor4D, x: tf.Tensor4D, kh: number, k
   const wo = dy.shape[2];
   const k = kh * kw;
   // No tidy here: when this runs under an outer gradient tape, its intermediates must outlive it.
-  const fast = nativePoolMask(x, kh, kw, ho, wo);
-  if (fast) {
-    // The same routing with the mask from one native pass: dy is spread over each window by a broadcast.
-    const routed = tf.reshape(
-      tf.mul(tf.reshape(fast, [n, ho, kh, wo, kw, c]), tf.reshape(dy, [n, ho, 1, wo, 1, c])),
-      [n, ho * kh, wo * kw, c],
-    ) as tf.Tensor4D;
-    return padTo(routed, h, w);
-  }
+  const fast = nativePoolRoute(x, dy, kh, kw);
+  if (fast) return fast;
   const xs = ho * kh === h && wo * kw === w ? x : tf.slice(x, [0, 0, 0, 0], [n, ho * kh, wo * kw, c]);
   const win = tf.reshape(tf.transpose(tf.reshape(xs, [n, ho, kh, wo, kw, c]), [0, 1, 3, 5, 2, 4]), [
     n,

@@ -23,7 +23,8 @@ export interface NativeKernels {
     stridesB: number[],
   ): void;
   transpose(x: Float32Array, out: Float32Array, shape: number[], perm: number[]): void;
-  poolMask(x: Float32Array, out: Float32Array, dims: number[]): void;
+  /** mode 0: route v = dy [n, ho, wo, c] to out [n, h, w, c]; mode 1: select v [n, h, w, c] into out [n, ho, wo, c]. */
+  poolRoute(x: Float32Array, v: Float32Array, out: Float32Array, dims: number[], mode: 0 | 1): void;
   reverse(x: Float32Array, out: Float32Array, shape: number[], flags: number[]): void;
   tanh(x: Float32Array, out: Float32Array): void;
 }
@@ -344,46 +345,74 @@ function tanhKernel(addon: NativeKernels, stock: tf.KernelConfig): tf.KernelConf
   };
 }
 
-/** Kernel name of the max-pool routing mask (wasm with the addon only). */
-const POOL_MASK = 'MetalearnMaxPoolMask';
+/** Kernel names of the max-pool gradient's routing and of its adjoint (wasm with the addon only). */
+const POOL_ROUTE = 'MetalearnMaxPoolRoute';
+const POOL_SELECT = 'MetalearnMaxPoolSelect';
 
-function poolMaskKernel(addon: NativeKernels): tf.KernelConfig {
+interface PoolAttrs {
+  kh: number;
+  kw: number;
+  ho: number;
+  wo: number;
+}
+
+function poolRouteKernel(addon: NativeKernels, name: string, mode: 0 | 1): tf.KernelConfig {
   return {
-    kernelName: POOL_MASK,
+    kernelName: name,
     backendName: 'wasm',
     kernelFunc: (args) => {
-      const { x } = args.inputs as { x: tf.TensorInfo };
-      const { kh, kw, ho, wo } = args.attrs as unknown as { kh: number; kw: number; ho: number; wo: number };
+      const { x, v } = args.inputs as { x: tf.TensorInfo; v: tf.TensorInfo };
+      const { kh, kw, ho, wo } = args.attrs as unknown as PoolAttrs;
       const [n, h, w, c] = x.shape;
       const backend = args.backend as unknown as WasmBackendLike;
-      const out = backend.makeOutput([n, ho * kh, wo * kw, c], 'float32');
-      if (n * ho * wo * c === 0) return out;
-      addon.poolMask(
+      const out = backend.makeOutput(mode === 0 ? [n, h, w, c] : [n, ho, wo, c], 'float32');
+      if (n * h * w * c === 0) return out;
+      addon.poolRoute(
         backend.typedArrayFromHeap(x) as Float32Array,
+        backend.typedArrayFromHeap(v) as Float32Array,
         backend.typedArrayFromHeap(out) as Float32Array,
         [n, h, w, c, kh, kw, ho, wo],
+        mode,
       );
       return out;
     },
   };
 }
 
+function runPool(name: string, x: tf.Tensor4D, v: tf.Tensor4D, a: PoolAttrs): tf.Tensor4D {
+  return tf.engine().runKernel(name, { x, v }, a as unknown as tf.NamedAttrMap) as tf.Tensor4D;
+}
+
 /**
- * [n, ho*kh, wo*kw, c]: 1 at the first maximum of each kh x kw tiling window of x (float32 NHWC), 0
- * elsewhere; null unless the native kernels run this backend. The mask is piecewise constant in x, so
- * its gradient is zero.
+ * The gradient of a tiling max-pool of x (float32 NHWC, kh x kw windows) for the upstream dy
+ * [n, ho, wo, c]: dy at each window's first maximum, zero elsewhere, at x's full shape. Null unless the
+ * native kernels run this backend. It is linear in dy, with the adjoint "select" as its gradient (and
+ * the other way round), and piecewise constant in x, so its gradient there is zero.
  */
-export function nativePoolMask(
-  x: tf.Tensor4D,
-  kh: number,
-  kw: number,
-  ho: number,
-  wo: number,
-): tf.Tensor4D | null {
-  if (!installed || x.dtype !== 'float32' || tf.getBackend() !== 'wasm') return null;
-  return tf
-    .engine()
-    .runKernel(POOL_MASK, { x }, { kh, kw, ho, wo } as unknown as tf.NamedAttrMap) as tf.Tensor4D;
+export function nativePoolRoute(x: tf.Tensor4D, dy: tf.Tensor4D, kh: number, kw: number): tf.Tensor4D | null {
+  if (!installed || x.dtype !== 'float32' || dy.dtype !== 'float32' || tf.getBackend() !== 'wasm')
+    return null;
+  return runPool(POOL_ROUTE, x, dy, { kh, kw, ho: dy.shape[1], wo: dy.shape[2] });
+}
+
+function registerPoolGradients(): void {
+  const zero = (x: tf.Tensor) => () => tf.zerosLike(x);
+  tf.registerGradient({
+    kernelName: POOL_ROUTE,
+    inputsToSave: ['x'],
+    gradFunc: ((dy: tf.Tensor4D, [x]: tf.Tensor4D[], attrs: tf.NamedAttrMap) => ({
+      x: zero(x),
+      v: () => runPool(POOL_SELECT, x, dy, attrs as unknown as PoolAttrs),
+    })) as unknown as tf.GradConfig['gradFunc'],
+  });
+  tf.registerGradient({
+    kernelName: POOL_SELECT,
+    inputsToSave: ['x'],
+    gradFunc: ((dy: tf.Tensor4D, [x]: tf.Tensor4D[], attrs: tf.NamedAttrMap) => ({
+      x: zero(x),
+      v: () => runPool(POOL_ROUTE, x, dy, attrs as unknown as PoolAttrs),
+    })) as unknown as tf.GradConfig['gradFunc'],
+  });
 }
 
 let installed = false;
@@ -406,14 +435,9 @@ export function installNativeKernels(): boolean {
   for (const op of Object.keys(BINARY_OPS) as (keyof typeof BINARY_OPS)[]) {
     make[op] = (st) => binaryKernel(addon, op, st);
   }
-  tf.registerKernel(poolMaskKernel(addon));
-  tf.registerGradient({
-    kernelName: POOL_MASK,
-    inputsToSave: ['x'],
-    gradFunc: ((_dy: tf.Tensor, [x]: tf.Tensor[]) => ({
-      x: () => tf.zerosLike(x),
-    })) as unknown as tf.GradConfig['gradFunc'],
-  });
+  tf.registerKernel(poolRouteKernel(addon, POOL_ROUTE, 0));
+  tf.registerKernel(poolRouteKernel(addon, POOL_SELECT, 1));
+  registerPoolGradients();
   for (const [name, build] of Object.entries(make)) {
     const stock = tf.getKernel(name, 'wasm');
     if (!stock) continue;
