@@ -114,7 +114,8 @@ installed, runs the PyTorch peer in the same invocation and prints ours/peer. Ru
 
 Meta-trains a prototypical network on the synthetic alphabet (no data files needed) for 300
 5-way 1-shot episodes and meta-tests it on 1,000 fixed episodes of unseen characters.
-Accepts the same flags as 'train'.`,
+Accepts the same flags as 'train'. 'npm start' runs the black-box version:
+  metalearn demo --learner snail --meta-batch 8 --query 5 --steps 500`,
 };
 
 const camel = (s: string) => s.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
