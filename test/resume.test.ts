@@ -135,3 +135,49 @@ describe('checkpoints and resume', () => {
     }
   });
 });
+
+describe('learning-rate schedules', () => {
+  it('a change added on resume equals the same schedule given from the start, and differs from none', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'metalearn-lr-'));
+    const run = (extra: string[]) => {
+      const r = spawnSync(process.execPath, [bin, ...extra], { cwd: root, encoding: 'utf8' });
+      return r;
+    };
+    try {
+      const sched = path.join(dir, 'sched');
+      const later = path.join(dir, 'later');
+      const flat = path.join(dir, 'flat');
+      const a = run([...args(sched), '--steps', '12', '--lr-schedule', '9:0.00001']);
+      assert.equal(a.status, 0, a.stderr);
+      const c = run([...args(flat), '--steps', '12']);
+      assert.equal(c.status, 0, c.stderr);
+      const b = run([...args(later), '--steps', '8']);
+      assert.equal(b.status, 0, b.stderr);
+      // A change at or before the checkpoint would rewrite trained steps: refused, nothing lost.
+      const early = run(['resume', later, '--steps', '12', '--lr-schedule', '8:0.00001']);
+      assert.notEqual(early.status, 0);
+      assert.match(
+        early.stderr,
+        /checkpoint is at step 8; a change at step 8 would rewrite steps already trained/,
+      );
+      const typo = run(['resume', later, '--steps', '12', '--lr-schedule', '9=0.00001']);
+      assert.notEqual(typo.status, 0);
+      assert.match(typo.stderr, /field 'lrSchedule': expected 'step:lr/);
+      const resumed = run(['resume', later, '--steps', '12', '--lr-schedule', '9:0.00001']);
+      assert.equal(resumed.status, 0, resumed.stderr);
+      assert.equal(JSON.parse(readFileSync(path.join(later, 'config.json'), 'utf8')).lrSchedule, '9:0.00001');
+
+      const la = losses(sched).map((r) => r.loss);
+      assert.deepEqual(
+        losses(later).map((r) => r.loss),
+        la,
+      );
+      const lc = losses(flat).map((r) => r.loss);
+      // Steps 1-9 are computed before the first update at the new rate lands.
+      assert.deepEqual(la.slice(0, 9), lc.slice(0, 9));
+      assert.notDeepEqual(la.slice(9), lc.slice(9));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

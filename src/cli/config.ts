@@ -64,6 +64,12 @@ export interface RunConfig {
    * e.g. '[{"kind":"attention","dim":64}]' (see SnailBlock and SNAIL_BLOCK_PRESETS).
    */
   snailBlocks?: string;
+  /**
+   * Learning-rate changes by step, 'step:lr[,step:lr...]': from each step on (the optimiser's step
+   * count, 1-based) Adam uses that lr instead of `lr`, e.g. '11500:0.0003'. `resume --lr-schedule` adds
+   * one to a run that was trained at a constant rate.
+   */
+  lrSchedule?: string;
 }
 
 export const DEFAULTS: RunConfig = {
@@ -117,6 +123,7 @@ const SCHEMA: Record<keyof RunConfig, Kind> = {
   initFrom: 'string',
   initMap: 'string',
   snailBlocks: 'string',
+  lrSchedule: 'string',
 };
 
 export const CONFIG_KEYS = Object.keys(SCHEMA) as (keyof RunConfig)[];
@@ -163,6 +170,30 @@ export function checkValue(key: string, value: unknown, source: string, fromStri
     fail(`one of ${kind.oneOf.join(', ')}${typeof v === 'string' ? suggest(v, kind.oneOf) : ''}`);
   }
   return v;
+}
+
+/**
+ * The learning rate at each optimiser step (1-based) of a run: `lr`, changed from the steps of
+ * `lrSchedule` on. Throws on a malformed schedule, naming the field.
+ */
+export function learningRate(cfg: Pick<RunConfig, 'lr' | 'lrSchedule'>): number | ((step: number) => number) {
+  if (!cfg.lrSchedule) return cfg.lr;
+  const points = cfg.lrSchedule.split(',').map((part) => {
+    const m = /^\s*(\d+)\s*:\s*([0-9.eE+-]+)\s*$/.exec(part);
+    const lr = m ? Number(m[2]) : NaN;
+    if (!m || !(lr > 0)) {
+      throw new Error(
+        `field 'lrSchedule': expected 'step:lr[,step:lr...]' with positive rates, e.g. '11500:0.0003', got ${JSON.stringify(cfg.lrSchedule)}`,
+      );
+    }
+    return { from: Number(m[1]), lr };
+  });
+  points.sort((a, b) => a.from - b.from);
+  return (step: number) => {
+    let lr = cfg.lr;
+    for (const p of points) if (step >= p.from) lr = p.lr;
+    return lr;
+  };
 }
 
 /**

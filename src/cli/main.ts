@@ -68,11 +68,13 @@ Fields (flag form --kebab-case, config form camelCase), defaults in brackets:
 
 Example:
   metalearn train --dataset omniglot --learner protonet --way 20 --test-way 5 --steps 5000 --out runs/proto`,
-  resume: `metalearn resume <run folder> [--steps N]
+  resume: `metalearn resume <run folder> [--steps N] [--lr-schedule step:lr[,step:lr...]]
 
 Continues the run in <run folder> from <run folder>/checkpoint with its saved config.json: the same
 parameters, optimiser state and random stream, so the finished run equals an uninterrupted one.
---steps N trains on to N steps in all (N at least the checkpoint's step); config.json records it.`,
+--steps N trains on to N steps in all (N at least the checkpoint's step); config.json records it.
+--lr-schedule adds learning-rate changes at steps after the checkpoint (e.g. 12001:0.0003: Adam uses
+0.0003 from step 12,001 on); config.json records them as lrSchedule.`,
   eval: `metalearn eval <run folder> [--way N] [--shot K] [--query Q] [--episodes E] [--which best|last] [--inner-steps S]
 
 Meta-tests the run's best (or last) parameters on E fixed episodes of its meta-test classes, drawn
@@ -179,15 +181,21 @@ export async function main(argv: string[]): Promise<number> {
       console.log(HELP.resume);
       return 0;
     }
-    const ok = rest.length === 1 || (rest.length === 3 && rest[1] === '--steps');
-    if (!ok || rest[0].startsWith('-')) throw new Error('usage: metalearn resume <run folder> [--steps N]');
-    const cfgPath = path.join(rest[0], 'config.json');
-    const cfg = resolveConfig(
-      upgradeSavedConfig(readConfigFile(cfgPath)),
-      cfgPath,
-      rest.length === 3 ? { steps: rest[2] } : {},
-    );
-    await runExperiment({ ...cfg, out: rest[0] }, console.log, { resume: true });
+    const usage = 'usage: metalearn resume <run folder> [--steps N] [--lr-schedule step:lr[,step:lr...]]';
+    const [dir, ...opts] = rest;
+    if (!dir || dir.startsWith('-') || opts.length % 2 !== 0) throw new Error(usage);
+    const flags: Record<string, string> = {};
+    for (let i = 0; i < opts.length; i += 2) {
+      if (opts[i] !== '--steps' && opts[i] !== '--lr-schedule') throw new Error(`${usage}\n(got ${opts[i]})`);
+      flags[opts[i].slice(2)] = opts[i + 1];
+    }
+    const cfgPath = path.join(dir, 'config.json');
+    const saved = upgradeSavedConfig(readConfigFile(cfgPath));
+    const cfg = resolveConfig(saved, cfgPath, flags.steps !== undefined ? { steps: flags.steps } : {});
+    await runExperiment({ ...cfg, out: dir }, console.log, {
+      resume: true,
+      addLrSchedule: flags['lr-schedule'],
+    });
     return 0;
   }
   if (cmd === 'transfer' || cmd === 'bench') {

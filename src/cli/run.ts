@@ -16,7 +16,7 @@ import { adam, type Optimizer } from '../train/optim.js';
 import { formatCI } from '../train/stats.js';
 import { loadCheckpoint, saveCheckpoint } from '../train/checkpoint.js';
 import type { EvalResult } from '../train/evaluate.js';
-import { upgradeSavedConfig, type RunConfig } from './config.js';
+import { learningRate, upgradeSavedConfig, type RunConfig } from './config.js';
 import { loadMetaDatasets } from './datasets.js';
 import { makeLearner, makeRegressionLearner } from './learners.js';
 import { SinusoidTasks } from '../data/synthetic.js';
@@ -196,7 +196,11 @@ function truncateMetrics(file: string, step: number): void {
 export async function runExperiment(
   cfg: RunConfig,
   log: (s: string) => void = console.log,
-  opts: { resume?: boolean } = {},
+  opts: {
+    resume?: boolean;
+    /** Resume only: learning-rate changes ('step:lr,...') to add, each after the checkpoint's step. */
+    addLrSchedule?: string;
+  } = {},
 ): Promise<RunSummary> {
   const backend = await initEngine({ backend: cfg.backend });
   const out = path.resolve(cfg.out);
@@ -213,6 +217,19 @@ export async function runExperiment(
     throw new Error(
       `${out} already holds a run with a checkpoint; resume it with 'metalearn resume ${cfg.out}' or choose another --out`,
     );
+  }
+  if (opts.addLrSchedule !== undefined) {
+    if (!ckpt) throw new Error('--lr-schedule: only a resumed run takes added learning-rate changes');
+    const added = opts.addLrSchedule;
+    const steps = added.split(',').map((p) => Number(p.split(':')[0]));
+    learningRate({ lr: cfg.lr, lrSchedule: added }); // names the field if it is malformed
+    const early = steps.find((st) => !(st > ckpt.step));
+    if (early !== undefined) {
+      throw new Error(
+        `--lr-schedule: the checkpoint is at step ${ckpt.step}; a change at step ${early} would rewrite steps already trained`,
+      );
+    }
+    cfg = { ...cfg, lrSchedule: cfg.lrSchedule ? `${cfg.lrSchedule},${added}` : added };
   }
   mkdirSync(out, { recursive: true });
   // The stack is recorded so that a later change of the default cannot change what a saved run means.
@@ -246,7 +263,7 @@ export async function runExperiment(
   valSet.save(path.join(out, 'val-episodes.json'));
   testSet.save(path.join(out, 'test-episodes.json'));
 
-  const optimizer = adam({ lr: cfg.lr }) as Optimizer<unknown>;
+  const optimizer = adam({ lr: learningRate(cfg) }) as Optimizer<unknown>;
   const { rng, theta, resume } = await startOrResume(cfg, learner, optimizer, ckpt, log);
   const result = metaTrain({
     resume,
@@ -369,7 +386,7 @@ async function runRegression(
   log(
     `${learner.name}: ${cfg.shot}-shot, ${cfg.query} query points, meta-batch ${cfg.metaBatch}, ${cfg.steps} steps`,
   );
-  const optimizer = adam({ lr: cfg.lr }) as Optimizer<unknown>;
+  const optimizer = adam({ lr: learningRate(cfg) }) as Optimizer<unknown>;
   const { rng, theta, resume } = await startOrResume(cfg, learner, optimizer, ckpt, log);
   const result = metaTrain({
     learner,

@@ -38,7 +38,8 @@ export function sgd(lr: number): Optimizer<null> {
 }
 
 export interface AdamOptions {
-  lr?: number;
+  /** A rate, or the rate at each step (1-based, the step count Adam keeps and checkpoints). */
+  lr?: number | ((step: number) => number);
   beta1?: number;
   beta2?: number;
   eps?: number;
@@ -56,7 +57,14 @@ export function adam(opts: AdamOptions = {}): Optimizer<AdamState> {
   const b1 = opts.beta1 ?? 0.9;
   const b2 = opts.beta2 ?? 0.999;
   const eps = opts.eps ?? 1e-8;
-  if (!(lr > 0)) throw new Error(`adam: option 'lr' must be a positive number, got ${lr}`);
+  if (typeof lr !== 'function' && !(lr > 0)) {
+    throw new Error(`adam: option 'lr' must be a positive number or a function of the step, got ${lr}`);
+  }
+  const rateAt = (t: number): number => {
+    const r = typeof lr === 'function' ? lr(t) : lr;
+    if (!(r > 0)) throw new Error(`adam: the learning rate at step ${t} must be a positive number, got ${r}`);
+    return r;
+  };
   return {
     init: (params) => ({
       t: 0,
@@ -68,6 +76,7 @@ export function adam(opts: AdamOptions = {}): Optimizer<AdamState> {
       const t = state.t + 1;
       const c1 = 1 - Math.pow(b1, t);
       const c2 = 1 - Math.pow(b2, t);
+      const rate = rateAt(t);
       const m: Params = {};
       const v: Params = {};
       const next: Params = {};
@@ -76,7 +85,7 @@ export function adam(opts: AdamOptions = {}): Optimizer<AdamState> {
         m[k] = tf.tidy(() => tf.add(tf.mul(state.m[k], b1), tf.mul(g, 1 - b1)));
         v[k] = tf.tidy(() => tf.add(tf.mul(state.v[k], b2), tf.mul(tf.square(g), 1 - b2)));
         next[k] = tf.tidy(() =>
-          tf.sub(params[k], tf.div(tf.mul(m[k], lr / c1), tf.add(tf.sqrt(tf.div(v[k], c2)), eps))),
+          tf.sub(params[k], tf.div(tf.mul(m[k], rate / c1), tf.add(tf.sqrt(tf.div(v[k], c2)), eps))),
         );
       }
       disposeParams(params);
