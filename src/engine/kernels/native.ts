@@ -396,23 +396,20 @@ export function nativePoolRoute(x: tf.Tensor4D, dy: tf.Tensor4D, kh: number, kw:
 }
 
 function registerPoolGradients(): void {
-  const zero = (x: tf.Tensor) => () => tf.zerosLike(x);
-  tf.registerGradient({
-    kernelName: POOL_ROUTE,
-    inputsToSave: ['x'],
-    gradFunc: ((dy: tf.Tensor4D, [x]: tf.Tensor4D[], attrs: tf.NamedAttrMap) => ({
-      x: zero(x),
-      v: () => runPool(POOL_SELECT, x, dy, attrs as unknown as PoolAttrs),
-    })) as unknown as tf.GradConfig['gradFunc'],
-  });
-  tf.registerGradient({
-    kernelName: POOL_SELECT,
-    inputsToSave: ['x'],
-    gradFunc: ((dy: tf.Tensor4D, [x]: tf.Tensor4D[], attrs: tf.NamedAttrMap) => ({
-      x: zero(x),
-      v: () => runPool(POOL_ROUTE, x, dy, attrs as unknown as PoolAttrs),
-    })) as unknown as tf.GradConfig['gradFunc'],
-  });
+  // Route and select are each other's adjoints; both are piecewise constant in x.
+  for (const [name, adjoint] of [
+    [POOL_ROUTE, POOL_SELECT],
+    [POOL_SELECT, POOL_ROUTE],
+  ]) {
+    tf.registerGradient({
+      kernelName: name,
+      inputsToSave: ['x'],
+      gradFunc: ((dy: tf.Tensor4D, [x]: tf.Tensor4D[], attrs: tf.NamedAttrMap) => ({
+        x: () => tf.zerosLike(x),
+        v: () => runPool(adjoint, x, dy, attrs as unknown as PoolAttrs),
+      })) as unknown as tf.GradConfig['gradFunc'],
+    });
+  }
 }
 
 let installed = false;
