@@ -148,3 +148,33 @@ describe('metalearn export and predict', () => {
     }
   });
 });
+
+describe('meta-test inner steps', () => {
+  it('train meta-tests with --test-inner-steps and eval adapts with --inner-steps, recording them', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'metalearn-steps-'));
+    try {
+      const common = ['demo', '--learner', 'maml', '--hidden', '8', '--steps', '3', '--val-every', '0'];
+      const runs = [1, 4].map((k) => {
+        const out = path.join(dir, `k${k}`);
+        const r = cli([...common, '--test-episodes', '20', '--test-inner-steps', String(k), '--out', out]);
+        assert.equal(r.status, 0, r.stderr);
+        return JSON.parse(readFileSync(path.join(out, 'results.json'), 'utf8')).test.mean as number;
+      });
+      // Same training, same test episodes: only the adaptation at meta-test differs.
+      assert.notEqual(runs[0], runs[1]);
+      const run = path.join(dir, 'k1');
+      for (const k of [1, 4]) {
+        const e = cli(['eval', run, '--episodes', '20', '--inner-steps', String(k)]);
+        assert.equal(e.status, 0, e.stderr);
+        assert.match(e.stdout, new RegExp(`maml \\(best\\) 5-way 1-shot, ${k} inner steps: `));
+      }
+      const e1 = JSON.parse(readFileSync(path.join(run, 'eval-5w1s.json'), 'utf8'));
+      const e4 = JSON.parse(readFileSync(path.join(run, 'eval-5w1s-4steps.json'), 'utf8'));
+      assert.equal(e1.innerSteps, 1);
+      assert.equal(e4.innerSteps, 4);
+      assert.notEqual(e4.test.mean, e1.test.mean);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

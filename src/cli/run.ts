@@ -244,7 +244,12 @@ export async function runExperiment(
   const shape = data.train.exampleShape;
   const learner = makeLearner(cfg, shape);
   const testWay = cfg.testWay ?? cfg.way;
-  const testLearner = testWay === cfg.way ? learner : makeLearner({ ...cfg, way: testWay }, shape);
+  // Meta-test adapts with testInnerSteps (validation, part of training, with innerSteps).
+  const testSteps = cfg.testInnerSteps ?? cfg.innerSteps;
+  const testLearner =
+    testWay === cfg.way && testSteps === cfg.innerSteps
+      ? learner
+      : makeLearner({ ...cfg, way: testWay, innerSteps: testSteps }, shape);
   log(`backend ${backend}; ${data.description}`);
   log(
     `${learner.name}: ${cfg.way}-way ${cfg.shot}-shot, ${cfg.query} queries/class, meta-batch ${cfg.metaBatch}, ${cfg.steps} steps`,
@@ -306,6 +311,8 @@ export interface EvalSummary {
   way: number;
   shot: number;
   query: number;
+  /** Inner steps the learner adapted with (MAML family and Reptile; others ignore it). */
+  innerSteps: number;
   test: { metric: string; mean: number; ci95: number; n: number };
   seconds: number;
 }
@@ -335,20 +342,21 @@ export async function evaluateRun(
   const shot = over.shot ?? cfg.testShot ?? cfg.shot;
   const query = over.query ?? cfg.query;
   const episodes = over.episodes ?? cfg.testEpisodes;
+  const innerSteps = over.innerSteps ?? cfg.testInnerSteps ?? cfg.innerSteps;
   const data = loadMetaDatasets(cfg, log);
-  const learner = makeLearner({ ...cfg, way }, data.test.exampleShape);
+  const learner = makeLearner({ ...cfg, way, innerSteps }, data.test.exampleShape);
   const { params } = await loadParams(path.join(runDir, which));
   const sampler = new EpisodeSampler(data.test, { nWay: way, kShot: shot, nQuery: query });
   const set = EpisodeSet.generate(sampler, episodes, cfg.seed + 3000 + 97 * way + shot);
-  const tag = `${way}w${shot}s`;
-  set.save(path.join(runDir, `test-episodes-${tag}.json`));
+  const tag = `${way}w${shot}s${innerSteps === cfg.innerSteps ? '' : `-${innerSteps}steps`}`;
+  set.save(path.join(runDir, `test-episodes-${way}w${shot}s.json`));
   const t0 = Date.now();
   const test = evaluate(learner, params, fromSet(set, sampler), { dispose: true });
   disposeParams(params);
   const seconds = (Date.now() - t0) / 1000;
   const acc = test.metric === 'accuracy';
   log(
-    `${learner.name} (${which}) ${way}-way ${shot}-shot: ${formatCI(test.summary, acc ? 100 : 1, acc ? 2 : 4, acc ? '%' : '')}`,
+    `${learner.name} (${which}) ${way}-way ${shot}-shot${learner.family === 'optimization' ? `, ${innerSteps} inner steps` : ''}: ${formatCI(test.summary, acc ? 100 : 1, acc ? 2 : 4, acc ? '%' : '')}`,
   );
   const summary: EvalSummary = {
     run: runDir,
@@ -356,6 +364,7 @@ export async function evaluateRun(
     way,
     shot,
     query,
+    innerSteps,
     test: { metric: test.metric, ...test.summary },
     seconds,
   };
@@ -462,12 +471,13 @@ async function evaluateRegressionRun(
     way: 0,
     shot,
     query,
+    innerSteps: steps,
     test: { metric: test.metric, ...test.summary },
     seconds,
   };
   writeFileSync(
     path.join(runDir, `eval-${shot}shot-${steps}steps.json`),
-    JSON.stringify({ ...summary, innerSteps: steps }, null, 2) + '\n',
+    JSON.stringify(summary, null, 2) + '\n',
   );
   return summary;
 }
