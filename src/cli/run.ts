@@ -348,7 +348,7 @@ export async function evaluateRun(
   const { params } = await loadParams(path.join(runDir, which));
   const sampler = new EpisodeSampler(data.test, { nWay: way, kShot: shot, nQuery: query });
   const set = EpisodeSet.generate(sampler, episodes, cfg.seed + 3000 + 97 * way + shot);
-  const tag = `${way}w${shot}s${innerSteps === cfg.innerSteps ? '' : `-${innerSteps}steps`}`;
+  const tag = `${way}w${shot}s${innerSteps === cfg.innerSteps ? '' : `-${innerSteps}steps`}${which === 'last' ? '-last' : ''}`;
   set.save(path.join(runDir, `test-episodes-${way}w${shot}s.json`));
   const t0 = Date.now();
   const test = evaluate(learner, params, fromSet(set, sampler), { dispose: true });
