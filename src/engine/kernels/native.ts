@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import type { WasmBackendLike } from './wasm_backend.js';
+import { overrideWasmKernels, type KernelOverride, type WasmBackendLike } from './wasm_backend.js';
 import type { reduceBlock } from './wasm_reduce.js';
 
 /**
@@ -422,7 +422,7 @@ export function installNativeKernels(): boolean {
   const addon = nativeKernels();
   if (!addon) return false;
   if (installed) return true;
-  const make: Record<string, (stock: tf.KernelConfig) => tf.KernelConfig> = {
+  const make: Record<string, KernelOverride> = {
     Conv2D: (st) => conv2dKernel(addon, st),
     BatchMatMul: (st) => batchMatMulKernel(addon, st),
     Transpose: (st) => transposeKernel(addon, st),
@@ -435,12 +435,7 @@ export function installNativeKernels(): boolean {
   tf.registerKernel(poolRouteKernel(addon, POOL_ROUTE, 0));
   tf.registerKernel(poolRouteKernel(addon, POOL_SELECT, 1));
   registerPoolGradients();
-  for (const [name, build] of Object.entries(make)) {
-    const stock = tf.getKernel(name, 'wasm');
-    if (!stock) continue;
-    tf.unregisterKernel(name, 'wasm');
-    tf.registerKernel(build(stock));
-  }
+  overrideWasmKernels(make);
   installed = true;
   return true;
 }

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import type { WasmBackendLike } from './wasm_backend.js';
+import { overrideWasmKernels, type WasmBackendLike } from './wasm_backend.js';
 import { nativeKernels } from './native.js';
 
 /**
@@ -92,11 +92,9 @@ export function installWasmReductions(): void {
   if (installed) return;
   const addon = nativeKernels();
   const reduce = addon ? addon.reduceBlock.bind(addon) : reduceBlock;
-  for (const name of ['Sum', 'Mean'] as const) {
-    const stock = tf.getKernel(name, 'wasm');
-    if (!stock) continue;
-    tf.unregisterKernel(name, 'wasm');
-    tf.registerKernel(makeKernel(name, stock, reduce));
-  }
+  overrideWasmKernels({
+    Sum: (stock) => makeKernel('Sum', stock, reduce),
+    Mean: (stock) => makeKernel('Mean', stock, reduce),
+  });
   installed = true;
 }

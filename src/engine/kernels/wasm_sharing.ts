@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import type { WasmBackendLike } from './wasm_backend.js';
+import { overrideWasmKernels, type WasmBackendLike } from './wasm_backend.js';
 
 /**
  * Identity, and Cast to the dtype a tensor already has, for the wasm backend: both share the input's
@@ -19,22 +19,19 @@ let installed = false;
 
 export function installWasmSharing(): void {
   if (installed) return;
-  const identity = tf.getKernel('Identity', 'wasm');
-  const cast = tf.getKernel('Cast', 'wasm');
-  if (!identity || !cast) return;
-  tf.unregisterKernel('Identity', 'wasm');
-  tf.registerKernel({
-    ...identity,
-    kernelFunc: (args) =>
-      (args.inputs.x as tf.TensorInfo).dtype === 'string' ? identity.kernelFunc(args) : share(args),
-  });
-  tf.unregisterKernel('Cast', 'wasm');
-  tf.registerKernel({
-    ...cast,
-    kernelFunc: (args) =>
-      (args.inputs.x as tf.TensorInfo).dtype === (args.attrs as { dtype: string }).dtype
-        ? share(args)
-        : cast.kernelFunc(args),
+  overrideWasmKernels({
+    Identity: (identity) => ({
+      ...identity,
+      kernelFunc: (args) =>
+        (args.inputs.x as tf.TensorInfo).dtype === 'string' ? identity.kernelFunc(args) : share(args),
+    }),
+    Cast: (cast) => ({
+      ...cast,
+      kernelFunc: (args) =>
+        (args.inputs.x as tf.TensorInfo).dtype === (args.attrs as { dtype: string }).dtype
+          ? share(args)
+          : cast.kernelFunc(args),
+    }),
   });
   installed = true;
 }

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import type { WasmBackendLike } from './wasm_backend.js';
+import { overrideWasmKernels, type KernelOverride, type WasmBackendLike } from './wasm_backend.js';
 
 /**
  * Slice, Unpack and SplitV for the wasm backend that read their input through a view of the wasm heap.
@@ -68,13 +68,11 @@ function sliceInfo(
 type KernelArgs = Parameters<tf.KernelConfig['kernelFunc']>[0];
 
 function withStock(
-  name: string,
   stock: tf.KernelConfig,
   run: (args: KernelArgs, x: tf.TensorInfo, backend: WasmBackendLike) => tf.TensorInfo | tf.TensorInfo[],
 ): tf.KernelConfig {
   return {
     ...stock,
-    kernelName: name,
     kernelFunc: (args) => {
       const x = (args.inputs.x ?? args.inputs.value) as tf.TensorInfo;
       if (x.dtype === 'string') return stock.kernelFunc(args);
@@ -83,15 +81,15 @@ function withStock(
   };
 }
 
-const builders: Record<string, (stock: tf.KernelConfig) => tf.KernelConfig> = {
+const builders: Record<string, KernelOverride> = {
   Slice: (stock) =>
-    withStock('Slice', stock, (args, x, backend) => {
+    withStock(stock, (args, x, backend) => {
       const { begin, size } = args.attrs as unknown as { begin: number | number[]; size: number | number[] };
       const [b, s] = tf.slice_util.parseSliceParams(x, begin, size);
       return sliceInfo(backend, x, b, s);
     }),
   Unpack: (stock) =>
-    withStock('Unpack', stock, (args, x, backend) => {
+    withStock(stock, (args, x, backend) => {
       let axis = (args.attrs as unknown as { axis: number }).axis;
       if (axis < 0) axis += x.shape.length;
       const outShape = x.shape.filter((_, i) => i !== axis);
@@ -107,7 +105,7 @@ const builders: Record<string, (stock: tf.KernelConfig) => tf.KernelConfig> = {
       return outs;
     }),
   SplitV: (stock) =>
-    withStock('SplitV', stock, (args, x, backend) => {
+    withStock(stock, (args, x, backend) => {
       const { numOrSizeSplits, axis } = args.attrs as unknown as {
         numOrSizeSplits: number | number[];
         axis: number;
@@ -129,11 +127,6 @@ let installed = false;
 
 export function installWasmSlicing(): void {
   if (installed) return;
-  for (const [name, build] of Object.entries(builders)) {
-    const stock = tf.getKernel(name, 'wasm');
-    if (!stock) continue;
-    tf.unregisterKernel(name, 'wasm');
-    tf.registerKernel(build(stock));
-  }
+  overrideWasmKernels(builders);
   installed = true;
 }
