@@ -172,23 +172,28 @@ export function checkValue(key: string, value: unknown, source: string, fromStri
   return v;
 }
 
-/**
- * The learning rate at each optimiser step (1-based) of a run: `lr`, changed from the steps of
- * `lrSchedule` on. Throws on a malformed schedule, naming the field.
- */
-export function learningRate(cfg: Pick<RunConfig, 'lr' | 'lrSchedule'>): number | ((step: number) => number) {
-  if (!cfg.lrSchedule) return cfg.lr;
-  const points = cfg.lrSchedule.split(',').map((part) => {
+/** The points of an `lrSchedule` ('step:lr[,step:lr...]'), by step. Throws on a malformed one, naming the field. */
+export function parseLrSchedule(text: string): { from: number; lr: number }[] {
+  const points = text.split(',').map((part) => {
     const m = /^\s*(\d+)\s*:\s*([0-9.eE+-]+)\s*$/.exec(part);
     const lr = m ? Number(m[2]) : NaN;
     if (!m || !(lr > 0)) {
       throw new Error(
-        `field 'lrSchedule': expected 'step:lr[,step:lr...]' with positive rates, e.g. '11500:0.0003', got ${JSON.stringify(cfg.lrSchedule)}`,
+        `field 'lrSchedule': expected 'step:lr[,step:lr...]' with positive rates, e.g. '11500:0.0003', got ${JSON.stringify(text)}`,
       );
     }
     return { from: Number(m[1]), lr };
   });
-  points.sort((a, b) => a.from - b.from);
+  return points.sort((a, b) => a.from - b.from);
+}
+
+/**
+ * The learning rate at each optimiser step (1-based) of a run: `lr`, changed from the steps of
+ * `lrSchedule` on.
+ */
+export function learningRate(cfg: Pick<RunConfig, 'lr' | 'lrSchedule'>): number | ((step: number) => number) {
+  if (!cfg.lrSchedule) return cfg.lr;
+  const points = parseLrSchedule(cfg.lrSchedule);
   return (step: number) => {
     let lr = cfg.lr;
     for (const p of points) if (step >= p.from) lr = p.lr;

@@ -16,7 +16,7 @@ import { adam, type Optimizer } from '../train/optim.js';
 import { formatCI } from '../train/stats.js';
 import { loadCheckpoint, saveCheckpoint } from '../train/checkpoint.js';
 import type { EvalResult } from '../train/evaluate.js';
-import { learningRate, upgradeSavedConfig, type RunConfig } from './config.js';
+import { learningRate, parseLrSchedule, upgradeSavedConfig, type RunConfig } from './config.js';
 import { loadMetaDatasets } from './datasets.js';
 import { makeLearner, makeRegressionLearner } from './learners.js';
 import { SinusoidTasks } from '../data/synthetic.js';
@@ -221,12 +221,10 @@ export async function runExperiment(
   if (opts.addLrSchedule !== undefined) {
     if (!ckpt) throw new Error('--lr-schedule: only a resumed run takes added learning-rate changes');
     const added = opts.addLrSchedule;
-    const steps = added.split(',').map((p) => Number(p.split(':')[0]));
-    learningRate({ lr: cfg.lr, lrSchedule: added }); // names the field if it is malformed
-    const early = steps.find((st) => !(st > ckpt.step));
+    const early = parseLrSchedule(added).find((p) => !(p.from > ckpt.step));
     if (early !== undefined) {
       throw new Error(
-        `--lr-schedule: the checkpoint is at step ${ckpt.step}; a change at step ${early} would rewrite steps already trained`,
+        `--lr-schedule: the checkpoint is at step ${ckpt.step}; a change at step ${early.from} would rewrite steps already trained`,
       );
     }
     cfg = { ...cfg, lrSchedule: cfg.lrSchedule ? `${cfg.lrSchedule},${added}` : added };
