@@ -2,6 +2,9 @@
  * Run configuration: defaults, then a JSON config file, then command-line flags. Every field is
  * validated with an error that names the source (file or flag), the field and what was expected.
  */
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+
 export const LEARNERS = [
   'protonet',
   'matching',
@@ -199,6 +202,30 @@ export function learningRate(cfg: Pick<RunConfig, 'lr' | 'lrSchedule'>): number 
     for (const p of points) if (step >= p.from) lr = p.lr;
     return lr;
   };
+}
+
+/** A JSON config file, with errors that name the file. */
+export function readConfigFile(file: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new Error(`${file}: cannot read config file (${(e as Error).message})`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new Error(`${file}: not valid JSON (${(e as Error).message})`);
+  }
+}
+
+/**
+ * `<runDir>/config.json`, upgraded (upgradeSavedConfig) and validated, with `flags` on top: what resume,
+ * eval, export and predict read.
+ */
+export function readRunConfig(runDir: string, flags: Record<string, string> = {}): RunConfig {
+  const file = path.join(runDir, 'config.json');
+  return resolveConfig(upgradeSavedConfig(readConfigFile(file)), file, flags);
 }
 
 /**

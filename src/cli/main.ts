@@ -1,13 +1,12 @@
 #!/usr/bin/env node
-import { readFileSync } from 'node:fs';
-import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import {
   CONFIG_KEYS,
   DEFAULTS,
   resolveConfig,
+  readConfigFile,
+  readRunConfig,
   suggest,
-  upgradeSavedConfig,
   type RunConfig,
 } from './config.js';
 import { evaluateRun, runExperiment } from './run.js';
@@ -150,20 +149,6 @@ export function parseFlags(argv: string[]): {
   return { flags, config, help };
 }
 
-function readConfigFile(file: string): Record<string, unknown> {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new Error(`${file}: cannot read config file (${(e as Error).message})`);
-  }
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    throw new Error(`${file}: not valid JSON (${(e as Error).message})`);
-  }
-}
-
 export async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   if (!cmd || cmd === '--help' || cmd === '-h' || cmd === 'help') {
@@ -189,9 +174,7 @@ export async function main(argv: string[]): Promise<number> {
       if (opts[i] !== '--steps' && opts[i] !== '--lr-schedule') throw new Error(`${usage}\n(got ${opts[i]})`);
       flags[opts[i].slice(2)] = opts[i + 1];
     }
-    const cfgPath = path.join(dir, 'config.json');
-    const saved = upgradeSavedConfig(readConfigFile(cfgPath));
-    const cfg = resolveConfig(saved, cfgPath, flags.steps !== undefined ? { steps: flags.steps } : {});
+    const cfg = readRunConfig(dir, flags.steps !== undefined ? { steps: flags.steps } : {});
     await runExperiment({ ...cfg, out: dir }, console.log, {
       resume: true,
       addLrSchedule: flags['lr-schedule'],

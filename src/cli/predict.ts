@@ -7,7 +7,7 @@ import { disposeParams } from '../nn/params.js';
 import { decodePng, pngToGray } from '../data/png.js';
 import { resizeGray } from '../data/image.js';
 import { loadImageFolder } from '../data/imagefolder.js';
-import { upgradeSavedConfig, type RunConfig } from './config.js';
+import { readRunConfig, upgradeSavedConfig, type RunConfig } from './config.js';
 import { makeLearner } from './learners.js';
 
 /**
@@ -15,9 +15,7 @@ import { makeLearner } from './learners.js';
  * so `predict` (or a browser page) can rebuild the learner without the run folder.
  */
 export function exportRun(runDir: string, outDir: string, which: 'best' | 'last' = 'best'): string {
-  const cfg = upgradeSavedConfig(
-    JSON.parse(readFileSync(path.join(runDir, 'config.json'), 'utf8')) as RunConfig,
-  );
+  const cfg = readRunConfig(runDir);
   const src = path.join(runDir, which);
   if (!existsSync(path.join(src, 'model.json'))) throw new Error(`${src}: no params (has the run finished?)`);
   mkdirSync(outDir, { recursive: true });
@@ -70,11 +68,10 @@ export async function predictFolder(
   const modelJson = path.join(paramsDir, 'model.json');
   if (!existsSync(modelJson))
     throw new Error(`${modelJson}: not found; give a run folder or an exported model folder`);
-  const cfg = upgradeSavedConfig(
-    isRun
-      ? JSON.parse(readFileSync(path.join(modelDir, 'config.json'), 'utf8'))
-      : JSON.parse(readFileSync(modelJson, 'utf8')).userDefinedMetadata?.config,
-  ) as RunConfig | undefined;
+  const cfg = isRun
+    ? readRunConfig(modelDir)
+    : (upgradeSavedConfig(JSON.parse(readFileSync(modelJson, 'utf8')).userDefinedMetadata?.config) as
+        RunConfig | undefined);
   if (!cfg)
     throw new Error(`${modelJson}: no 'userDefinedMetadata.config'; export the run with 'metalearn export'`);
   await initEngine({ backend: cfg.backend });

@@ -16,7 +16,7 @@ import { adam, type Optimizer } from '../train/optim.js';
 import { formatCI } from '../train/stats.js';
 import { loadCheckpoint, saveCheckpoint } from '../train/checkpoint.js';
 import type { EvalResult } from '../train/evaluate.js';
-import { learningRate, parseLrSchedule, upgradeSavedConfig, type RunConfig } from './config.js';
+import { learningRate, parseLrSchedule, readRunConfig, type RunConfig } from './config.js';
 import { loadMetaDatasets } from './datasets.js';
 import { makeLearner, makeRegressionLearner } from './learners.js';
 import { SinusoidTasks } from '../data/synthetic.js';
@@ -331,8 +331,7 @@ export async function evaluateRun(
   },
   log: (s: string) => void = console.log,
 ): Promise<EvalSummary> {
-  const cfgPath = path.join(runDir, 'config.json');
-  const cfg = upgradeSavedConfig(JSON.parse(readFileSync(cfgPath, 'utf8')) as RunConfig);
+  const cfg = readRunConfig(runDir);
   await initEngine({ backend: cfg.backend });
   const which = over.which ?? 'best';
   if (cfg.dataset === 'sinusoid') return evaluateRegressionRun(runDir, cfg, over, which, log);
