@@ -6,3 +6,4 @@ export * from './tasks/index.js';
 export * from './meta/index.js';
 export * from './train/index.js';
 export * from './multitask/index.js';
+export { WorkerPool, type WorkerInit } from './train/workers.js';

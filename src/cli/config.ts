@@ -73,6 +73,11 @@ export interface RunConfig {
    * one to a run that was trained at a constant rate.
    */
   lrSchedule?: string;
+  /**
+   * Worker threads for the meta-gradient (default 1: this thread). The wasm backend uses one core per
+   * thread; N workers split each meta-batch N ways. Changes speed only, not what is computed.
+   */
+  workers?: number;
 }
 
 export const DEFAULTS: RunConfig = {
@@ -127,6 +132,7 @@ const SCHEMA: Record<keyof RunConfig, Kind> = {
   initMap: 'string',
   snailBlocks: 'string',
   lrSchedule: 'string',
+  workers: 'posint',
 };
 
 export const CONFIG_KEYS = Object.keys(SCHEMA) as (keyof RunConfig)[];

@@ -105,3 +105,14 @@ export function makeRegressionLearner(cfg: RunConfig, innerSteps = cfg.innerStep
       );
   }
 }
+
+/** This module's URL: WorkerPool's workers import the two factories below from it. */
+export const LEARNERS_MODULE = import.meta.url;
+
+/** makeLearner with one argument, as a WorkerPool builds its workers' learners. */
+export const learnerForWorker = (a: { cfg: RunConfig; shape: readonly number[] }): MetaLearner =>
+  makeLearner(a.cfg, a.shape);
+
+/** makeRegressionLearner with one argument, as a WorkerPool builds its workers' learners. */
+export const regressionLearnerForWorker = (a: { cfg: RunConfig }): MetaLearner =>
+  makeRegressionLearner(a.cfg);

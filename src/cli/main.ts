@@ -64,16 +64,20 @@ Fields (flag form --kebab-case, config form camelCase), defaults in brackets:
                    (e.g. embed.=encoder. puts a ProtoNet's Conv4 into a SNAIL encoder)      [=]
   --snail-blocks   snail's block stack: 'attention' (two attention blocks of 64), 'paper' (the
                    paper's Omniglot stack) or JSON, e.g. '[{"kind":"attention","dim":32}]'  [attention]
+  --lr-schedule    learning-rate changes, step:lr[,step:lr...] (e.g. 2001:0.001)
+  --workers        worker threads sharing each meta-batch's meta-gradient (one core each) [1]
 
 Example:
   metalearn train --dataset omniglot --learner protonet --way 20 --test-way 5 --steps 5000 --out runs/proto`,
-  resume: `metalearn resume <run folder> [--steps N] [--lr-schedule step:lr[,step:lr...]]
+  resume: `metalearn resume <run folder> [--steps N] [--lr-schedule step:lr[,step:lr...]] [--workers N]
 
 Continues the run in <run folder> from <run folder>/checkpoint with its saved config.json: the same
 parameters, optimiser state and random stream, so the finished run equals an uninterrupted one.
 --steps N trains on to N steps in all (N at least the checkpoint's step); config.json records it.
 --lr-schedule adds learning-rate changes at steps after the checkpoint (e.g. 12001:0.0003: Adam uses
-0.0003 from step 12,001 on); config.json records them as lrSchedule.`,
+0.0003 from step 12,001 on); config.json records them as lrSchedule.
+--workers N moves the meta-gradient onto N worker threads (or back to 1): it changes speed, not what
+is computed (up to float summation order).`,
   eval: `metalearn eval <run folder> [--way N] [--shot K] [--query Q] [--episodes E] [--which best|last] [--inner-steps S]
 
 Meta-tests the run's best (or last) parameters on E fixed episodes of its meta-test classes, drawn
@@ -166,15 +170,20 @@ export async function main(argv: string[]): Promise<number> {
       console.log(HELP.resume);
       return 0;
     }
-    const usage = 'usage: metalearn resume <run folder> [--steps N] [--lr-schedule step:lr[,step:lr...]]';
+    const usage =
+      'usage: metalearn resume <run folder> [--steps N] [--lr-schedule step:lr[,step:lr...]] [--workers N]';
     const [dir, ...opts] = rest;
     if (!dir || dir.startsWith('-') || opts.length % 2 !== 0) throw new Error(usage);
     const flags: Record<string, string> = {};
     for (let i = 0; i < opts.length; i += 2) {
-      if (opts[i] !== '--steps' && opts[i] !== '--lr-schedule') throw new Error(`${usage}\n(got ${opts[i]})`);
+      if (!['--steps', '--lr-schedule', '--workers'].includes(opts[i]))
+        throw new Error(`${usage}\n(got ${opts[i]})`);
       flags[opts[i].slice(2)] = opts[i + 1];
     }
-    const cfg = readRunConfig(dir, flags.steps !== undefined ? { steps: flags.steps } : {});
+    const over: Record<string, string> = {};
+    if (flags.steps !== undefined) over.steps = flags.steps;
+    if (flags.workers !== undefined) over.workers = flags.workers;
+    const cfg = readRunConfig(dir, over);
     await runExperiment({ ...cfg, out: dir }, console.log, {
       resume: true,
       addLrSchedule: flags['lr-schedule'],

@@ -7,7 +7,14 @@ import { disposeParams } from '../nn/params.js';
 import { loadParams, saveParams } from '../nn/io.js';
 import { EpisodeSampler, EpisodeSet } from '../tasks/episodes.js';
 import type { EpisodeData } from '../meta/types.js';
-import { metaTrain, type MetaTrainOptions, type StepInfo } from '../train/loop.js';
+import {
+  metaTrain,
+  metaTrainAsync,
+  type MetaTrainOptions,
+  type MetaTrainResult,
+  type StepInfo,
+} from '../train/loop.js';
+import { WorkerPool } from '../train/workers.js';
 import type { MetaLearner } from '../meta/types.js';
 import type { Params } from '../nn/params.js';
 import { Progress } from './progress.js';
@@ -18,7 +25,7 @@ import { loadCheckpoint, saveCheckpoint } from '../train/checkpoint.js';
 import type { EvalResult } from '../train/evaluate.js';
 import { learningRate, parseLrSchedule, readRunConfig, type RunConfig } from './config.js';
 import { loadMetaDatasets } from './datasets.js';
-import { makeLearner, makeRegressionLearner } from './learners.js';
+import { LEARNERS_MODULE, makeLearner, makeRegressionLearner } from './learners.js';
 import { SinusoidTasks } from '../data/synthetic.js';
 import { writeRunReport } from '../report/run_report.js';
 import type { Checkpoint } from '../train/checkpoint.js';
@@ -119,6 +126,33 @@ async function initFromFolder(
     theta[name] = saved[k];
   }
   log(`initialised ${used.length} of ${Object.keys(theta).length} params from ${dir} (${map})`);
+}
+
+/**
+ * metaTrain, or with `cfg.workers` > 1 metaTrainAsync on a WorkerPool whose workers build the learner
+ * with `factory` (an export of learners.ts) from the same config.
+ */
+async function trainOn(
+  cfg: RunConfig,
+  backend: string,
+  factory: { name: string; arg: unknown },
+  log: (s: string) => void,
+  opts: MetaTrainOptions,
+): Promise<MetaTrainResult> {
+  const n = cfg.workers ?? 1;
+  if (n <= 1) return metaTrain(opts);
+  const pool = await WorkerPool.create(n, {
+    backend,
+    factoryModule: LEARNERS_MODULE,
+    factoryName: factory.name,
+    factoryArg: factory.arg,
+  });
+  log(`meta-gradients on ${n} worker threads`);
+  try {
+    return await metaTrainAsync({ ...opts, metaGrads: (theta, episodes) => pool.metaGrads(theta, episodes) });
+  } finally {
+    await pool.terminate();
+  }
 }
 
 /** A fresh start (seeded Rng, initial theta) or the state of a checkpoint, ready for metaTrain. */
@@ -268,7 +302,7 @@ export async function runExperiment(
 
   const optimizer = adam({ lr: learningRate(cfg) }) as Optimizer<unknown>;
   const { rng, theta, resume } = await startOrResume(cfg, learner, optimizer, ckpt, log);
-  const result = metaTrain({
+  const result = await trainOn(cfg, backend, { name: 'learnerForWorker', arg: { cfg, shape } }, log, {
     resume,
     checkpointEvery: cfg.checkpointEvery,
     onCheckpoint: (c) => saveCheckpoint(ckptDir, c),
@@ -394,7 +428,7 @@ async function runRegression(
   );
   const optimizer = adam({ lr: learningRate(cfg) }) as Optimizer<unknown>;
   const { rng, theta, resume } = await startOrResume(cfg, learner, optimizer, ckpt, log);
-  const result = metaTrain({
+  const result = await trainOn(cfg, backend, { name: 'regressionLearnerForWorker', arg: { cfg } }, log, {
     learner,
     theta,
     rng,

@@ -56,8 +56,17 @@ function better(a: EvalResult, b: EvalResult | undefined): boolean {
   return a.metric === 'accuracy' ? a.summary.mean > b.summary.mean : a.summary.mean < b.summary.mean;
 }
 
-/** Meta-training: meta-batches of episodes, an optimiser step on theta, periodic validation, best kept. */
-export function metaTrain(opts: MetaTrainOptions): MetaTrainResult {
+/** The meta-gradient of a meta-batch: `metaGrads` in this thread, or e.g. WorkerPool.metaGrads. */
+export type MetaGradsFn = (
+  theta: Params,
+  episodes: EpisodeData[],
+) => Promise<{ loss: number; grads: Params }>;
+
+/**
+ * One run's state between meta-gradients: the sync and async drivers below share it, so the two differ
+ * only in where the gradient is computed.
+ */
+function session(opts: MetaTrainOptions) {
   const { learner, sample, rng } = opts;
   const metaBatch = opts.metaBatch ?? 1;
   const opt = opts.optimizer ?? (adam({ lr: 1e-3 }) as Optimizer<unknown>);
@@ -66,7 +75,6 @@ export function metaTrain(opts: MetaTrainOptions): MetaTrainResult {
   let best: Params | null = opts.resume?.best ?? null;
   let bestStep = opts.resume?.bestStep ?? 0;
   let bestVal: EvalResult | undefined = opts.resume?.bestVal;
-  const first = (opts.resume?.step ?? 0) + 1;
   const t0 = Date.now() - 1000 * (opts.resume?.elapsedSeconds ?? 0);
   const checkpoint = (step: number) => {
     const saved = opt.save(state);
@@ -82,42 +90,82 @@ export function metaTrain(opts: MetaTrainOptions): MetaTrainResult {
       bestScore: bestVal ? { metric: bestVal.metric, ...bestVal.summary } : undefined,
     });
   };
-  for (let step = first; step <= opts.steps; step++) {
-    const episodes = Array.from({ length: metaBatch }, () => sample(rng));
-    let loss: number;
-    let grads: Params;
+  return {
+    first: (opts.resume?.step ?? 0) + 1,
+    get theta() {
+      return theta;
+    },
+    batch: (): EpisodeData[] => Array.from({ length: metaBatch }, () => sample(rng)),
+    /** The optimiser step with the meta-gradient of `step`, then validation, logging and checkpoint. */
+    apply(step: number, loss: number, grads: Params): void {
+      ({ params: theta, state } = opt.step(theta, grads, state));
+      disposeParams(grads);
+      let val: EvalResult | undefined;
+      if (opts.validation && opts.valEvery && (step % opts.valEvery === 0 || step === opts.steps)) {
+        val = evaluate(learner, theta, opts.validation(), { dispose: true });
+        if (better(val, bestVal)) {
+          disposeParams(best ?? undefined);
+          best = cloneParams(theta);
+          bestStep = step;
+          bestVal = val;
+        }
+      }
+      opts.onStep?.({ step, loss, val, seconds: (Date.now() - t0) / 1000 });
+      if (
+        opts.onCheckpoint &&
+        opts.checkpointEvery &&
+        (step % opts.checkpointEvery === 0 || step === opts.steps)
+      ) {
+        checkpoint(step);
+      }
+    },
+    finish(): MetaTrainResult {
+      opt.dispose(state);
+      return {
+        best: best ?? cloneParams(theta),
+        bestStep: best ? bestStep : opts.steps,
+        bestVal,
+        last: theta,
+        seconds: (Date.now() - t0) / 1000,
+      };
+    },
+  };
+}
+
+/** Meta-training: meta-batches of episodes, an optimiser step on theta, periodic validation, best kept. */
+export function metaTrain(opts: MetaTrainOptions): MetaTrainResult {
+  const s = session(opts);
+  for (let step = s.first; step <= opts.steps; step++) {
+    const episodes = s.batch();
+    let r: { loss: number; grads: Params };
     try {
-      ({ loss, grads } = metaGrads(learner, theta, episodes));
+      r = metaGrads(opts.learner, s.theta, episodes);
     } finally {
       episodes.forEach(disposeEpisode);
     }
-    ({ params: theta, state } = opt.step(theta, grads, state));
-    disposeParams(grads);
-    let val: EvalResult | undefined;
-    if (opts.validation && opts.valEvery && (step % opts.valEvery === 0 || step === opts.steps)) {
-      val = evaluate(learner, theta, opts.validation(), { dispose: true });
-      if (better(val, bestVal)) {
-        disposeParams(best ?? undefined);
-        best = cloneParams(theta);
-        bestStep = step;
-        bestVal = val;
-      }
-    }
-    opts.onStep?.({ step, loss, val, seconds: (Date.now() - t0) / 1000 });
-    if (
-      opts.onCheckpoint &&
-      opts.checkpointEvery &&
-      (step % opts.checkpointEvery === 0 || step === opts.steps)
-    ) {
-      checkpoint(step);
-    }
+    s.apply(step, r.loss, r.grads);
   }
-  opt.dispose(state);
-  return {
-    best: best ?? cloneParams(theta),
-    bestStep: best ? bestStep : opts.steps,
-    bestVal,
-    last: theta,
-    seconds: (Date.now() - t0) / 1000,
-  };
+  return s.finish();
+}
+
+/**
+ * metaTrain with the meta-gradient computed by `metaGrads` (e.g. a WorkerPool's, to use several cores).
+ * Same episodes, optimiser steps, validation and checkpoints as metaTrain; the gradient equals
+ * metaTrain's up to float summation order.
+ */
+export async function metaTrainAsync(
+  opts: MetaTrainOptions & { metaGrads: MetaGradsFn },
+): Promise<MetaTrainResult> {
+  const s = session(opts);
+  for (let step = s.first; step <= opts.steps; step++) {
+    const episodes = s.batch();
+    let r: { loss: number; grads: Params };
+    try {
+      r = await opts.metaGrads(s.theta, episodes);
+    } finally {
+      episodes.forEach(disposeEpisode);
+    }
+    s.apply(step, r.loss, r.grads);
+  }
+  return s.finish();
 }
