@@ -115,17 +115,7 @@ export { RotatedClasses, type RotatedEntry } from './tasks/augment.js';
 export * from './meta/index.js';
 
 // Training and evaluation (in-process; the worker-thread trainer and checkpoints are Node-only).
-export { sgd, adam, type Optimizer, type AdamOptions, type AdamState } from './train/optim.js';
-export {
-  metaTrain,
-  metaTrainAsync,
-  type MetaGradsFn,
-  type MetaTrainOptions,
-  type MetaTrainResult,
-  type StepInfo,
-} from './train/loop.js';
-export { evaluate, disposeEpisode, type EvalResult } from './train/evaluate.js';
-export { meanCI, formatCI, type MeanCI } from './train/stats.js';
+export * from './train/index.js';
 
 // Params in the tfjs weights format (model.json + weights.bin), without the file system.
 export {

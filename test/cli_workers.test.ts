@@ -4,6 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { metrics } from './helpers/runs.js';
 
 const root = new URL('..', import.meta.url).pathname;
 const bin = path.join(root, 'bin/metalearn.js');
@@ -34,12 +35,7 @@ const args = (out: string, steps: number) => [
   '--out',
   out,
 ];
-const losses = (out: string) =>
-  readFileSync(path.join(out, 'metrics.jsonl'), 'utf8')
-    .trim()
-    .split('\n')
-    .map((l) => JSON.parse(l) as { step: number; loss: number })
-    .map((r) => r.loss);
+const losses = (out: string) => metrics(out).map((r) => r.loss);
 
 function assertClose(a: number[], b: number[], what: string) {
   assert.equal(a.length, b.length, what);

@@ -4,6 +4,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { metrics } from './helpers/runs.js';
 
 const root = new URL('..', import.meta.url).pathname;
 const bin = path.join(root, 'bin/metalearn.js');
@@ -27,11 +28,6 @@ const args = (out: string) => [
   out,
 ];
 
-const losses = (out: string) =>
-  readFileSync(path.join(out, 'metrics.jsonl'), 'utf8')
-    .trim()
-    .split('\n')
-    .map((l) => JSON.parse(l) as { step: number; loss: number });
 
 /** Start a run and SIGKILL it once it has printed `step <killAt>/`. */
 function runAndKill(out: string, killAt: number): Promise<string> {
@@ -68,8 +64,8 @@ describe('checkpoints and resume', () => {
       const full = spawnSync(process.execPath, [bin, ...args(whole)], { cwd: root, encoding: 'utf8' });
       assert.equal(full.status, 0, full.stderr);
 
-      const a = losses(killed);
-      const b = losses(whole);
+      const a = metrics(killed);
+      const b = metrics(whole);
       assert.deepEqual(
         a.map((r) => r.step),
         Array.from({ length: 14 }, (_, i) => i + 1),
@@ -97,7 +93,7 @@ describe('checkpoints and resume', () => {
       });
       assert.equal(longer.status, 0, longer.stderr);
       assert.deepEqual(
-        losses(whole).map((r) => r.step),
+        metrics(whole).map((r) => r.step),
         Array.from({ length: 16 }, (_, i) => i + 1),
       );
       assert.equal(JSON.parse(readFileSync(path.join(whole, 'config.json'), 'utf8')).steps, 16);
@@ -167,12 +163,12 @@ describe('learning-rate schedules', () => {
       assert.equal(resumed.status, 0, resumed.stderr);
       assert.equal(JSON.parse(readFileSync(path.join(later, 'config.json'), 'utf8')).lrSchedule, '9:0.00001');
 
-      const la = losses(sched).map((r) => r.loss);
+      const la = metrics(sched).map((r) => r.loss);
       assert.deepEqual(
-        losses(later).map((r) => r.loss),
+        metrics(later).map((r) => r.loss),
         la,
       );
-      const lc = losses(flat).map((r) => r.loss);
+      const lc = metrics(flat).map((r) => r.loss);
       // Steps 1-9 are computed before the first update at the new rate lands.
       assert.deepEqual(la.slice(0, 9), lc.slice(0, 9));
       assert.notDeepEqual(la.slice(9), lc.slice(9));
