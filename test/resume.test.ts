@@ -28,7 +28,6 @@ const args = (out: string) => [
   out,
 ];
 
-
 /** Start a run and SIGKILL it once it has printed `step <killAt>/`. */
 function runAndKill(out: string, killAt: number): Promise<string> {
   return new Promise((resolve, reject) => {
