@@ -180,14 +180,10 @@ export async function main(argv: string[]): Promise<number> {
         throw new Error(`${usage}\n(got ${opts[i]})`);
       flags[opts[i].slice(2)] = opts[i + 1];
     }
-    const over: Record<string, string> = {};
-    if (flags.steps !== undefined) over.steps = flags.steps;
-    if (flags.workers !== undefined) over.workers = flags.workers;
-    const cfg = readRunConfig(dir, over);
-    await runExperiment({ ...cfg, out: dir }, console.log, {
-      resume: true,
-      addLrSchedule: flags['lr-schedule'],
-    });
+    // --steps and --workers are config fields (same name in both forms); --lr-schedule is added to it.
+    const { 'lr-schedule': addLrSchedule, ...fields } = flags;
+    const cfg = readRunConfig(dir, fields);
+    await runExperiment({ ...cfg, out: dir }, console.log, { resume: true, addLrSchedule });
     return 0;
   }
   if (cmd === 'transfer' || cmd === 'bench') {

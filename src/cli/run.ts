@@ -135,7 +135,7 @@ async function initFromFolder(
 async function trainOn(
   cfg: RunConfig,
   backend: string,
-  factory: { name: string; arg: unknown },
+  factory: { name: 'learnerForWorker' | 'regressionLearnerForWorker'; arg: unknown },
   log: (s: string) => void,
   opts: MetaTrainOptions,
 ): Promise<MetaTrainResult> {
