@@ -2,7 +2,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  existsSync,
   mkdirSync,
   statSync,
   mkdtempSync,
@@ -13,8 +12,8 @@ import {
   readFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { REPO_ROOT, resolveDataDir } from '../src/data/paths.js';
+import { join } from 'node:path';
+import { resolveCacheDir, resolveDataDir } from '../src/data/paths.js';
 import { loadOmniglot, loadOmniglotVinyals } from '../src/data/omniglot.js';
 import { readExample } from '../src/data/types.js';
 import { miniOmniglot, writeMiniOmniglot } from './fixtures/omniglot_fixture.js';
@@ -128,20 +127,41 @@ test('mini Omniglot: a cache write that fails leaves no partial files and the lo
   assert.ok(statSync(join(cacheDir, 'background-28-area.u8')).isDirectory());
 });
 
-test('the data folder comes from the option, else METALEARN_DATA, else ../shared/data next to the repo', () => {
-  const saved = process.env.METALEARN_DATA;
+test('the data folder comes from the option, else METALEARN_DATA, else the per-user data folder', () => {
+  const saved = { ...process.env };
   try {
     delete process.env.METALEARN_DATA;
-    assert.equal(resolveDataDir(), resolve(REPO_ROOT, '..', 'shared', 'data'));
+    delete process.env.METALEARN_CACHE;
+    process.env.HOME = '/home/u';
+    delete process.env.XDG_DATA_HOME;
+    delete process.env.XDG_CACHE_HOME;
+    if (process.platform === 'linux') {
+      assert.equal(resolveDataDir(), '/home/u/.local/share/metalearn');
+      assert.equal(resolveCacheDir('omniglot'), '/home/u/.cache/metalearn/omniglot');
+      process.env.XDG_DATA_HOME = '/xdg/data';
+      process.env.XDG_CACHE_HOME = '/xdg/cache';
+      assert.equal(resolveDataDir(), '/xdg/data/metalearn');
+      assert.equal(resolveCacheDir('omniglot'), '/xdg/cache/metalearn/omniglot');
+      // A relative XDG value is invalid (XDG base-directory spec) and ignored.
+      process.env.XDG_DATA_HOME = 'relative/data';
+      assert.equal(resolveDataDir(), '/home/u/.local/share/metalearn');
+    }
+    // Nothing resolves inside the installed package or the repository.
+    assert.ok(!resolveDataDir().includes('node_modules') && !resolveDataDir().includes('shared'));
+    process.env.METALEARN_CACHE = '/var/cache/ml';
+    assert.equal(resolveCacheDir('omniglot'), '/var/cache/ml/omniglot');
+    assert.equal(resolveCacheDir('omniglot', '/opt/c'), '/opt/c');
     process.env.METALEARN_DATA = '/srv/data';
     assert.equal(resolveDataDir(), '/srv/data');
     assert.equal(resolveDataDir('/opt/x'), '/opt/x');
-    assert.throws(() => loadOmniglot('background'), /\/srv\/data\/omniglot\/images_background\.zip/);
+    assert.throws(
+      () => loadOmniglot('background'),
+      /\/srv\/data\/omniglot\/images_background\.zip[\s\S]*metalearn fetch/,
+    );
   } finally {
-    if (saved === undefined) delete process.env.METALEARN_DATA;
-    else process.env.METALEARN_DATA = saved;
+    for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
+    Object.assign(process.env, saved);
   }
-  assert.ok(existsSync(join(REPO_ROOT, 'package.json')), `REPO_ROOT ${REPO_ROOT}`);
 });
 
 test('missing data fails loudly, naming where it looked and how to point elsewhere', () => {

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from './cache.js';
 import { ZipArchive } from './zip.js';
-import { resolveCacheDir } from './paths.js';
+import { resolveDataDir } from './paths.js';
 
 /** The public Omniglot release (Lake et al.), as Torchvision and learn2learn download it. */
 export const OMNIGLOT_URLS = {
@@ -15,10 +15,21 @@ export const OMNIGLOT_URLS = {
 export const VINYALS_SPLIT_URL_BASE =
   'https://raw.githubusercontent.com/jakesnell/prototypical-networks/master/data/omniglot/splits/vinyals';
 
+/**
+ * MD5 of each public zip, as torchvision's `Omniglot` dataset checks them (torchvision/datasets/omniglot.py,
+ * `zips_md5`). A mirror must serve the same bytes; pass `md5: false` for a re-encoded copy.
+ */
+export const OMNIGLOT_MD5 = {
+  background: '68d2efa1b9178cc56df9314c21c6e718',
+  evaluation: '6b91aef0f799c5bb55b94e3f2daec811',
+} as const;
+
 /** PNG images in each public zip: a content check that needs no checksum of a particular encoding. */
 export const OMNIGLOT_PNG_COUNTS = { background: 19280, evaluation: 13180 } as const;
 
 export interface FetchOmniglotOptions {
+  /** Expected MD5 (hex) of each zip; default OMNIGLOT_MD5; `false` checks none. */
+  md5?: Partial<Record<'background' | 'evaluation', string>> | false;
   /** Expected sha256 (hex) of each zip; checked when given. */
   sha256?: Partial<Record<'background' | 'evaluation', string>>;
   /** Expected PNG count per zip; default OMNIGLOT_PNG_COUNTS. */
@@ -53,14 +64,15 @@ async function download(url: string, f: typeof fetch): Promise<Uint8Array> {
 }
 
 /**
- * Download the public Omniglot zips into `dir` (default `<repo>/.cache/omniglot-download`) as
- * `omniglot/images_background.zip` and `omniglot/images_evaluation.zip`, the layout loadOmniglot reads with
- * `dataDir: dir`. Each file is checked (complete body, a readable zip with the expected number of PNGs,
- * optional sha256) before it is written through a temporary file and renamed, so a failed or partial
- * download never leaves a file behind. Returns the data directory.
+ * Download the public Omniglot zips into the data directory `dir` (default: `resolveDataDir()`, so the
+ * `dataDir` option, else `$METALEARN_DATA`, else the per-user data folder) as
+ * `omniglot/images_background.zip` and `omniglot/images_evaluation.zip`, where `loadOmniglot` looks with the
+ * same `dataDir`. Each file is checked (complete body, MD5, optional sha256, a readable zip with the
+ * expected number of PNGs) before it is written through a temporary file and renamed, so a failed or
+ * partial download never leaves a file behind. Returns the data directory.
  */
 export async function fetchOmniglot(dir?: string, opts: FetchOmniglotOptions = {}): Promise<string> {
-  const root = resolveCacheDir('omniglot-download', dir);
+  const root = resolveDataDir(dir);
   const f = opts.fetch ?? globalThis.fetch;
   if (typeof f !== 'function')
     throw new Error('fetchOmniglot: no fetch available (Node 18+ or pass opts.fetch)');
@@ -74,6 +86,12 @@ export async function fetchOmniglot(dir?: string, opts: FetchOmniglotOptions = {
     const url = opts.urls?.[set] ?? OMNIGLOT_URLS[set];
     log(`downloading ${url}`);
     const body = await download(url, f);
+    const md5 = opts.md5 === false ? undefined : (opts.md5 ?? OMNIGLOT_MD5)[set];
+    if (md5 !== undefined) {
+      const got = createHash('md5').update(body).digest('hex');
+      if (got !== md5.toLowerCase())
+        throw new Error(`${url}: MD5 is ${got}, expected ${md5} (a damaged or different file)`);
+    }
     const want = opts.sha256?.[set];
     if (want !== undefined) {
       const got = createHash('sha256').update(body).digest('hex');

@@ -7,7 +7,7 @@ export {
   checkClass,
   checkExample,
 } from './types.js';
-export { DATA_ENV, REPO_ROOT, resolveDataDir, resolveCacheDir } from './paths.js';
+export { DATA_ENV, CACHE_ENV, userDir, resolveDataDir, resolveCacheDir } from './paths.js';
 export { crc32 } from './crc32.js';
 export { ZipArchive, type ZipEntry } from './zip.js';
 export { decodePng, pngToGray, type PngImage } from './png.js';
@@ -18,6 +18,7 @@ export { HashingTextEmbedder, hashString, tokenize, type TextEmbedder, type Hash
 export {
   OmniglotImages,
   loadOmniglot,
+  ensureOmniglot,
   loadOmniglotBackgroundEvaluation,
   loadOmniglotVinyals,
   loadOmniglotVinyalsSplits,
@@ -33,6 +34,7 @@ export {
 export {
   fetchOmniglot,
   OMNIGLOT_URLS,
+  OMNIGLOT_MD5,
   OMNIGLOT_PNG_COUNTS,
   VINYALS_SPLIT_URL_BASE,
   type FetchOmniglotOptions,

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type ClassDataset, checkExample } from './types.js';
 import { ZipArchive, type ZipEntry } from './zip.js';
@@ -14,6 +14,7 @@ import {
   writeFileAtomic,
 } from './cache.js';
 import { findExisting, resolveCacheDir, resolveDataDir } from './paths.js';
+import { type FetchOmniglotOptions, fetchOmniglot } from './download.js';
 import { RotatedClasses, type RotatedEntry, type Rotation } from '../tasks/augment.js';
 import { ConcatClasses, assertDisjoint } from '../tasks/splits.js';
 
@@ -23,7 +24,7 @@ export type OmniglotSet = 'background' | 'evaluation';
 export interface OmniglotOptions {
   /** Folder holding `omniglot/images_{background,evaluation}.zip` (or the zips themselves). */
   dataDir?: string;
-  /** Where decoded images are cached; default `<repo>/.cache/omniglot`. */
+  /** Where decoded images are cached; default `$METALEARN_CACHE/omniglot`, else the per-user cache folder. */
   cacheDir?: string;
   /** Side of the square output images; default 28. */
   size?: number;
@@ -132,18 +133,66 @@ export class OmniglotImages implements ClassDataset {
   }
 }
 
+const zipCandidates = (set: OmniglotSet, dir: string): string[] => [
+  join(dir, 'omniglot', `images_${set}.zip`),
+  join(dir, `images_${set}.zip`),
+];
+
 /** Path of `images_<set>.zip` under the data directory. */
 export function omniglotZipPath(set: OmniglotSet, dataDir?: string): string {
+  return findExisting(
+    `Omniglot ${set} zip (images_${set}.zip)`,
+    zipCandidates(set, resolveDataDir(dataDir)),
+    'To download the public release there: `metalearn fetch` or loadOmniglot(set, { download: true }).',
+  );
+}
+
+/**
+ * Make sure both Omniglot zips and the Vinyals split files are in the data directory (`dataDir`, else
+ * `$METALEARN_DATA`, else the per-user data folder), downloading and checking what is missing
+ * (`fetchOmniglot`). Returns the data directory.
+ */
+export async function ensureOmniglot(
+  dataDir?: string,
+  opts: Omit<FetchOmniglotOptions, 'force'> = {},
+): Promise<string> {
   const dir = resolveDataDir(dataDir);
-  const file = `images_${set}.zip`;
-  return findExisting(`Omniglot ${set} zip (${file})`, [join(dir, 'omniglot', file), join(dir, file)]);
+  const have = (['background', 'evaluation'] as const).every((set) =>
+    zipCandidates(set, dir).some((p) => existsSync(p)),
+  );
+  const splits = VINYALS_SPLITS.every((s) =>
+    [join(dir, 'omniglot', 'splits', 'vinyals', `${s}.txt`), join(dir, 'splits', 'vinyals', `${s}.txt`)].some(
+      (p) => existsSync(p),
+    ),
+  );
+  if (have && (splits || opts.vinyals === false)) return dir;
+  return fetchOmniglot(dir, opts);
 }
 
 /**
  * Load one half of Omniglot, decoding the zip on first use and reading the binary cache afterwards
  * (cache files `<set>-<size>-<resize>.{u8,json}`; rebuilt when the zip's size or time changes).
+ * With `download: true` the public zips are fetched first when missing (`ensureOmniglot`), and the
+ * result is a Promise.
  */
-export function loadOmniglot(set: OmniglotSet, opts: OmniglotOptions = {}): OmniglotImages {
+export function loadOmniglot(
+  set: OmniglotSet,
+  opts: OmniglotOptions & { download: true; fetchOptions?: FetchOmniglotOptions },
+): Promise<OmniglotImages>;
+export function loadOmniglot(set: OmniglotSet, opts?: OmniglotOptions & { download?: false }): OmniglotImages;
+export function loadOmniglot(
+  set: OmniglotSet,
+  opts: OmniglotOptions & { download?: boolean; fetchOptions?: FetchOmniglotOptions } = {},
+): OmniglotImages | Promise<OmniglotImages> {
+  if (opts.download === true) {
+    return ensureOmniglot(opts.dataDir, opts.fetchOptions).then((dataDir) =>
+      loadOmniglotNow(set, { ...opts, dataDir }),
+    );
+  }
+  return loadOmniglotNow(set, opts);
+}
+
+function loadOmniglotNow(set: OmniglotSet, opts: OmniglotOptions): OmniglotImages {
   if (set !== 'background' && set !== 'evaluation') {
     throw new Error(`loadOmniglot: set must be 'background' or 'evaluation', got '${String(set)}'`);
   }
