@@ -94,18 +94,16 @@ export { trainMultiTask, type TrainOptions, type TrainResult, type StepRecord } 
 export { GroupedOptimizer } from './optimizer.js';
 export { multiTaskLoss } from './losses.js';
 export { scoreExamples, type TaskScores } from './evaluate.js';
-export { verdictOf, meanOfMeans, seedRowCI, type Verdict } from './stats.js';
+export { verdictOf, meanOfMeans, seedRowCI, formatMetric, type Verdict } from './stats.js';
 export {
   runTransferReport,
-  formatTransferMarkdown,
-  fmt as formatMetric,
   type ReportSetting,
   type ReportOptions,
-  type ReportContext,
   type TaskComparison,
   type SettingResult,
   type TransferReport,
-} from './report.js';
+} from './transfer.js';
+export { formatTransferMarkdown, type ReportContext } from './markdown.js';
 export { gainChartSvg, niceTicks } from './svg.js';
 export {
   BENCHMARKS,
