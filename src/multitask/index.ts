@@ -1,5 +1,5 @@
-// Multi-task learning (CS330 lecture 2, first half): task conditioning, loss weighting, task sampling,
-// the training loop, and the negative-transfer report.
+// Multi-task learning (Caruana 1997): task conditioning, loss weighting, task sampling, the training
+// loop, and the negative-transfer report.
 export type {
   TaskKind,
   TaskRows,

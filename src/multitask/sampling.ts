@@ -71,8 +71,8 @@ export function annealedSampler(opts: AnnealedOptions = {}): TaskSampler {
 }
 
 /**
- * k distinct tasks: k successive draws from p, each renormalised over the tasks not yet drawn (the
- * lecture's "mini-batch of tasks"). With k = 1 every step follows p exactly.
+ * k distinct tasks: k successive draws from p, each renormalised over the tasks not yet drawn (a
+ * mini-batch of tasks). With k = 1 every step follows p exactly.
  */
 export function sampleTasks(p: readonly number[], k: number, rng: Rng): number[] {
   if (!Number.isInteger(k) || k < 1 || k > p.length) {
