@@ -83,14 +83,8 @@ describe('the npm package, installed into a fresh project', { timeout: 900_000 }
       ],
       { cwd: project, env: { ...process.env, METALEARN_NATIVE: '0' } },
     );
-    const {
-      METALEARN_DATA: _d,
-      METALEARN_CACHE: _c,
-      XDG_DATA_HOME: _x,
-      XDG_CACHE_HOME: _y,
-      ...rest
-    } = process.env;
-    env = { ...rest, HOME: home };
+    env = { ...process.env, HOME: home };
+    for (const k of ['METALEARN_DATA', 'METALEARN_CACHE', 'XDG_DATA_HOME', 'XDG_CACHE_HOME']) delete env[k];
   });
   after(() => rmSync(work, { recursive: true, force: true }));
 

@@ -3,7 +3,7 @@ import { oneHotF32 } from './onehot.js';
 
 /**
  * Differentiable ops that tfjs provides only through `customGrad` (whose saved values break second-order
- * gradients). Built from primitives whose gradients are registered in gradients.ts.
+ * gradients). Built from primitives whose gradients are registered in gradients/.
  */
 
 /**

@@ -1,7 +1,7 @@
 // The single place the library imports TensorFlow.js from. The umbrella package registers tfjs's own
-// gradients (tfjs-core's Node bundle does not); our overrides in gradients.ts are installed after it.
+// gradients (tfjs-core's Node bundle does not); our overrides in gradients/ are installed after it.
 import * as tf from '@tensorflow/tfjs';
-import { registerMetaGradients } from './gradients.js';
+import { registerMetaGradients } from './gradients/register.js';
 
 registerMetaGradients();
 

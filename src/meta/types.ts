@@ -17,8 +17,9 @@ export interface EpisodeData {
 export type LearnerFamily = 'black-box' | 'optimization' | 'metric';
 
 /**
- * One interface for every meta-learner, the lecture's mechanistic view: adaptation computes
- * phi_i = f_theta(D_i^tr), prediction uses phi_i on new inputs. theta is a flat Params record.
+ * One interface for every meta-learner, black-box, optimisation-based and metric alike (one frame for
+ * all three as in Gordon et al. 2019, ML-PIP): adaptation computes phi_i = f_theta(D_i^tr), prediction
+ * uses phi_i on new inputs. theta is a flat Params record.
  */
 export interface MetaLearner<Phi = unknown> {
   readonly name: string;

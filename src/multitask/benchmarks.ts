@@ -192,8 +192,8 @@ export interface OmniglotTaskOptions extends Omit<BenchmarkOptions, 'testFractio
 }
 
 /**
- * Omniglot's 30 background alphabets as tasks, the lecture's "multilingual handwriting": each alphabet
- * classifies its own characters (14 to 55 classes), inputs are 28x28 images flattened (ink = 1).
+ * Omniglot's 30 background alphabets (Lake et al. 2015) as tasks, multilingual handwriting: each
+ * alphabet classifies its own characters (14 to 55 classes), inputs are 28x28 images flattened (ink = 1).
  * `testPerClass` drawings of every character are held out, chosen per character with the seed.
  */
 export function omniglotAlphabetTasks(opts: OmniglotTaskOptions = {}): MultiTaskSet {

@@ -1,5 +1,5 @@
-// Multi-task learning (CS330 lecture 2, first half): task conditioning, loss weighting, task sampling,
-// the training loop, and the negative-transfer report.
+// Multi-task learning (Caruana 1997): task conditioning, loss weighting, task sampling, the training
+// loop, and the negative-transfer report.
 export type {
   TaskKind,
   TaskRows,
@@ -94,18 +94,16 @@ export { trainMultiTask, type TrainOptions, type TrainResult, type StepRecord } 
 export { GroupedOptimizer } from './optimizer.js';
 export { multiTaskLoss } from './losses.js';
 export { scoreExamples, type TaskScores } from './evaluate.js';
-export { verdictOf, meanOfMeans, seedRowCI, type Verdict } from './stats.js';
+export { verdictOf, meanOfMeans, seedRowCI, formatMetric, type Verdict } from './stats.js';
 export {
   runTransferReport,
-  formatTransferMarkdown,
-  fmt as formatMetric,
   type ReportSetting,
   type ReportOptions,
-  type ReportContext,
   type TaskComparison,
   type SettingResult,
   type TransferReport,
-} from './report.js';
+} from './transfer.js';
+export { formatTransferMarkdown, type ReportContext } from './markdown.js';
 export { gainChartSvg, niceTicks } from './svg.js';
 export {
   BENCHMARKS,

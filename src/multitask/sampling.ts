@@ -71,8 +71,8 @@ export function annealedSampler(opts: AnnealedOptions = {}): TaskSampler {
 }
 
 /**
- * k distinct tasks: k successive draws from p, each renormalised over the tasks not yet drawn (the
- * lecture's "mini-batch of tasks"). With k = 1 every step follows p exactly.
+ * k distinct tasks: k successive draws from p, each renormalised over the tasks not yet drawn (a
+ * mini-batch of tasks). With k = 1 every step follows p exactly.
  */
 export function sampleTasks(p: readonly number[], k: number, rng: Rng): number[] {
   if (!Number.isInteger(k) || k < 1 || k > p.length) {
@@ -96,31 +96,48 @@ export function sampleTasks(p: readonly number[], k: number, rng: Rng): number[]
   return out.sort((a, b) => a - b);
 }
 
-export interface SamplerOptions {
-  uniform: Record<string, never>;
-  proportional: Record<string, never>;
-  temperature: { alpha?: number };
-  annealed: AnnealedOptions;
-}
-export type SamplerName = keyof SamplerOptions;
+/**
+ * name -> constructor for task samplers. The one table gives both the names and, from each constructor's
+ * signature, the options it takes.
+ */
+export const SAMPLERS = {
+  uniform: (opts: Record<string, never> = {}) => (checkOptions(opts, [], 'uniform'), uniformSampler()),
+  proportional: (opts: Record<string, never> = {}) => (
+    checkOptions(opts, [], 'proportional'),
+    proportionalSampler()
+  ),
+  temperature: temperatureSampler,
+  annealed: annealedSampler,
+} as const satisfies Record<string, (opts: never) => TaskSampler>;
 
-export const SAMPLERS: Readonly<Record<SamplerName, (opts: object) => TaskSampler>> = {
-  uniform: (o) => (checkOptions(o, [], 'uniform'), uniformSampler()),
-  proportional: (o) => (checkOptions(o, [], 'proportional'), proportionalSampler()),
-  temperature: (o) => temperatureSampler(o),
-  annealed: (o) => annealedSampler(o),
-};
+export type SamplerName = keyof typeof SAMPLERS;
+
+type OptionsArg<N extends SamplerName> = Parameters<(typeof SAMPLERS)[N]>[0];
+
+/** Options of each sampler, by registry name. */
+export type SamplerOptions = { [N in SamplerName]: NonNullable<OptionsArg<N>> };
+
+// The same table seen through a mapped type, so that indexing it with a generic name gives a constructor
+// that takes that name's options (TypeScript's correlated-union pattern).
+const BY_NAME: { readonly [N in SamplerName]: (opts: OptionsArg<N>) => TaskSampler } = SAMPLERS;
+
+function isSamplerName(name: string): name is SamplerName {
+  return Object.prototype.hasOwnProperty.call(SAMPLERS, name);
+}
 
 export function samplerNames(): SamplerName[] {
-  return Object.keys(SAMPLERS) as SamplerName[];
+  return Object.keys(SAMPLERS).filter(isSamplerName);
 }
 
 export function makeSampler<N extends string>(
   name: N,
-  opts: N extends SamplerName ? SamplerOptions[N] : object = {} as never,
-): TaskSampler {
-  if (!Object.prototype.hasOwnProperty.call(SAMPLERS, name)) {
-    throw new Error(`unknown task sampler '${name}'; known samplers: ${samplerNames().join(', ')}`);
+  opts?: N extends SamplerName ? SamplerOptions[N] : object,
+): TaskSampler;
+// Callers see only the signature above: any string (names come from config files and the command line),
+// checked here; each constructor checks its own options and fills in the defaults when they are absent.
+export function makeSampler<N extends SamplerName>(name: N, opts: OptionsArg<N>): TaskSampler {
+  if (!isSamplerName(name)) {
+    throw new Error(`unknown task sampler '${String(name)}'; known samplers: ${samplerNames().join(', ')}`);
   }
-  return SAMPLERS[name as SamplerName](opts ?? {});
+  return BY_NAME[name](opts);
 }

@@ -58,3 +58,11 @@ export function seedRowCI(perSeed: readonly ArrayLike<number>[]): MeanCI {
   const se2 = variance(rowMeans, mean) / n + (S > 1 ? variance(seedMeans, mean) / S : 0);
   return { mean, ci95: 1.96 * Math.sqrt(se2), n };
 }
+
+/** Accuracy in percent (gains in percentage points), MSE in the target's units squared. */
+export function formatMetric(m: MeanCI, metric: 'accuracy' | 'mse', withCi = true): string {
+  const scale = metric === 'accuracy' ? 100 : 1;
+  const digits = metric === 'accuracy' ? 1 : 2;
+  const v = (m.mean * scale).toFixed(digits);
+  return withCi ? `${v} ± ${(m.ci95 * scale).toFixed(digits)}` : v;
+}

@@ -1,4 +1,4 @@
-import type { TransferReport } from './report.js';
+import type { TransferReport } from './transfer.js';
 import { ticks as niceTicks } from '../report/line_chart.js';
 
 const COLOURS = { negative: '#c0392b', positive: '#27864a', 'n.s.': '#8c8c8c' } as const;

@@ -90,8 +90,8 @@ function checkTrainOptions(o: TrainOptions, T: number): void {
 }
 
 /**
- * The lecture's loop: pick a mini-batch of tasks, draw rows from each, combine the task losses with the
- * weighting strategy, backpropagate, step the optimiser. Seeded end to end; tensors are freed every
+ * The multi-task training loop: pick a mini-batch of tasks, draw rows from each, combine the task losses
+ * with the weighting strategy, backpropagate, step the optimiser. Seeded end to end; tensors are freed every
  * step, so memory stays flat however long it runs.
  */
 export function trainMultiTask(net: MultiTaskNet, set: MultiTaskSet, opts: TrainOptions): TrainResult {

@@ -4,8 +4,9 @@ import { HashingTextEmbedder, type TextEmbedder } from '../data/text.js';
 export type { TextEmbedder } from '../data/text.js';
 
 /**
- * A task descriptor z_i, the information that tells tasks apart (CS330 lecture 2). Every kind carries a
- * `vector`, so a conditioning network can take any of them; the other fields say where it came from.
+ * A task descriptor z_i, the information that tells tasks apart (what a multi-task model conditions on;
+ * Caruana 1997 for multi-task learning). Every kind carries a `vector`, so a conditioning network can
+ * take any of them; the other fields say where it came from.
  */
 export type TaskDescriptor =
   /** No side information (e.g. a few-shot episode: the task is only known through its support set). */

@@ -16,7 +16,7 @@ import {
 export interface MannOptions extends EncoderOptions {
   /** Classes per episode (N); also the second LSTM's size, whose output is the logits. */
   ways: number;
-  /** Units of the first LSTM (128 in CS330 HW1). */
+  /** Units of the first LSTM (default 128). */
   hidden?: number;
   name?: string;
 }
@@ -35,7 +35,8 @@ export type MannLearner = MetaLearner<MannMemory> & {
 };
 
 /**
- * The sequence items of CS330 HW1: each support item is its features followed by the one-hot label,
+ * The sequence items, after Santoro et al. 2016 but with each support item's label beside its own
+ * features rather than one step later: each support item is its features followed by the one-hot label,
  * each query item its features followed by `ways` zeros. es [B, ns, d], ys int [B, ns], eq [B, nq, d]
  * -> support [B, ns, d + ways], query [B, nq, d + ways].
  */
@@ -57,12 +58,12 @@ export function mannItems(
 }
 
 /**
- * A memory-augmented black-box learner as in CS330 homework 1 (after Santoro et al. 2016): an LSTM
+ * A memory-augmented black-box learner after Santoro et al. 2016 (MANN), with LSTM memory: an LSTM
  * (hidden units) and a second LSTM (`ways` units) read the labelled support items in order; the second
  * LSTM's hidden output at a query item is that query's logits. Zero initial state.
  *
  * Query feeding: every query is read as one more step from the memory left by the support set, on its
- * own, instead of HW1's single sequence of all queries after the support. Then no query sees another
+ * own, instead of one sequence of all the queries after the support. Then no query sees another
  * (nor their order, nor how many there are), phi is exactly that memory, and predict(x) on any batch
  * of inputs is the same computation as training and evaluation. The same rule holds everywhere:
  * adapt/predict, episodeOutputs and the batched metaGrads.

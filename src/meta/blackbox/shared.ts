@@ -11,9 +11,9 @@ export type EncoderSpec = 'flat' | 'conv4' | Module;
 
 export interface EncoderOptions {
   /**
-   * 'flat': the input's values as they are (CS330 HW1); 'conv4': a Conv4 embedding trained end to end
-   * with the rest; or any module mapping [n, ...inputShape] to [n, embedDim]. Its params live under
-   * `encoder.`.
+   * 'flat': the input's values as they are (raw pixels, as in Santoro et al. 2016); 'conv4': a Conv4
+   * embedding trained end to end with the rest; or any module mapping [n, ...inputShape] to [n, embedDim].
+   * Its params live under `encoder.`.
    */
   encoder?: EncoderSpec;
   /** Values per input for 'flat' (default: the product of inputShape, 784 for 28x28x1 images). */

@@ -12,7 +12,7 @@ export interface ConcatOptions {
 /**
  * Concatenation conditioning: [x, z_i] is the input of a fully shared network. The first layer's
  * weights on z add a task-dependent bias to every hidden unit, so this is the same model as additive
- * conditioning on the first layer (CS330 lecture 2).
+ * conditioning on the first layer (Dumoulin et al. 2018, "Feature-wise transformations").
  */
 export function concatNet(spec: ArchSpec, opts: ConcatOptions = {}): MultiTaskNet {
   const who = 'concat';

@@ -12,7 +12,7 @@ export interface GatingOptions {
 /**
  * Multiplicative conditioning by gating: h_l <- h_l * sigmoid(z W_l + b_l) after every hidden layer.
  * More expressive than additive conditioning, and with one-hot z and hard 0/1 gates it can carve the
- * network into per-task sub-networks (the lecture's "independent networks" as a limit).
+ * network into per-task sub-networks (independent networks as a limit).
  */
 export function gatingNet(spec: ArchSpec, opts: GatingOptions = {}): MultiTaskNet {
   const who = 'gating';

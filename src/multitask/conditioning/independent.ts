@@ -43,7 +43,8 @@ export function applyTaskNetworks(
 
 /**
  * Fully independent networks: multiplicative conditioning with one-hot gates that switch on exactly one
- * task's sub-network, so nothing is shared. The no-sharing extreme of the lecture.
+ * task's sub-network, so nothing is shared. The no-sharing extreme: single-task learning, Caruana 1997's
+ * baseline.
  */
 export function independentNet(spec: ArchSpec, opts: Record<string, never> = {}): MultiTaskNet {
   const who = 'independent';

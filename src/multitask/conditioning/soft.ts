@@ -21,9 +21,10 @@ export interface SoftSharingOptions {
 
 /**
  * Soft parameter sharing: one network per task plus lambda * sum_t ||theta_t - mean_s theta_s||^2 over
- * the tied layers. The lever between the lecture's two extremes: lambda = 0 gives independent networks
- * (no interference, but each task fits alone), and as lambda grows the hidden layers merge into one
- * trunk with per-task heads (the multi-head model), which pools data but lets tasks interfere. With the
+ * the tied layers (soft sharing as in Duong et al. 2015). The lever between the two extremes of sharing:
+ * lambda = 0 gives independent networks (no interference, but each task fits alone), and as lambda grows
+ * the hidden layers merge into one trunk with per-task heads (the multi-head model), which pools data
+ * but lets tasks interfere. With the
  * default common start the two ends are exact: lambda = infinity is the multi-head model.
  */
 export function softSharingNet(spec: ArchSpec, opts: SoftSharingOptions = {}): MultiTaskNet {

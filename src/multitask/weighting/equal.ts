@@ -2,7 +2,7 @@ import { checkOptions } from '../conditioning/options.js';
 import { weightedGrads } from './grads.js';
 import type { Weighting } from './types.js';
 
-/** sum_i L_i: the lecture's objective with w_i = 1. */
+/** sum_i L_i: the plain multi-task objective (Caruana 1997), w_i = 1. */
 export function equalWeighting(opts: Record<string, never> = {}): Weighting<null> {
   checkOptions(opts, [], 'equal');
   return {

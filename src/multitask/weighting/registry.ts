@@ -1,44 +1,52 @@
-import { type DwaOptions, dwaWeighting } from './dwa.js';
-import { type FixedOptions, equalWeighting, fixedWeighting } from './equal.js';
-import { type GradNormOptions, gradNormWeighting } from './gradnorm.js';
+import { dwaWeighting } from './dwa.js';
+import { equalWeighting, fixedWeighting } from './equal.js';
+import { gradNormWeighting } from './gradnorm.js';
 import { pcgradWeighting } from './pcgrad.js';
 import type { Weighting } from './types.js';
 import { uncertaintyWeighting } from './uncertainty.js';
 
-export interface WeightingOptions {
-  equal: Record<string, never>;
-  fixed: FixedOptions;
-  uncertainty: Record<string, never>;
-  dwa: DwaOptions;
-  gradnorm: GradNormOptions;
-  pcgrad: Record<string, never>;
+/**
+ * name -> constructor for loss-weighting strategies; independent of the architecture registry. The one
+ * table gives both the names and, from each constructor's signature, the options it takes.
+ */
+export const WEIGHTINGS = {
+  equal: equalWeighting,
+  fixed: fixedWeighting,
+  uncertainty: uncertaintyWeighting,
+  dwa: dwaWeighting,
+  gradnorm: gradNormWeighting,
+  pcgrad: pcgradWeighting,
+} as const satisfies Record<string, (opts: never) => Weighting<unknown>>;
+
+export type WeightingName = keyof typeof WEIGHTINGS;
+
+type OptionsArg<N extends WeightingName> = Parameters<(typeof WEIGHTINGS)[N]>[0];
+
+/** Options of each strategy, by registry name. */
+export type WeightingOptions = { [N in WeightingName]: NonNullable<OptionsArg<N>> };
+
+// The same table seen through a mapped type, so that indexing it with a generic name gives a constructor
+// that takes that name's options (TypeScript's correlated-union pattern).
+const BY_NAME: { readonly [N in WeightingName]: (opts: OptionsArg<N>) => Weighting<unknown> } = WEIGHTINGS;
+
+function isWeightingName(name: string): name is WeightingName {
+  return Object.prototype.hasOwnProperty.call(WEIGHTINGS, name);
 }
 
-export type WeightingName = keyof WeightingOptions;
-
-type Constructor = (opts: object) => Weighting<unknown>;
-
-/** name -> constructor for loss-weighting strategies; independent of the architecture registry. */
-export const WEIGHTINGS: Readonly<Record<WeightingName, Constructor>> = {
-  equal: equalWeighting as Constructor,
-  fixed: fixedWeighting as unknown as Constructor,
-  uncertainty: uncertaintyWeighting as Constructor,
-  dwa: dwaWeighting as Constructor,
-  gradnorm: gradNormWeighting as Constructor,
-  pcgrad: pcgradWeighting as Constructor,
-};
-
 export function weightingNames(): WeightingName[] {
-  return Object.keys(WEIGHTINGS) as WeightingName[];
+  return Object.keys(WEIGHTINGS).filter(isWeightingName);
 }
 
 /** Build a registered strategy; an unknown name is an error that lists the known ones. */
 export function makeWeighting<N extends string>(
   name: N,
-  opts: N extends WeightingName ? WeightingOptions[N] : object = {} as never,
-): Weighting<unknown> {
-  if (!Object.prototype.hasOwnProperty.call(WEIGHTINGS, name)) {
-    throw new Error(`unknown weighting '${name}'; known weightings: ${weightingNames().join(', ')}`);
+  opts?: N extends WeightingName ? WeightingOptions[N] : object,
+): Weighting<unknown>;
+// Callers see only the signature above: any string (names come from config files and the command line),
+// checked here; each constructor checks its own options and fills in the defaults when they are absent.
+export function makeWeighting<N extends WeightingName>(name: N, opts: OptionsArg<N>): Weighting<unknown> {
+  if (!isWeightingName(name)) {
+    throw new Error(`unknown weighting '${String(name)}'; known weightings: ${weightingNames().join(', ')}`);
   }
-  return WEIGHTINGS[name as WeightingName](opts ?? {});
+  return BY_NAME[name](opts);
 }

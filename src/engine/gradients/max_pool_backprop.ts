@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { oneHotF32 } from './onehot.js';
-import { nativePoolRoute } from './kernels/native.js';
+import { oneHotF32 } from '../onehot.js';
+import { nativePoolRoute } from '../kernels/native.js';
 
 /** True when max-pool windows tile the input without overlap or padding (e.g. 2x2 stride 2 'valid'). */
 export function isTilingPool(kh: number, kw: number, sh: number, sw: number, pad: unknown): boolean {

@@ -1,0 +1,49 @@
+import * as tf from '@tensorflow/tfjs';
+import type { MetaGradConfig } from './grad_config.js';
+
+/** Sum a broadcast gradient back down to `shape` (for batch-broadcast matmuls). */
+function reduceTo(g: tf.Tensor, shape: number[]): tf.Tensor {
+  if (g.shape.length === shape.length && g.shape.every((d, i) => d === shape[i])) return g;
+  const lead = g.shape.length - shape.length;
+  const axes: number[] = [];
+  for (let i = 0; i < g.shape.length; i++) {
+    if (i < lead || (shape[i - lead] === 1 && g.shape[i] !== 1)) axes.push(i);
+  }
+  return tf.reshape(axes.length > 0 ? tf.sum(g, axes) : g, shape);
+}
+
+function swapLast(t: tf.Tensor): tf.Tensor {
+  const r = t.rank;
+  const perm = Array.from({ length: r }, (_, i) => i);
+  perm[r - 2] = r - 1;
+  perm[r - 1] = r - 2;
+  return tf.transpose(t, perm);
+}
+
+export const batchMatMulGradConfig: MetaGradConfig = {
+  kernelName: 'BatchMatMul',
+  inputsToSave: ['a', 'b'],
+  // Explicit transposes instead of the transposeA/B flags: wasm's transposed paths are many times
+  // slower, and a plain matmul keeps the gradient's own gradient plain as well.
+  gradFunc: (dy, [a, b], attrs) => {
+    const ta = !!attrs.transposeA;
+    const tb = !!attrs.transposeB;
+    const mm = (p: tf.Tensor, q: tf.Tensor) => tf.matMul(p, q);
+    let da: () => tf.Tensor;
+    let db: () => tf.Tensor;
+    if (!ta && !tb) {
+      da = () => mm(dy, swapLast(b));
+      db = () => mm(swapLast(a), dy);
+    } else if (!ta && tb) {
+      da = () => mm(dy, b);
+      db = () => mm(swapLast(dy), a);
+    } else if (ta && !tb) {
+      da = () => mm(b, swapLast(dy));
+      db = () => mm(a, dy);
+    } else {
+      da = () => swapLast(mm(dy, b));
+      db = () => swapLast(mm(a, dy));
+    }
+    return { a: () => reduceTo(da(), a.shape), b: () => reduceTo(db(), b.shape) };
+  },
+};
