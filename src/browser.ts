@@ -66,15 +66,9 @@ export {
   type TextEmbedder,
   type HashingOptions,
 } from './data/text.js';
-export {
-  SinusoidSource,
-  SinusoidTasks,
-  SyntheticAlphabet,
-  type SinusoidOptions,
-  type SinusoidTask,
-  type SinusoidBatch,
-  type SyntheticAlphabetOptions,
-} from './data/synthetic.js';
+export { SyntheticAlphabet, type SyntheticAlphabetOptions } from './data/synthetic.js';
+export { ClassSubset, ConcatClasses, assertDisjoint } from './data/views.js';
+export { RotatedClasses, type RotatedEntry } from './data/rotate.js';
 
 // Tasks (without tasks/episodes.ts, which reads and writes episode files).
 export {
@@ -100,16 +94,20 @@ export {
 } from './tasks/descriptors.js';
 export { type LossFn, type TaskLoss, mseLoss, crossEntropyLoss } from './tasks/losses.js';
 export {
-  ClassSubset,
-  ConcatClasses,
   splitClassIds,
   splitClassesByGroup,
-  assertDisjoint,
   metaSplits,
   type ClassSplit,
   type SplitSizes,
 } from './tasks/splits.js';
-export { RotatedClasses, type RotatedEntry } from './tasks/augment.js';
+export {
+  SinusoidSource,
+  SinusoidTasks,
+  type SinusoidOptions,
+  type SinusoidTask,
+  type SinusoidBatch,
+} from './tasks/sinusoid.js';
+export { sgd, adam, type Optimizer, type AdamOptions, type AdamState } from './nn/optim.js';
 
 // Meta-learners: black-box, optimisation-based, metric.
 export * from './meta/index.js';

@@ -5,7 +5,7 @@ import { initEngine } from '../src/engine/backend.js';
 import { Rng } from '../src/engine/rng.js';
 import { oneHotF32 } from '../src/engine/onehot.js';
 import { lstm } from '../src/nn/lstm.js';
-import { adam } from '../src/train/optim.js';
+import { adam } from '../src/nn/optim.js';
 import { disposeParams } from '../src/nn/params.js';
 import { metaGrads as defaultMetaGrads } from '../src/meta/common.js';
 import { evaluate } from '../src/train/evaluate.js';

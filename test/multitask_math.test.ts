@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { tf } from '../src/engine/tf.js';
 import { initEngine } from '../src/engine/backend.js';
 import { Rng } from '../src/engine/rng.js';
-import { sgd } from '../src/train/optim.js';
+import { sgd } from '../src/nn/optim.js';
 import { type Params, disposeParams } from '../src/nn/params.js';
 import {
   GroupedOptimizer,

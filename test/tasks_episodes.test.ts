@@ -8,8 +8,9 @@ import { tf } from '../src/engine/tf.js';
 import { Rng } from '../src/engine/rng.js';
 import { SyntheticAlphabet } from '../src/data/synthetic.js';
 import { type ClassDataset, readExample } from '../src/data/types.js';
-import { EpisodeSampler, EpisodeSet, sampleDistinct } from '../src/tasks/episodes.js';
-import { ClassSubset } from '../src/tasks/splits.js';
+import { EpisodeSampler, EpisodeSet } from '../src/tasks/episodes.js';
+import { sampleDistinct } from '../src/engine/rng.js';
+import { ClassSubset } from '../src/data/views.js';
 import { disposeSupportQuery } from '../src/tasks/types.js';
 
 before(async () => {

@@ -19,14 +19,14 @@ import type { MetaLearner } from '../meta/types.js';
 import type { Params } from '../nn/params.js';
 import { Progress } from './progress.js';
 import { evaluate } from '../train/evaluate.js';
-import { adam, type Optimizer } from '../train/optim.js';
-import { formatCI } from '../train/stats.js';
+import { adam, type Optimizer } from '../nn/optim.js';
+import { formatCI } from '../engine/stats.js';
 import { loadCheckpoint, saveCheckpoint } from '../train/checkpoint.js';
 import type { EvalResult } from '../train/evaluate.js';
 import { learningRate, parseLrSchedule, readRunConfig, type RunConfig } from './config.js';
 import { loadMetaDatasets } from './datasets.js';
 import { LEARNERS_MODULE, makeLearner, makeRegressionLearner } from './learners.js';
-import { SinusoidTasks } from '../data/synthetic.js';
+import { SinusoidTasks } from '../tasks/sinusoid.js';
 import { writeRunReport } from '../report/run_report.js';
 import type { Checkpoint } from '../train/checkpoint.js';
 

@@ -41,24 +41,17 @@ export { ImageFolderDataset, loadImageFolder, type ImageFolderOptions } from './
 export {
   tasksFromTable,
   Standardiser,
-  loadYoutubeSpam,
-  loadParkinsons,
-  PARKINSONS_FEATURES,
-  TabularSource,
-  tabularTaskDistribution,
   type TabularTask,
   type TabularTaskSet,
   type TableTaskOptions,
-  type YoutubeSpamOptions,
-  type ParkinsonsOptions,
-  type TabularDescriptorKind,
 } from './tabular.js';
 export {
-  SinusoidSource,
-  SinusoidTasks,
-  SyntheticAlphabet,
-  type SinusoidOptions,
-  type SinusoidTask,
-  type SinusoidBatch,
-  type SyntheticAlphabetOptions,
-} from './synthetic.js';
+  loadYoutubeSpam,
+  loadParkinsons,
+  PARKINSONS_FEATURES,
+  type YoutubeSpamOptions,
+  type ParkinsonsOptions,
+} from './tabular_files.js';
+export { SyntheticAlphabet, type SyntheticAlphabetOptions } from './synthetic.js';
+export { ClassSubset, ConcatClasses, assertDisjoint } from './views.js';
+export { RotatedClasses, type RotatedEntry } from './rotate.js';

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { type ClassDataset, checkExample } from './types.js';
 import { ZipArchive, type ZipEntry } from './zip.js';
 import { decodePng, pngToGray } from './png.js';
-import { type ResizeMethod, resizeGray } from './image.js';
+import { type ResizeMethod, type Rotation, resizeGray } from './image.js';
 import { crc32 } from './crc32.js';
 import {
   type SourceStamp,
@@ -14,8 +14,8 @@ import {
   writeFileAtomic,
 } from './cache.js';
 import { findExisting, resolveCacheDir, resolveDataDir } from './paths.js';
-import { RotatedClasses, type RotatedEntry, type Rotation } from '../tasks/augment.js';
-import { ConcatClasses, assertDisjoint } from '../tasks/splits.js';
+import { RotatedClasses, type RotatedEntry } from './rotate.js';
+import { ConcatClasses, assertDisjoint } from './views.js';
 
 /** Lake et al.'s split: 30 background alphabets (964 characters) and 20 evaluation alphabets (659). */
 export type OmniglotSet = 'background' | 'evaluation';

@@ -1,4 +1,5 @@
 import { tf } from './tf.js';
+import { isNode } from './env.js';
 import '@tensorflow/tfjs-backend-wasm';
 import { installWasmReductions } from './kernels/wasm_reduce.js';
 import { installNativeKernels } from './kernels/native.js';
@@ -10,8 +11,6 @@ export const BACKENDS: readonly BackendName[] = ['tensorflow', 'wasm', 'cpu', 'w
 
 /** Environment variable that forces a backend, e.g. `METALEARN_BACKEND=cpu`. */
 export const BACKEND_ENV = 'METALEARN_BACKEND';
-
-const isNode = typeof process !== 'undefined' && !!process.versions?.node;
 
 export interface EngineOptions {
   /** Force a backend; otherwise `METALEARN_BACKEND`, otherwise the best available. */

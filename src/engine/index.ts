@@ -8,7 +8,8 @@ export {
   type BackendName,
   type EngineOptions,
 } from './backend.js';
-export { Rng, sizeOf } from './rng.js';
+export { Rng, sizeOf, sampleDistinct } from './rng.js';
+export { meanCI, formatCI, type MeanCI } from './stats.js';
 export {
   stopGradient,
   logSumExp,

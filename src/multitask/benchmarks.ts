@@ -3,13 +3,8 @@ import { Rng } from '../engine/rng.js';
 import { CsvTable } from '../data/csv.js';
 import { loadOmniglot } from '../data/omniglot.js';
 import { findExisting, resolveDataDir } from '../data/paths.js';
-import {
-  PARKINSONS_FEATURES,
-  Standardiser,
-  loadYoutubeSpam,
-  tasksFromTable,
-  type TabularTask,
-} from '../data/tabular.js';
+import { Standardiser, tasksFromTable, type TabularTask } from '../data/tabular.js';
+import { PARKINSONS_FEATURES, loadYoutubeSpam } from '../data/tabular_files.js';
 import { metadataDescriptor, oneHotDescriptor, textDescriptor } from '../tasks/descriptors.js';
 import { checkOptions } from './conditioning/options.js';
 import { splitIndices, takeRows, validateTaskSet } from './data.js';

@@ -1,4 +1,4 @@
-import { type MeanCI, meanCI } from '../train/stats.js';
+import { type MeanCI, meanCI } from '../engine/stats.js';
 
 export type { MeanCI };
 

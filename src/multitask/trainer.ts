@@ -2,7 +2,7 @@ import { tf } from '../engine/tf.js';
 import { Rng } from '../engine/rng.js';
 import { TRAIN } from '../nn/module.js';
 import { type Params, disposeParams } from '../nn/params.js';
-import { type Optimizer, adam } from '../train/optim.js';
+import { type Optimizer, adam } from '../nn/optim.js';
 import { buildBatch, disposeBatch, validateTaskSet, type RowPick } from './data.js';
 import { multiTaskLoss } from './losses.js';
 import { GroupedOptimizer } from './optimizer.js';

@@ -29,4 +29,5 @@ export { sequential } from './sequential.js';
 export { conv4, type Conv4Options } from './conv4.js';
 export { lstm } from './lstm.js';
 export { multiHeadAttention, type AttentionOptions, type AttentionInput } from './attention.js';
+export { sgd, adam, type Optimizer, type AdamOptions, type AdamState } from './optim.js';
 export { saveParams, loadParams, paramsToArtifacts, artifactsToParams, type ParamsArtifacts } from './io.js';

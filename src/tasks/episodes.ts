@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { tf } from '../engine/tf.js';
-import { Rng } from '../engine/rng.js';
+import { Rng, sampleDistinct } from '../engine/rng.js';
 import { type ClassDataset, exampleSize } from '../data/types.js';
 import { writeFileAtomic } from '../data/cache.js';
 import type { Episode } from './types.js';
@@ -34,23 +34,6 @@ export interface EpisodeBatch {
 function checkCount(name: string, v: number, min: number): void {
   if (!Number.isInteger(v) || v < min)
     throw new Error(`episodes: ${name} must be an integer >= ${min}, got ${v}`);
-}
-
-/**
- * k distinct integers from [0, n) in random order. Rejection when k is small against n (an episode's 5 of
- * 4,800 classes), so the cost does not grow with the number of classes; a partial shuffle otherwise.
- */
-export function sampleDistinct(n: number, k: number, rng: Rng): number[] {
-  if (k > n) throw new Error(`sampleDistinct: cannot draw ${k} distinct items from ${n}`);
-  if (k * 4 <= n) {
-    const out: number[] = [];
-    while (out.length < k) {
-      const v = rng.int(n);
-      if (!out.includes(v)) out.push(v);
-    }
-    return out;
-  }
-  return rng.sample(n, k);
 }
 
 /**

@@ -24,20 +24,23 @@ export { type LossFn, type TaskLoss, mseLoss, crossEntropyLoss } from './losses.
 export {
   EpisodeSampler,
   EpisodeSet,
-  sampleDistinct,
   type EpisodeOptions,
   type EpisodeSpec,
   type EpisodeBatch,
   type EpisodeSetJson,
 } from './episodes.js';
 export {
-  ClassSubset,
-  ConcatClasses,
   splitClassIds,
   splitClassesByGroup,
-  assertDisjoint,
   metaSplits,
   type ClassSplit,
   type SplitSizes,
 } from './splits.js';
-export { RotatedClasses, type RotatedEntry } from './augment.js';
+export {
+  SinusoidSource,
+  SinusoidTasks,
+  type SinusoidOptions,
+  type SinusoidTask,
+  type SinusoidBatch,
+} from './sinusoid.js';
+export { TabularSource, tabularTaskDistribution, type TabularDescriptorKind } from './tabular.js';

@@ -2,7 +2,7 @@ import { tf } from '../engine/tf.js';
 import type { Params } from '../nn/params.js';
 import { accuracyOf, episodeOutputs } from '../meta/common.js';
 import type { EpisodeData, MetaLearner } from '../meta/types.js';
-import { type MeanCI, meanCI } from './stats.js';
+import { type MeanCI, meanCI } from '../engine/stats.js';
 
 export interface EvalResult {
   /** Accuracy for classification learners, mean squared error for regression ones. */

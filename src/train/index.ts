@@ -1,4 +1,3 @@
-export { sgd, adam, type Optimizer, type AdamOptions, type AdamState } from './optim.js';
 export {
   metaTrain,
   metaTrainAsync,
@@ -8,4 +7,3 @@ export {
   type StepInfo,
 } from './loop.js';
 export { evaluate, disposeEpisode, type EvalResult } from './evaluate.js';
-export { meanCI, formatCI, type MeanCI } from './stats.js';

@@ -3,7 +3,7 @@ import { type Params, cloneParams, disposeParams } from '../nn/params.js';
 import { metaGrads } from '../meta/common.js';
 import type { EpisodeData, MetaLearner } from '../meta/types.js';
 import { type EvalResult, disposeEpisode, evaluate } from './evaluate.js';
-import { type Optimizer, adam } from './optim.js';
+import { type Optimizer, adam } from '../nn/optim.js';
 import type { Checkpoint } from './checkpoint.js';
 
 export interface MetaTrainOptions {

@@ -1,5 +1,5 @@
 import { tf } from '../../engine/tf.js';
-import type { Rng } from '../../engine/rng.js';
+import { type Rng, sizeOf } from '../../engine/rng.js';
 import { oneHotF32 } from '../../engine/onehot.js';
 import { type Module, TRAIN, positiveInt } from '../../nn/module.js';
 import { conv4, type Conv4Options } from '../../nn/conv4.js';
@@ -40,8 +40,6 @@ export interface Encoder {
   encodeEpisodes(theta: Params, episodes: EpisodeData[]): { es: tf.Tensor; eq: tf.Tensor };
 }
 
-const prod = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
-
 export function makeEncoder(opts: EncoderOptions, defaultKind: 'flat' | 'conv4', who: string): Encoder {
   const spec = opts.encoder ?? defaultKind;
   const inputShape = opts.inputShape ?? [28, 28, 1];
@@ -55,9 +53,9 @@ export function makeEncoder(opts: EncoderOptions, defaultKind: 'flat' | 'conv4',
     );
   }
   if (spec === 'flat') {
-    const dim = positiveInt(opts.inputDim ?? prod(inputShape), 'inputDim', who);
+    const dim = positiveInt(opts.inputDim ?? sizeOf(inputShape), 'inputDim', who);
     const flat = (x: tf.Tensor) => {
-      const per = x.rank <= 1 ? 1 : prod(x.shape.slice(1));
+      const per = x.rank <= 1 ? 1 : sizeOf(x.shape.slice(1));
       if (per !== dim) {
         throw new Error(
           `${who}: the 'flat' encoder expects ${dim} values per input, got input of shape [${x.shape.join(', ')}]`,

@@ -1,5 +1,5 @@
 import { tf } from '../engine/tf.js';
-import { type Params, disposeParams, mapParams, subParams, withPrefix } from '../nn/params.js';
+import { type Params, disposeParams, mapParams, subParams, withPrefix } from './params.js';
 
 /**
  * Functional optimisers: `step` returns new params and state and disposes the old ones, so a training
