@@ -18,6 +18,7 @@ export const VINYALS_SPLIT_URL_BASE =
 /** PNG images in each public zip: a content check that needs no checksum of a particular encoding. */
 export const OMNIGLOT_PNG_COUNTS = { background: 19280, evaluation: 13180 } as const;
 
+/** Options of fetchOmniglot: where to put the files and what to fetch. */
 export interface FetchOmniglotOptions {
   /** Expected sha256 (hex) of each zip; checked when given. */
   sha256?: Partial<Record<'background' | 'evaluation', string>>;

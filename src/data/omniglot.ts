@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type ClassDataset, checkExample } from './types.js';
 import { ZipArchive, type ZipEntry } from './zip.js';
-import { decodePng, pngToGray } from './png.js';
+import { decodePng, pngToGray } from './png_decode.js';
 import { type ResizeMethod, type Rotation, resizeGray } from './image.js';
 import { crc32 } from './crc32.js';
 import {
@@ -20,6 +20,7 @@ import { ConcatClasses, assertDisjoint } from './views.js';
 /** Lake et al.'s split: 30 background alphabets (964 characters) and 20 evaluation alphabets (659). */
 export type OmniglotSet = 'background' | 'evaluation';
 
+/** Options of the Omniglot readers: data and cache folders, image size, resize method. */
 export interface OmniglotOptions {
   /** Folder holding `omniglot/images_{background,evaluation}.zip` (or the zips themselves). */
   dataDir?: string;
@@ -284,9 +285,12 @@ export function loadOmniglotBackgroundEvaluation(opts: OmniglotOptions = {}): {
   return { background, evaluation };
 }
 
+/** A split of Vinyals et al.'s (2016) Omniglot protocol. */
 export type VinyalsSplit = 'train' | 'val' | 'trainval' | 'test';
+/** Every Vinyals split, in file order. */
 export const VINYALS_SPLITS: readonly VinyalsSplit[] = ['train', 'val', 'trainval', 'test'];
 
+/** One line of a Vinyals split file: a character and one of its rotations. */
 export interface VinyalsLine {
   /** `Alphabet/characterNN` */
   character: string;

@@ -5,6 +5,7 @@ import { type ClassDataset, checkExample } from './types.js';
 // Synthetic alphabet: procedural stroke glyphs, an Omniglot stand-in that needs no files
 // ---------------------------------------------------------------------------------------------------------
 
+/** Options of SyntheticAlphabet. */
 export interface SyntheticAlphabetOptions {
   /** Number of characters (classes); default 100. */
   numClasses?: number;

@@ -1,5 +1,3 @@
-import type { CsvTable } from './csv.js';
-
 /** The rows of one task (one video, one patient), row-major. */
 export interface TabularTask {
   readonly id: string;
@@ -12,6 +10,7 @@ export interface TabularTask {
   readonly metadata?: Float32Array;
 }
 
+/** A named set of tabular tasks with shared features and targets. */
 export interface TabularTaskSet {
   readonly name: string;
   readonly kind: 'classification' | 'regression';
@@ -21,52 +20,6 @@ export interface TabularTaskSet {
   readonly targetNames: readonly string[];
   readonly metadataNames?: readonly string[];
   readonly tasks: readonly TabularTask[];
-}
-
-export interface TableTaskOptions {
-  /** Column whose value names the task of each row. */
-  taskColumn: string;
-  featureColumns: readonly string[];
-  targetColumns: readonly string[];
-  /** Columns constant within a task, kept as its metadata. */
-  metadataColumns?: readonly string[];
-}
-
-/**
- * Group a numeric table into tasks by a task column (tasks in order of their ids, numerically when all ids
- * are numbers). Every listed column must exist and hold numbers; errors name the file, line and column.
- */
-export function tasksFromTable(table: CsvTable, opts: TableTaskOptions): TabularTask[] {
-  const taskCol = table.column(opts.taskColumn, 'task');
-  const feats = opts.featureColumns.map((c) => table.numericColumn(c, 'feature'));
-  const targs = opts.targetColumns.map((c) => table.numericColumn(c, 'target'));
-  const metas = (opts.metadataColumns ?? []).map((c) => table.numericColumn(c, 'metadata'));
-  const groups = new Map<string, number[]>();
-  taskCol.forEach((v, r) => {
-    const id = v.trim();
-    if (id.length === 0)
-      throw new Error(`${table.file}:${table.lines[r]}: empty value in task column '${opts.taskColumn}'`);
-    let g = groups.get(id);
-    if (!g) groups.set(id, (g = []));
-    g.push(r);
-  });
-  const ids = [...groups.keys()];
-  if (ids.every((s) => Number.isFinite(Number(s)))) ids.sort((a, b) => Number(a) - Number(b));
-  else ids.sort();
-  const d = feats.length;
-  const t = targs.length;
-  return ids.map((id) => {
-    const rows = groups.get(id)!;
-    const x = new Float32Array(rows.length * d);
-    const y = new Float32Array(rows.length * t);
-    rows.forEach((r, i) => {
-      for (let j = 0; j < d; j++) x[i * d + j] = feats[j][r];
-      for (let j = 0; j < t; j++) y[i * t + j] = targs[j][r];
-    });
-    const task: TabularTask = { id, n: rows.length, x, y };
-    if (metas.length === 0) return task;
-    return { ...task, metadata: Float32Array.from(metas, (m) => m[rows[0]]) };
-  });
 }
 
 /** Per-feature mean and standard deviation, fitted on training rows and applied to every split. */

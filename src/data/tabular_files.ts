@@ -4,8 +4,56 @@ import { type Rng, sampleDistinct } from '../engine/rng.js';
 import { CsvTable } from './csv.js';
 import { HashingTextEmbedder, type TextEmbedder } from './text.js';
 import { findExisting, resolveDataDir } from './paths.js';
-import { Standardiser, type TabularTask, type TabularTaskSet, tasksFromTable } from './tabular.js';
+import { Standardiser, type TabularTask, type TabularTaskSet } from './tabular.js';
 
+/** Which columns of a table name the task, and hold the features, targets and metadata. */
+export interface TableTaskOptions {
+  /** Column whose value names the task of each row. */
+  taskColumn: string;
+  featureColumns: readonly string[];
+  targetColumns: readonly string[];
+  /** Columns constant within a task, kept as its metadata. */
+  metadataColumns?: readonly string[];
+}
+
+/**
+ * Group a numeric table into tasks by a task column (tasks in order of their ids, numerically when all ids
+ * are numbers). Every listed column must exist and hold numbers; errors name the file, line and column.
+ */
+export function tasksFromTable(table: CsvTable, opts: TableTaskOptions): TabularTask[] {
+  const taskCol = table.column(opts.taskColumn, 'task');
+  const feats = opts.featureColumns.map((c) => table.numericColumn(c, 'feature'));
+  const targs = opts.targetColumns.map((c) => table.numericColumn(c, 'target'));
+  const metas = (opts.metadataColumns ?? []).map((c) => table.numericColumn(c, 'metadata'));
+  const groups = new Map<string, number[]>();
+  taskCol.forEach((v, r) => {
+    const id = v.trim();
+    if (id.length === 0)
+      throw new Error(`${table.file}:${table.lines[r]}: empty value in task column '${opts.taskColumn}'`);
+    let g = groups.get(id);
+    if (!g) groups.set(id, (g = []));
+    g.push(r);
+  });
+  const ids = [...groups.keys()];
+  if (ids.every((s) => Number.isFinite(Number(s)))) ids.sort((a, b) => Number(a) - Number(b));
+  else ids.sort();
+  const d = feats.length;
+  const t = targs.length;
+  return ids.map((id) => {
+    const rows = groups.get(id)!;
+    const x = new Float32Array(rows.length * d);
+    const y = new Float32Array(rows.length * t);
+    rows.forEach((r, i) => {
+      for (let j = 0; j < d; j++) x[i * d + j] = feats[j][r];
+      for (let j = 0; j < t; j++) y[i * t + j] = targs[j][r];
+    });
+    const task: TabularTask = { id, n: rows.length, x, y };
+    if (metas.length === 0) return task;
+    return { ...task, metadata: Float32Array.from(metas, (m) => m[rows[0]]) };
+  });
+}
+
+/** Options of loadYoutubeSpam. */
 export interface YoutubeSpamOptions {
   dataDir?: string;
   /** Turns each comment into a vector; default hashed words, word pairs and character trigrams, 256 buckets. */
@@ -75,6 +123,7 @@ export const PARKINSONS_FEATURES: readonly string[] = [
   'PPE',
 ];
 
+/** Options of loadParkinsons. */
 export interface ParkinsonsOptions {
   dataDir?: string;
   /** Default both: ['motor_UPDRS', 'total_UPDRS']. */

@@ -135,6 +135,7 @@ export class Rng {
   }
 }
 
+/** Number of elements of a tensor of this shape (the product of its dimensions). */
 export function sizeOf(shape: readonly number[]): number {
   let n = 1;
   for (const d of shape) n *= d;

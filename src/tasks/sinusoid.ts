@@ -1,6 +1,6 @@
 import { tf } from '../engine/tf.js';
 import type { Rng } from '../engine/rng.js';
-import type { DataSource, LabeledSet, SupportQuery, Task, TaskDistribution } from './types.js';
+import type { DataSource, LabelledSet, SupportQuery, Task, TaskDistribution } from './types.js';
 import { metadataDescriptor } from './descriptors.js';
 import { mseLoss } from './losses.js';
 
@@ -8,6 +8,7 @@ import { mseLoss } from './losses.js';
 // Sinusoid regression (Finn et al. 2017, section 5.1)
 // ---------------------------------------------------------------------------------------------------------
 
+/** Ranges of the sinusoid task family. */
 export interface SinusoidOptions {
   /** Default [0.1, 5]. */
   amplitude?: readonly [number, number];
@@ -33,7 +34,7 @@ export class SinusoidSource implements DataSource {
   }
 
   /** x [n, 1], y [n, 1]. */
-  sample(n: number, rng: Rng): LabeledSet {
+  sample(n: number, rng: Rng): LabelledSet {
     const x = rng.uniformArray(n, this.xRange[0], this.xRange[1]);
     const y = x.map((v) => this.f(v));
     return { x: tf.tensor2d(x, [n, 1], 'float32'), y: tf.tensor2d(y, [n, 1], 'float32') };
@@ -45,6 +46,7 @@ export class SinusoidSource implements DataSource {
   }
 }
 
+/** One sinusoid task: its amplitude and phase. */
 export interface SinusoidTask extends Task<SinusoidSource> {
   readonly amplitude: number;
   readonly phase: number;

@@ -3,7 +3,7 @@ import { type Rng, sampleDistinct } from '../engine/rng.js';
 import type { TabularTask, TabularTaskSet } from '../data/tabular.js';
 import {
   type DataSource,
-  type LabeledSet,
+  type LabelledSet,
   type SupportQuery,
   type Task,
   type TaskDistribution,
@@ -35,7 +35,7 @@ export class TabularSource implements DataSource {
   }
 
   /** Rows `rows` as tensors (one upload each for x and y). */
-  rows(rows: readonly number[]): LabeledSet {
+  rows(rows: readonly number[]): LabelledSet {
     const { d, t } = this;
     const x = new Float32Array(rows.length * d);
     const y = new Float32Array(rows.length * t);
@@ -51,7 +51,7 @@ export class TabularSource implements DataSource {
     return { x: xt, y: yt };
   }
 
-  sample(n: number, rng: Rng): LabeledSet {
+  sample(n: number, rng: Rng): LabelledSet {
     if (n > this.size)
       throw new Error(`${this.set.name}: task '${this.task.id}' has ${this.size} rows; cannot sample ${n}`);
     return this.rows(sampleDistinct(this.size, n, rng));
@@ -86,6 +86,7 @@ export class TabularSource implements DataSource {
   }
 }
 
+/** A tabular task's descriptor: one-hot index, its metadata columns, or its id as text. */
 export type TabularDescriptorKind = 'onehot' | 'metadata' | 'text';
 
 /**

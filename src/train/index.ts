@@ -1,3 +1,4 @@
+// Training (browser-safe): the meta-training loop and meta-test evaluation, in-process.
 export {
   metaTrain,
   metaTrainAsync,
@@ -5,5 +6,6 @@ export {
   type MetaTrainOptions,
   type MetaTrainResult,
   type StepInfo,
+  type Checkpoint,
 } from './loop.js';
-export { evaluate, disposeEpisode, type EvalResult } from './evaluate.js';
+export { evaluate, type EvalResult } from './evaluate.js';

@@ -43,7 +43,9 @@ export function nativeKernels(): NativeKernels | null {
   if (!isNode || process.env[NATIVE_ENV] === '0') return null;
   // getBuiltinModule keeps node: imports out of this file, which browsers also load.
   const mod = (
-    process as unknown as { getBuiltinModule?: (m: string) => typeof import('node:module') }
+    process as unknown as {
+      getBuiltinModule?: (m: string) => { createRequire(url: string): (id: string) => unknown } | undefined;
+    }
   ).getBuiltinModule?.('node:module');
   if (!mod) return null;
   try {

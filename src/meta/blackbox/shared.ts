@@ -4,11 +4,12 @@ import { oneHotF32 } from '../../engine/onehot.js';
 import { type Module, TRAIN, positiveInt } from '../../nn/module.js';
 import { conv4, type Conv4Options } from '../../nn/conv4.js';
 import { type Params, disposeParams, subParams, valueAndGrads, withPrefix } from '../../nn/params.js';
-import type { EpisodeData } from '../types.js';
+import type { SupportQuery } from '../../tasks/types.js';
 
 /** How a black-box learner turns one input into a feature vector before it reads the set. */
 export type EncoderSpec = 'flat' | 'conv4' | Module;
 
+/** How a black-box learner embeds its inputs: a flat or Conv4 encoder, and the input shape. */
 export interface EncoderOptions {
   /**
    * 'flat': the input's values as they are (CS330 HW1); 'conv4': a Conv4 embedding trained end to end
@@ -37,7 +38,7 @@ export interface Encoder {
    * normalises every episode on its own statistics (as ProtoNets and the peer benchmark do), the same
    * whether the episode is evaluated alone or trained in a meta-batch.
    */
-  encodeEpisodes(theta: Params, episodes: EpisodeData[]): { es: tf.Tensor; eq: tf.Tensor };
+  encodeEpisodes(theta: Params, episodes: SupportQuery[]): { es: tf.Tensor; eq: tf.Tensor };
 }
 
 export function makeEncoder(opts: EncoderOptions, defaultKind: 'flat' | 'conv4', who: string): Encoder {
@@ -135,8 +136,8 @@ export function labelOneHot(y: tf.Tensor, ways: number, who: string): tf.Tensor 
 }
 
 /** Episodes grouped by the shapes of their four tensors, so each group can be stacked into one batch. */
-export function groupByShape(episodes: EpisodeData[]): EpisodeData[][] {
-  const groups = new Map<string, EpisodeData[]>();
+export function groupByShape(episodes: SupportQuery[]): SupportQuery[][] {
+  const groups = new Map<string, SupportQuery[]>();
   for (const ep of episodes) {
     const key = [ep.support.x, ep.support.y, ep.query.x, ep.query.y].map((t) => t.shape.join('x')).join('|');
     const g = groups.get(key);
@@ -155,8 +156,8 @@ export function groupByShape(episodes: EpisodeData[]): EpisodeData[][] {
 export function batchedMetaGrads(
   who: string,
   theta: Params,
-  episodes: EpisodeData[],
-  groupLoss: (p: Params, group: EpisodeData[]) => tf.Scalar,
+  episodes: SupportQuery[],
+  groupLoss: (p: Params, group: SupportQuery[]) => tf.Scalar,
 ): { loss: number; grads: Params } {
   if (episodes.length === 0) throw new Error(`${who}: the meta-batch is empty`);
   const groups = groupByShape(episodes);

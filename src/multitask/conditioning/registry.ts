@@ -24,6 +24,7 @@ export interface ArchitectureOptions {
   soft: SoftSharingOptions;
 }
 
+/** A task-conditioning architecture makeArchitecture knows. */
 export type ArchitectureName = keyof ArchitectureOptions;
 
 type Constructor = (spec: ArchSpec, opts: object) => MultiTaskNet;
@@ -42,6 +43,7 @@ export const ARCHITECTURES: Readonly<Record<ArchitectureName, Constructor>> = {
   soft: softSharingNet as Constructor,
 };
 
+/** Names of every task-conditioning architecture. */
 export function architectureNames(): ArchitectureName[] {
   return Object.keys(ARCHITECTURES) as ArchitectureName[];
 }

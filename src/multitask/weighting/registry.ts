@@ -5,6 +5,7 @@ import { pcgradWeighting } from './pcgrad.js';
 import type { Weighting } from './types.js';
 import { uncertaintyWeighting } from './uncertainty.js';
 
+/** Options of each loss weighting, by name. */
 export interface WeightingOptions {
   equal: Record<string, never>;
   fixed: FixedOptions;
@@ -14,6 +15,7 @@ export interface WeightingOptions {
   pcgrad: Record<string, never>;
 }
 
+/** A loss weighting makeWeighting knows. */
 export type WeightingName = keyof WeightingOptions;
 
 type Constructor = (opts: object) => Weighting<unknown>;
@@ -28,6 +30,7 @@ export const WEIGHTINGS: Readonly<Record<WeightingName, Constructor>> = {
   pcgrad: pcgradWeighting as Constructor,
 };
 
+/** Names of every loss weighting. */
 export function weightingNames(): WeightingName[] {
   return Object.keys(WEIGHTINGS) as WeightingName[];
 }
