@@ -17,7 +17,7 @@ import {
 } from '../src/index.js';
 import { loadOmniglotVinyalsSplits } from '../src/data/omniglot.js';
 import { snail, type SnailBlock } from '../src/meta/blackbox/snail.js';
-import type { EpisodeData } from '../src/meta/types.js';
+import type { SupportQuery } from '../src/tasks/types.js';
 import type { ClassDataset } from '../src/data/types.js';
 await initEngine({ backend: 'wasm' });
 const variant = process.argv[2] ?? 'default';
@@ -47,7 +47,7 @@ const CT = 1000,
 const ftr = feats(s.train!, CT),
   fte = feats(s.test!, CE);
 console.log(`features in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
-function episode(f: Float32Array, C: number, rng: Rng): EpisodeData {
+function episode(f: Float32Array, C: number, rng: Rng): SupportQuery {
   const cls = rng.shuffle(Array.from({ length: C }, (_, i) => i)).slice(0, 5);
   const sx = new Float32Array(5 * 64),
     qx = new Float32Array(25 * 64);

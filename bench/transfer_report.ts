@@ -14,11 +14,11 @@ import { tf } from '../src/engine/tf.js';
 import {
   formatTransferMarkdown,
   gainChartSvg,
-  loadBenchmark,
   runTransferReport,
   type ReportSetting,
   type TransferReport,
 } from '../src/multitask/index.js';
+import { loadBenchmark } from '../src/multitask/benchmarks.js';
 
 interface Preset {
   title: string;

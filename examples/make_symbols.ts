@@ -4,7 +4,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { SyntheticAlphabet } from '../src/data/synthetic.js';
-import { encodeGrayPng } from '../src/data/png_write.js';
+import { encodeGrayPng } from '../src/data/png_encode.js';
 
 const [supportDir = 'my-support', queryDir = 'my-queries'] = process.argv.slice(2);
 // The demo trains on characters 0..399 of this alphabet; 420+ were never seen.

@@ -1,9 +1,10 @@
-/** metalearn-ts: multi-task and meta-learning on TensorFlow.js. The public API, from one place. */
-export * from './engine/index.js';
-export * from './nn/index.js';
-export * from './data/index.js';
-export * from './tasks/index.js';
-export * from './meta/index.js';
-export * from './train/index.js';
-export * from './multitask/index.js';
-export { WorkerPool, type WorkerInit } from './train/workers.js';
+/**
+ * metalearn-ts: multi-task and meta-learning on TensorFlow.js. The public API for Node: everything the
+ * browser entry has, plus the Node-only modules (files, downloads, checkpoints, worker threads).
+ */
+export * from './browser.js';
+export * from './nn/node.js';
+export * from './data/node.js';
+export * from './tasks/node.js';
+export * from './multitask/node.js';
+export * from './train/node.js';

@@ -5,19 +5,14 @@ import { initEngine } from '../src/engine/backend.js';
 import { Rng } from '../src/engine/rng.js';
 import { oneHotF32 } from '../src/engine/onehot.js';
 import { lstm } from '../src/nn/lstm.js';
-import { adam } from '../src/train/optim.js';
+import { adam } from '../src/nn/optim.js';
 import { disposeParams } from '../src/nn/params.js';
 import { metaGrads as defaultMetaGrads } from '../src/meta/common.js';
 import { evaluate } from '../src/train/evaluate.js';
-import type { EpisodeData, MetaLearner } from '../src/meta/types.js';
-import {
-  cnpClassifier,
-  cnpRegressor,
-  gaussianNll,
-  lstmScan,
-  mann,
-  snail,
-} from '../src/meta/blackbox/index.js';
+import type { MetaLearner } from '../src/meta/types.js';
+import type { SupportQuery } from '../src/tasks/types.js';
+import { cnpClassifier, cnpRegressor, gaussianNll, mann, snail } from '../src/meta/blackbox/index.js';
+import { lstmScan } from '../src/nn/lstm.js';
 
 const close = (a: ArrayLike<number>, b: ArrayLike<number>, tol = 1e-5, what = '') => {
   assert.equal(a.length, b.length, `${what}: lengths differ`);
@@ -30,7 +25,7 @@ const maxAbsDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
   for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
   return m;
 };
-const disposeEpisode = (e: EpisodeData) => tf.dispose([e.support.x, e.support.y, e.query.x, e.query.y]);
+const disposeSupportQuery = (e: SupportQuery) => tf.dispose([e.support.x, e.support.y, e.query.x, e.query.y]);
 
 // The easy synthetic task: W classes, each a fixed random D-vector, examples are it plus noise. Which
 // label a class gets is drawn anew for every episode, so only a learner that reads the support set can
@@ -40,7 +35,7 @@ const D = 16;
 const protoRng = new Rng(123);
 const prototypes = Array.from({ length: W }, () => protoRng.normalArray(D));
 
-function classEpisode(rng: Rng, shots = 2, queries = 2): EpisodeData {
+function classEpisode(rng: Rng, shots = 2, queries = 2): SupportQuery {
   const perm = rng.shuffle(Array.from({ length: W }, (_, i) => i));
   const make = (n: number) => {
     const x = new Float32Array(W * n * D);
@@ -59,7 +54,7 @@ function classEpisode(rng: Rng, shots = 2, queries = 2): EpisodeData {
 
 // A tiny sinusoid family: y = A sin(x), A ~ U(-2, 2), x ~ U(-3, 3). Without the context the best
 // prediction is 0 (MSE about 0.6); a CNP has to read A off the support pairs.
-function sineEpisode(rng: Rng, ns = 10, nq = 10): EpisodeData {
+function sineEpisode(rng: Rng, ns = 10, nq = 10): SupportQuery {
   const a = rng.uniform(-2, 2);
   const make = (n: number) => {
     const x = rng.uniformArray(n, -3, 3);
@@ -98,7 +93,7 @@ const flatLearners = (): [string, AnyLearner][] => [
  */
 function train(
   learner: AnyLearner,
-  sample: (rng: Rng) => EpisodeData,
+  sample: (rng: Rng) => SupportQuery,
   opts: { steps: number; batch: number; lr: number; seed: number },
 ) {
   const rng = new Rng(opts.seed);
@@ -115,14 +110,14 @@ function train(
     const { loss, grads } = learner.metaGrads!(theta, eps);
     ({ params: theta, state } = opt.step(theta, grads, state));
     disposeParams(grads);
-    eps.forEach(disposeEpisode);
+    eps.forEach(disposeSupportQuery);
     losses.push(loss);
     if (step === 5 || step === opts.steps) counts[step] = tf.memory().numTensors;
   }
   const after = evaluate(learner, theta, val).summary.mean;
   opt.dispose(state);
   disposeParams(theta);
-  val.forEach(disposeEpisode);
+  val.forEach(disposeSupportQuery);
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
   return {
     first: mean(losses.slice(0, 10)),
@@ -181,7 +176,7 @@ for (const backend of ['cpu', 'wasm'] as const) {
         assert.deepEqual(q[0][i].slice(D), [0, 0, 0], `query ${i} label slots must be zero`);
       }
       tf.dispose([support, query]);
-      disposeEpisode(ep);
+      disposeSupportQuery(ep);
       disposeParams(theta);
     });
 
@@ -215,7 +210,7 @@ for (const backend of ['cpu', 'wasm'] as const) {
         disposeParams(grads);
         assert.equal(tf.memory().numTensors, n0, `${name}: tensors leaked`);
         disposeParams(theta);
-        disposeEpisode(ep);
+        disposeSupportQuery(ep);
       }
     });
 
@@ -238,7 +233,7 @@ for (const backend of ['cpu', 'wasm'] as const) {
             `${name}: the changed query's output should change`,
           );
           tf.dispose([relabelled.query.y, moved.query.x]);
-          disposeEpisode(ep);
+          disposeSupportQuery(ep);
           disposeParams(theta);
         }
       }));
@@ -282,8 +277,8 @@ for (const backend of ['cpu', 'wasm'] as const) {
           classEpisode(rng, 2, 2),
         ];
         const sines = [sineEpisode(rng, 5, 4), sineEpisode(rng, 5, 4), sineEpisode(rng, 3, 6)];
-        const cases: [string, AnyLearner, EpisodeData[]][] = [
-          ...flatLearners().map(([n, l]) => [n, l, eps] as [string, AnyLearner, EpisodeData[]]),
+        const cases: [string, AnyLearner, SupportQuery[]][] = [
+          ...flatLearners().map(([n, l]) => [n, l, eps] as [string, AnyLearner, SupportQuery[]]),
           ['cnpRegressor', cnpRegressor({ pairEncoder: [16, 16], decoder: [16], trainLoss: 'mse' }), sines],
         ];
         for (const [name, l, batch] of cases) {
@@ -297,7 +292,7 @@ for (const backend of ['cpu', 'wasm'] as const) {
           disposeParams(slow.grads);
           disposeParams(theta);
         }
-        [...eps, ...sines].forEach(disposeEpisode);
+        [...eps, ...sines].forEach(disposeSupportQuery);
       }));
 
     it('conv4 encoders: image episodes, gradients reach the encoder', () =>
@@ -334,7 +329,7 @@ for (const backend of ['cpu', 'wasm'] as const) {
           disposeParams(grads);
           disposeParams(theta);
         }
-        eps.forEach(disposeEpisode);
+        eps.forEach(disposeSupportQuery);
       }));
 
     it('clear errors at the edges', () =>
@@ -427,7 +422,7 @@ for (const backend of ['cpu', 'wasm'] as const) {
       tf.dispose([mean, std, pred]);
       l.disposePhi(phi);
       disposeParams(theta);
-      disposeEpisode(ep);
+      disposeSupportQuery(ep);
     });
   });
 }

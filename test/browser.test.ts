@@ -5,7 +5,7 @@
 // Needs Debian's Chromium at /usr/bin/chromium (or CHROMIUM_PATH): apt-get install -y chromium
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { builtinModules } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -122,16 +122,20 @@ function importGraph(entry: string): { files: Set<string>; external: Map<string,
   return { files, external };
 }
 
+/** Node built-ins reachable from `entry`, each with the import path that reaches it. */
+function nodeImports(entry: string): { files: Set<string>; bad: string[]; external: Map<string, string[]> } {
+  const { files, external } = importGraph(entry);
+  const builtins = new Set(builtinModules);
+  const bad = [...external]
+    .filter(([s]) => s.startsWith('node:') || builtins.has(s.split('/')[0]))
+    .map(([s, trail]) => `${s} via ${trail.join(' -> ')}`);
+  return { files, bad, external };
+}
+
 describe('src/browser.ts', () => {
   it('reaches no Node built-in module (import graph, value imports)', () => {
-    const { files, external } = importGraph(path.join(root, 'src', 'browser.ts'));
-    const builtins = new Set(builtinModules);
-    const bad = [...external].filter(([s]) => s.startsWith('node:') || builtins.has(s.split('/')[0]));
-    assert.deepEqual(
-      bad.map(([s, trail]) => `${s} via ${trail.join(' -> ')}`),
-      [],
-      'the browser entry must not reach node:* modules',
-    );
+    const { files, bad, external } = nodeImports(path.join(root, 'src', 'browser.ts'));
+    assert.deepEqual(bad, [], 'the browser entry must not reach node:* modules');
     assert.ok(
       files.size > 20,
       `expected the browser entry to reach most of the library, got ${files.size} files`,
@@ -141,6 +145,24 @@ describe('src/browser.ts', () => {
       ['@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm'],
       'packages reached from src/browser.ts',
     );
+  });
+
+  it('is every folder index.ts, and no folder index.ts reaches a Node built-in module', () => {
+    const src = path.join(root, 'src');
+    const indexes = readdirSync(src, { withFileTypes: true })
+      .filter((d) => d.isDirectory() && existsSync(path.join(src, d.name, 'index.ts')))
+      .map((d) => d.name)
+      .sort();
+    assert.ok(indexes.length >= 7, `expected the folder barrels, found ${indexes.join(', ')}`);
+    const browser = valueImports(path.join(src, 'browser.ts'));
+    for (const folder of indexes) {
+      assert.ok(
+        browser.includes(`./${folder}/index.js`),
+        `src/browser.ts should export * from ./${folder}/index.js`,
+      );
+      const { bad } = nodeImports(path.join(src, folder, 'index.ts'));
+      assert.deepEqual(bad, [], `src/${folder}/index.ts must not reach node:* modules`);
+    }
   });
 });
 

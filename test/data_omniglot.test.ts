@@ -9,9 +9,9 @@ import {
   loadOmniglotVinyalsSplits,
   readVinyalsSplit,
 } from '../src/data/omniglot.js';
-import { assertDisjoint, ClassSubset } from '../src/tasks/splits.js';
+import { assertDisjoint, ClassSubset } from '../src/data/views.js';
 import { readExample } from '../src/data/types.js';
-import type { RotatedClasses } from '../src/tasks/augment.js';
+import type { RotatedClasses } from '../src/data/rotate.js';
 
 let background: OmniglotImages;
 let evaluation: OmniglotImages;

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Rng } from '../src/engine/rng.js';
 import { ZipArchive } from '../src/data/zip.js';
-import { decodePng, pngToGray } from '../src/data/png.js';
+import { decodePng, pngToGray } from '../src/data/png_decode.js';
 import { resizeGray, rotateSquare } from '../src/data/image.js';
 import { omniglotZipPath } from '../src/data/omniglot.js';
 import { encodePng, type PngSpec } from './fixtures/png_writer.js';

@@ -5,14 +5,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CsvTable, parseCsv } from '../src/data/csv.js';
 import { HashingTextEmbedder, hashString } from '../src/data/text.js';
+import { type TabularTask, Standardiser } from '../src/data/tabular.js';
 import {
-  type TabularTask,
   PARKINSONS_FEATURES,
-  Standardiser,
   loadParkinsons,
   loadYoutubeSpam,
   tasksFromTable,
-} from '../src/data/tabular.js';
+} from '../src/data/tabular_files.js';
 
 test('csv: quoted fields with delimiters, escaped quotes and newlines; CRLF; BOM; blank lines', () => {
   const text = '\ufeffa,b,c\r\n1,"x, y","say ""hi"""\r\n\r\n2,"line1\nline2",\n3,,"" \n';

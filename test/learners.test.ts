@@ -10,7 +10,7 @@ import { maml, anil, metaSgd } from '../src/meta/optimization/maml.js';
 import { reptile } from '../src/meta/optimization/reptile.js';
 import { metaTrain } from '../src/train/loop.js';
 import { evaluate } from '../src/train/evaluate.js';
-import { adam } from '../src/train/optim.js';
+import { adam } from '../src/nn/optim.js';
 import type { MetaLearner } from '../src/meta/types.js';
 import { toyEpisode } from './helpers/toy.js';
 

@@ -3,32 +3,31 @@ import assert from 'node:assert/strict';
 import { tf } from '../src/engine/tf.js';
 import { initEngine } from '../src/engine/backend.js';
 import { Rng } from '../src/engine/rng.js';
-import { sgd } from '../src/train/optim.js';
+import { sgd } from '../src/nn/optim.js';
 import { type Params, disposeParams } from '../src/nn/params.js';
 import {
   GroupedOptimizer,
-  annealedAlpha,
   buildBatch,
   disposeBatch,
   dwaWeighting,
-  dwaWeights,
-  gradNormWeightGrads,
   makeArchitecture,
   makeSampler,
   makeWeighting,
-  pcgradProject,
   pcgradWeighting,
   sampleTasks,
-  seedRowCI,
   verdictOf,
-  temperatureProbabilities,
   trainMultiTask,
-  uncertaintyLoss,
   validateTaskSet,
   type LossOracle,
   type MultiTaskSet,
   type MultiTaskTask,
 } from '../src/multitask/index.js';
+import { annealedAlpha, temperatureProbabilities } from '../src/multitask/sampling.js';
+import { dwaWeights } from '../src/multitask/weighting/dwa.js';
+import { gradNormWeightGrads } from '../src/multitask/weighting/gradnorm.js';
+import { pcgradProject } from '../src/multitask/weighting/pcgrad.js';
+import { uncertaintyLoss } from '../src/multitask/weighting/uncertainty.js';
+import { seedRowCI } from '../src/multitask/stats.js';
 
 const close = (a: number, b: number, tol = 1e-5, what = '') =>
   assert.ok(Math.abs(a - b) <= tol, `${what} ${a} != ${b}`);

@@ -7,7 +7,6 @@ import {
   architectureNames,
   formatTransferMarkdown,
   gainChartSvg,
-  loadBenchmark,
   makeArchitecture,
   runTransferReport,
   trainMultiTask,
@@ -16,6 +15,7 @@ import {
   type MultiTaskSet,
   type WeightingName,
 } from '../src/multitask/index.js';
+import { loadBenchmark } from '../src/multitask/benchmarks.js';
 
 // Small slices of the three real benchmarks (3 tasks each, few rows), so that every architecture and
 // every weighting strategy can be trained on every benchmark within seconds.

@@ -18,8 +18,9 @@ import {
   type Task,
 } from '../src/tasks/types.js';
 import { crossEntropyLoss, mseLoss } from '../src/tasks/losses.js';
-import { loadParkinsons, loadYoutubeSpam, tabularTaskDistribution } from '../src/data/tabular.js';
-import { SinusoidTasks } from '../src/data/synthetic.js';
+import { loadParkinsons, loadYoutubeSpam } from '../src/data/tabular_files.js';
+import { tabularTaskDistribution } from '../src/tasks/tabular.js';
+import { SinusoidTasks } from '../src/tasks/sinusoid.js';
 
 before(async () => {
   await initEngine({ backend: 'cpu' });

@@ -8,8 +8,10 @@ import { tf } from '../src/engine/tf.js';
 import { Rng } from '../src/engine/rng.js';
 import { SyntheticAlphabet } from '../src/data/synthetic.js';
 import { type ClassDataset, readExample } from '../src/data/types.js';
-import { EpisodeSampler, EpisodeSet, sampleDistinct } from '../src/tasks/episodes.js';
-import { ClassSubset } from '../src/tasks/splits.js';
+import { EpisodeSampler, EpisodeSet } from '../src/tasks/episodes.js';
+import { loadEpisodeSet, saveEpisodeSet } from '../src/tasks/episode_files.js';
+import { sampleDistinct } from '../src/engine/rng.js';
+import { ClassSubset } from '../src/data/views.js';
 import { disposeSupportQuery } from '../src/tasks/types.js';
 
 before(async () => {
@@ -140,9 +142,9 @@ test('an EpisodeSet saved to JSON replays exactly the same episodes', (t) => {
   const sampler = new EpisodeSampler(ds, { nWay: 5, kShot: 1, nQuery: 5 });
   const set = EpisodeSet.generate(sampler, 25, 1234);
   const path = join(dir, 'eval-5w1s.json');
-  set.save(path);
+  saveEpisodeSet(set, path);
   assert.deepEqual(readdirSync(dir), ['eval-5w1s.json']);
-  const loaded = EpisodeSet.load(path);
+  const loaded = loadEpisodeSet(path);
   assert.equal(loaded.length, 25);
   assert.deepEqual([loaded.nWay, loaded.kShot, loaded.nQuery], [5, 1, 5]);
   assert.deepEqual(loaded.toJSON(), set.toJSON());
@@ -188,14 +190,14 @@ test('an EpisodeSet refuses the wrong dataset and malformed files, naming the fi
   const json = set.toJSON();
   writeFileSync(path, JSON.stringify({ ...json, episodes: [{ ...json.episodes[0], support: [[0], [1]] }] }));
   assert.throws(
-    () => EpisodeSet.load(path),
+    () => loadEpisodeSet(path),
     new RegExp(
       `${path.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: field 'episodes\\[0\\]\\.support' should be 3 lists of 1 example indices`,
     ),
   );
   writeFileSync(path, JSON.stringify({ ...json, format: 'other' }));
-  assert.throws(() => EpisodeSet.load(path), /field 'format' should be 'metalearn-episodes'/);
+  assert.throws(() => loadEpisodeSet(path), /field 'format' should be 'metalearn-episodes'/);
   writeFileSync(path, '{"format":');
-  assert.throws(() => EpisodeSet.load(path), /bad\.json: not valid JSON/);
-  assert.throws(() => EpisodeSet.load(join(dir, 'missing.json')), /missing\.json: cannot read episode set/);
+  assert.throws(() => loadEpisodeSet(path), /bad\.json: not valid JSON/);
+  assert.throws(() => loadEpisodeSet(join(dir, 'missing.json')), /missing\.json: cannot read episode set/);
 });

@@ -6,15 +6,9 @@ import { Rng } from '../src/engine/rng.js';
 import { SyntheticAlphabet } from '../src/data/synthetic.js';
 import { readExample, type ClassDataset } from '../src/data/types.js';
 import { rotateSquare } from '../src/data/image.js';
-import { RotatedClasses } from '../src/tasks/augment.js';
-import {
-  ClassSubset,
-  ConcatClasses,
-  assertDisjoint,
-  metaSplits,
-  splitClassIds,
-  splitClassesByGroup,
-} from '../src/tasks/splits.js';
+import { RotatedClasses } from '../src/data/rotate.js';
+import { ClassSubset, ConcatClasses, assertDisjoint } from '../src/data/views.js';
+import { metaSplits, splitClassIds, splitClassesByGroup } from '../src/tasks/splits.js';
 import { EpisodeSampler } from '../src/tasks/episodes.js';
 
 before(async () => {

@@ -3,7 +3,8 @@ import type { ClassDataset } from '../data/types.js';
 import { SyntheticAlphabet } from '../data/synthetic.js';
 import { loadOmniglotVinyalsSplits } from '../data/omniglot.js';
 import { loadImageFolder } from '../data/imagefolder.js';
-import { metaSplits, splitClassIds, assertDisjoint } from '../tasks/splits.js';
+import { metaSplits, splitClassIds } from '../tasks/splits.js';
+import { assertDisjoint } from '../data/views.js';
 import type { RunConfig } from './config.js';
 
 export interface MetaDatasets {

@@ -2,9 +2,9 @@ import { existsSync, readdirSync, readFileSync, writeFileSync, mkdirSync, copyFi
 import * as path from 'node:path';
 import { tf } from '../engine/tf.js';
 import { initEngine } from '../engine/backend.js';
-import { loadParams } from '../nn/io.js';
+import { loadParams } from '../nn/io_files.js';
 import { disposeParams } from '../nn/params.js';
-import { decodePng, pngToGray } from '../data/png.js';
+import { decodePng, pngToGray } from '../data/png_decode.js';
 import { resizeGray } from '../data/image.js';
 import { loadImageFolder } from '../data/imagefolder.js';
 import { readRunConfig, upgradeSavedConfig, type RunConfig } from './config.js';

@@ -4,9 +4,10 @@ import { tf } from '../engine/tf.js';
 import { initEngine } from '../engine/backend.js';
 import { Rng } from '../engine/rng.js';
 import { disposeParams } from '../nn/params.js';
-import { loadParams, saveParams } from '../nn/io.js';
+import { loadParams, saveParams } from '../nn/io_files.js';
 import { EpisodeSampler, EpisodeSet } from '../tasks/episodes.js';
-import type { EpisodeData } from '../meta/types.js';
+import { saveEpisodeSet } from '../tasks/episode_files.js';
+import type { SupportQuery } from '../tasks/types.js';
 import {
   metaTrain,
   metaTrainAsync,
@@ -19,14 +20,14 @@ import type { MetaLearner } from '../meta/types.js';
 import type { Params } from '../nn/params.js';
 import { Progress } from './progress.js';
 import { evaluate } from '../train/evaluate.js';
-import { adam, type Optimizer } from '../train/optim.js';
-import { formatCI } from '../train/stats.js';
+import { adam, type Optimizer } from '../nn/optim.js';
+import { formatCI } from '../engine/stats.js';
 import { loadCheckpoint, saveCheckpoint } from '../train/checkpoint.js';
 import type { EvalResult } from '../train/evaluate.js';
 import { learningRate, parseLrSchedule, readRunConfig, type RunConfig } from './config.js';
 import { loadMetaDatasets } from './datasets.js';
 import { LEARNERS_MODULE, makeLearner, makeRegressionLearner } from './learners.js';
-import { SinusoidTasks } from '../data/synthetic.js';
+import { SinusoidTasks } from '../tasks/sinusoid.js';
 import { writeRunReport } from '../report/run_report.js';
 import type { Checkpoint } from '../train/checkpoint.js';
 
@@ -42,7 +43,7 @@ export interface RunSummary {
   testSeconds: number;
 }
 
-function* fromSet(set: EpisodeSet, sampler: EpisodeSampler): Iterable<EpisodeData> {
+function* fromSet(set: EpisodeSet, sampler: EpisodeSampler): Iterable<SupportQuery> {
   for (let i = 0; i < set.length; i++) yield set.build(i, sampler);
 }
 
@@ -297,8 +298,8 @@ export async function runExperiment(
   // Fixed, saved episode sets: every model evaluated on this data sees the same episodes.
   const valSet = EpisodeSet.generate(valSampler, cfg.valEpisodes, cfg.seed + 1000);
   const testSet = EpisodeSet.generate(testSampler, cfg.testEpisodes, cfg.seed + 2000);
-  valSet.save(path.join(out, 'val-episodes.json'));
-  testSet.save(path.join(out, 'test-episodes.json'));
+  saveEpisodeSet(valSet, path.join(out, 'val-episodes.json'));
+  saveEpisodeSet(testSet, path.join(out, 'test-episodes.json'));
 
   const optimizer = adam({ lr: learningRate(cfg) }) as Optimizer<unknown>;
   const { rng, theta, resume } = await startOrResume(cfg, learner, optimizer, ckpt, log);
@@ -380,7 +381,7 @@ export async function evaluateRun(
   const sampler = new EpisodeSampler(data.test, { nWay: way, kShot: shot, nQuery: query });
   const set = EpisodeSet.generate(sampler, episodes, cfg.seed + 3000 + 97 * way + shot);
   const tag = `${way}w${shot}s${innerSteps === cfg.innerSteps ? '' : `-${innerSteps}steps`}${which === 'last' ? '-last' : ''}`;
-  set.save(path.join(runDir, `test-episodes-${way}w${shot}s.json`));
+  saveEpisodeSet(set, path.join(runDir, `test-episodes-${way}w${shot}s.json`));
   const t0 = Date.now();
   const test = evaluate(learner, params, fromSet(set, sampler), { dispose: true });
   disposeParams(params);
@@ -418,7 +419,7 @@ async function runRegression(
   const testLearner = makeRegressionLearner(cfg, cfg.testInnerSteps ?? cfg.innerSteps);
   const testShot = cfg.testShot ?? cfg.shot;
   const fixed = (seed: number, n: number, shot: number) =>
-    function* (): Iterable<EpisodeData> {
+    function* (): Iterable<SupportQuery> {
       const r = new Rng(seed);
       for (let i = 0; i < n; i++) yield tasks.sample(r).source.supportQuery(shot, cfg.query, r);
     };
@@ -486,7 +487,7 @@ async function evaluateRegressionRun(
   const tasks = new SinusoidTasks();
   // The same fixed test tasks as the run's own meta-test when the shapes match (seed + 2000).
   const r = new Rng(cfg.seed + 2000);
-  const eps = function* (): Iterable<EpisodeData> {
+  const eps = function* (): Iterable<SupportQuery> {
     for (let i = 0; i < n; i++) yield tasks.sample(r).source.supportQuery(shot, query, r);
   };
   const t0 = Date.now();

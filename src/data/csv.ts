@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 
+/** Options of the CSV parser. */
 export interface CsvOptions {
   /** Field separator; default ','. */
   delimiter?: string;

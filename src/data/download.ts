@@ -27,6 +27,7 @@ export const OMNIGLOT_MD5 = {
 /** PNG images in each public zip: a content check that needs no checksum of a particular encoding. */
 export const OMNIGLOT_PNG_COUNTS = { background: 19280, evaluation: 13180 } as const;
 
+/** Options of fetchOmniglot: where to put the files and what to fetch. */
 export interface FetchOmniglotOptions {
   /** Expected MD5 (hex) of each zip; default OMNIGLOT_MD5; `false` checks none. */
   md5?: Partial<Record<'background' | 'evaluation', string>> | false;

@@ -108,6 +108,7 @@ export function resizeGray(
   return out;
 }
 
+/** A counter-clockwise rotation by a multiple of 90 degrees. */
 export type Rotation = 0 | 90 | 180 | 270;
 
 /**

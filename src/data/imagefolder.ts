@@ -1,9 +1,10 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { extname, join, relative, sep } from 'node:path';
 import { type ClassDataset, checkExample } from './types.js';
-import { decodePng, pngToGray } from './png.js';
+import { decodePng, pngToGray } from './png_decode.js';
 import { type ResizeMethod, resizeGray } from './image.js';
 
+/** Options of an image-folder dataset: output size, resize method, and whether to invert gray levels. */
 export interface ImageFolderOptions {
   /** Output size: a side for square images, or [height, width]; default 28. */
   size?: number | readonly [number, number];
@@ -122,6 +123,7 @@ function walk(root: string, dir: string, found: Map<string, string[]>): void {
   }
 }
 
+/** A ClassDataset of the images under `root`, one subfolder per class. */
 export function loadImageFolder(root: string, opts: ImageFolderOptions = {}): ImageFolderDataset {
   return new ImageFolderDataset(root, opts);
 }

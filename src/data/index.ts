@@ -1,4 +1,7 @@
-// Data readers: Omniglot zips, image folders, CSV task tables, synthetic data; caching and downloads.
+// Data (browser-safe): the ClassDataset interface and views of it, image and text helpers, synthetic data,
+// and tabular task tables already in memory.
+
+// Class datasets: the interface, and views (subsets, concatenations, rotations).
 export {
   type ClassDataset,
   exampleSize,
@@ -7,60 +10,15 @@ export {
   checkClass,
   checkExample,
 } from './types.js';
-export { DATA_ENV, CACHE_ENV, userDir, resolveDataDir, resolveCacheDir } from './paths.js';
-export { crc32 } from './crc32.js';
-export { ZipArchive, type ZipEntry } from './zip.js';
-export { decodePng, pngToGray, type PngImage } from './png.js';
+export { ClassSubset, ConcatClasses, assertDisjoint } from './views.js';
+export { RotatedClasses, type RotatedEntry } from './rotate.js';
+
+// Synthetic data that needs no files.
+export { SyntheticAlphabet, type SyntheticAlphabetOptions } from './synthetic.js';
+
+// Image and text helpers.
 export { resizeGray, rotateSquare, type ResizeMethod, type Rotation } from './image.js';
-export { writeFileAtomic, isTempCacheFile, type WriteSource, type Chunk } from './cache.js';
-export { parseCsv, parseCsvRows, CsvTable, type CsvOptions, type CsvRows } from './csv.js';
 export { HashingTextEmbedder, hashString, tokenize, type TextEmbedder, type HashingOptions } from './text.js';
-export {
-  OmniglotImages,
-  loadOmniglot,
-  ensureOmniglot,
-  loadOmniglotBackgroundEvaluation,
-  loadOmniglotVinyals,
-  loadOmniglotVinyalsSplits,
-  readVinyalsSplit,
-  omniglotZipPath,
-  vinyalsSplitPath,
-  VINYALS_SPLITS,
-  type OmniglotSet,
-  type OmniglotOptions,
-  type VinyalsSplit,
-  type VinyalsLine,
-} from './omniglot.js';
-export {
-  fetchOmniglot,
-  OMNIGLOT_URLS,
-  OMNIGLOT_MD5,
-  OMNIGLOT_PNG_COUNTS,
-  VINYALS_SPLIT_URL_BASE,
-  type FetchOmniglotOptions,
-} from './download.js';
-export { ImageFolderDataset, loadImageFolder, type ImageFolderOptions } from './imagefolder.js';
-export {
-  tasksFromTable,
-  Standardiser,
-  loadYoutubeSpam,
-  loadParkinsons,
-  PARKINSONS_FEATURES,
-  TabularSource,
-  tabularTaskDistribution,
-  type TabularTask,
-  type TabularTaskSet,
-  type TableTaskOptions,
-  type YoutubeSpamOptions,
-  type ParkinsonsOptions,
-  type TabularDescriptorKind,
-} from './tabular.js';
-export {
-  SinusoidSource,
-  SinusoidTasks,
-  SyntheticAlphabet,
-  type SinusoidOptions,
-  type SinusoidTask,
-  type SinusoidBatch,
-  type SyntheticAlphabetOptions,
-} from './synthetic.js';
+
+// Tabular tasks (rows grouped by task) and feature standardisation.
+export { Standardiser, type TabularTask, type TabularTaskSet } from './tabular.js';

@@ -2,8 +2,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type ClassDataset, checkExample } from './types.js';
 import { ZipArchive, type ZipEntry } from './zip.js';
-import { decodePng, pngToGray } from './png.js';
-import { type ResizeMethod, resizeGray } from './image.js';
+import { decodePng, pngToGray } from './png_decode.js';
+import { type ResizeMethod, type Rotation, resizeGray } from './image.js';
 import { crc32 } from './crc32.js';
 import {
   type SourceStamp,
@@ -15,12 +15,13 @@ import {
 } from './cache.js';
 import { findExisting, resolveCacheDir, resolveDataDir } from './paths.js';
 import { type FetchOmniglotOptions, fetchOmniglot } from './download.js';
-import { RotatedClasses, type RotatedEntry, type Rotation } from '../tasks/augment.js';
-import { ConcatClasses, assertDisjoint } from '../tasks/splits.js';
+import { RotatedClasses, type RotatedEntry } from './rotate.js';
+import { ConcatClasses, assertDisjoint } from './views.js';
 
 /** Lake et al.'s split: 30 background alphabets (964 characters) and 20 evaluation alphabets (659). */
 export type OmniglotSet = 'background' | 'evaluation';
 
+/** Options of the Omniglot readers: data and cache folders, image size, resize method. */
 export interface OmniglotOptions {
   /** Folder holding `omniglot/images_{background,evaluation}.zip` (or the zips themselves). */
   dataDir?: string;
@@ -333,9 +334,12 @@ export function loadOmniglotBackgroundEvaluation(opts: OmniglotOptions = {}): {
   return { background, evaluation };
 }
 
+/** A split of Vinyals et al.'s (2016) Omniglot protocol. */
 export type VinyalsSplit = 'train' | 'val' | 'trainval' | 'test';
+/** Every Vinyals split, in file order. */
 export const VINYALS_SPLITS: readonly VinyalsSplit[] = ['train', 'val', 'trainval', 'test'];
 
+/** One line of a Vinyals split file: a character and one of its rotations. */
 export interface VinyalsLine {
   /** `Alphabet/characterNN` */
   character: string;

@@ -10,6 +10,7 @@ export interface TextEmbedder {
   embed(text: string): Float32Array;
 }
 
+/** Options of HashingTextEmbedder: number of buckets and which n-grams are hashed. */
 export interface HashingOptions {
   /** Number of buckets (vector size); default 256. */
   dim?: number;
@@ -44,6 +45,7 @@ export function tokenize(text: string): string[] {
   return text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
 }
 
+/** Text to a fixed-size vector by the hashing trick (Weinberger et al. 2009): no vocabulary, no training. */
 export class HashingTextEmbedder implements TextEmbedder {
   readonly name: string;
   readonly dim: number;

@@ -26,12 +26,14 @@ export interface ClassDataset {
   sourceKey?(c: number): string;
 }
 
+/** Number of floats in one example of `ds` (the product of its example shape). */
 export function exampleSize(ds: ClassDataset): number {
   let n = 1;
   for (const d of ds.exampleShape) n *= d;
   return n;
 }
 
+/** The source identity of class `c`: its sourceKey when the dataset has one, else its name (used to check that meta-splits are disjoint). */
 export function sourceKeyOf(ds: ClassDataset, c: number): string {
   return ds.sourceKey ? ds.sourceKey(c) : ds.className(c);
 }
@@ -43,12 +45,14 @@ export function readExample(ds: ClassDataset, c: number, i: number): Float32Arra
   return out;
 }
 
+/** Throw a RangeError naming the dataset unless `c` is a class index of `ds`. */
 export function checkClass(ds: ClassDataset, c: number): void {
   if (!Number.isInteger(c) || c < 0 || c >= ds.numClasses) {
     throw new RangeError(`${ds.name}: class index ${c} out of range [0, ${ds.numClasses})`);
   }
 }
 
+/** Throw a RangeError naming the dataset and class unless example `i` of class `c` exists. */
 export function checkExample(ds: ClassDataset, c: number, i: number): void {
   checkClass(ds, c);
   const n = ds.examplesOf(c);

@@ -1,18 +1,20 @@
 import { tf } from './tf.js';
+import { isNode } from './env.js';
 import '@tensorflow/tfjs-backend-wasm';
 import { installWasmReductions } from './kernels/wasm_reduce.js';
 import { installNativeKernels } from './kernels/native.js';
 import { installWasmSharing } from './kernels/wasm_sharing.js';
 import { installWasmSlicing } from './kernels/wasm_slicing.js';
 
+/** A TensorFlow.js backend the library can run on. */
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu' | 'webgpu' | 'webgl';
+/** Every backend name initEngine accepts. */
 export const BACKENDS: readonly BackendName[] = ['tensorflow', 'wasm', 'cpu', 'webgpu', 'webgl'];
 
 /** Environment variable that forces a backend, e.g. `METALEARN_BACKEND=cpu`. */
 export const BACKEND_ENV = 'METALEARN_BACKEND';
 
-const isNode = typeof process !== 'undefined' && !!process.versions?.node;
-
+/** Options of initEngine. */
 export interface EngineOptions {
   /** Force a backend; otherwise `METALEARN_BACKEND`, otherwise the best available. */
   backend?: BackendName;
@@ -97,6 +99,7 @@ export async function initEngine(opts: EngineOptions = {}): Promise<BackendName>
   throw new Error('no tfjs backend could be initialised');
 }
 
+/** Name of the active TensorFlow.js backend. */
 export function currentBackend(): string {
   return tf.getBackend();
 }

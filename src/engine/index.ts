@@ -1,3 +1,6 @@
+// Engine (browser-safe): TensorFlow.js, backend choice, seeded randomness, differentiable ops, statistics.
+
+// TensorFlow.js as the library uses it (with second-order gradients registered), and backend selection.
 export { tf } from './tf.js';
 export type { Tensor } from './tf.js';
 export {
@@ -8,7 +11,11 @@ export {
   type BackendName,
   type EngineOptions,
 } from './backend.js';
-export { Rng, sizeOf } from './rng.js';
+
+// Seeded random numbers.
+export { Rng, sizeOf, sampleDistinct } from './rng.js';
+
+// Differentiable ops with second-order gradients, and one-hot encoding.
 export {
   stopGradient,
   logSumExp,
@@ -20,3 +27,6 @@ export {
   accuracy,
 } from './ops.js';
 export { oneHotF32 } from './onehot.js';
+
+// Confidence intervals for reported means.
+export { meanCI, formatCI, type MeanCI } from './stats.js';

@@ -27,6 +27,7 @@ export function logSumExp(x: tf.Tensor, axis = -1, keepDims = false): tf.Tensor 
   });
 }
 
+/** log softmax along `axis`, computed as x - logSumExp(x) for stability. */
 export function logSoftmax(x: tf.Tensor, axis = -1): tf.Tensor {
   return tf.tidy(() => tf.sub(x, logSumExp(x, axis, true)));
 }
@@ -49,6 +50,7 @@ export function sparseSoftmaxCrossEntropy(
   });
 }
 
+/** Mean of (pred - target)^2 over every element. */
 export function meanSquaredError(pred: tf.Tensor, target: tf.Tensor): tf.Scalar {
   return tf.tidy(() => tf.mean(tf.square(tf.sub(pred, target))) as tf.Scalar);
 }

@@ -135,8 +135,26 @@ export class Rng {
   }
 }
 
+/** Number of elements of a tensor of this shape (the product of its dimensions). */
 export function sizeOf(shape: readonly number[]): number {
   let n = 1;
   for (const d of shape) n *= d;
   return n;
+}
+
+/**
+ * k distinct integers from [0, n) in random order. Rejection when k is small against n (an episode's 5 of
+ * 4,800 classes), so the cost does not grow with the number of classes; a partial shuffle otherwise.
+ */
+export function sampleDistinct(n: number, k: number, rng: Rng): number[] {
+  if (k > n) throw new Error(`sampleDistinct: cannot draw ${k} distinct items from ${n}`);
+  if (k * 4 <= n) {
+    const out: number[] = [];
+    while (out.length < k) {
+      const v = rng.int(n);
+      if (!out.includes(v)) out.push(v);
+    }
+    return out;
+  }
+  return rng.sample(n, k);
 }

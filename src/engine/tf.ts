@@ -6,4 +6,5 @@ import { registerMetaGradients } from './gradients/register.js';
 registerMetaGradients();
 
 export { tf };
+/** A TensorFlow.js tensor. */
 export type Tensor = tf.Tensor;

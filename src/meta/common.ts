@@ -1,14 +1,18 @@
 import { tf } from '../engine/tf.js';
 import { meanSquaredError, sparseSoftmaxCrossEntropy } from '../engine/ops.js';
 import { type Params, disposeParams, mapParams, valueAndGrads } from '../nn/params.js';
-import type { EpisodeData, MetaLearner, TaskLoss } from './types.js';
+import type { SupportQuery } from '../tasks/types.js';
+import type { LossName } from '../tasks/losses.js';
+import type { MetaLearner } from './types.js';
 
-export function taskLoss(kind: TaskLoss, outputs: tf.Tensor, y: tf.Tensor): tf.Scalar {
+/** The query loss a learner trains on: mean cross-entropy of logits, or MSE against targets reshaped to the outputs. */
+export function taskLoss(kind: LossName, outputs: tf.Tensor, y: tf.Tensor): tf.Scalar {
   if (kind === 'cross-entropy') return sparseSoftmaxCrossEntropy(outputs, y);
   return meanSquaredError(outputs, tf.reshape(y, outputs.shape));
 }
 
-export function episodeOutputs(learner: MetaLearner, theta: Params, ep: EpisodeData): tf.Tensor {
+/** Query outputs of an episode: the learner's own episodeOutputs, else predict(adapt(support), query.x). */
+export function episodeOutputs(learner: MetaLearner, theta: Params, ep: SupportQuery): tf.Tensor {
   if (learner.episodeOutputs) return learner.episodeOutputs(theta, ep);
   const phi = learner.adapt(theta, ep.support);
   try {
@@ -18,7 +22,8 @@ export function episodeOutputs(learner: MetaLearner, theta: Params, ep: EpisodeD
   }
 }
 
-export function episodeLoss(learner: MetaLearner, theta: Params, ep: EpisodeData): tf.Scalar {
+/** The learner's task loss on an episode's query set. */
+export function episodeLoss(learner: MetaLearner, theta: Params, ep: SupportQuery): tf.Scalar {
   return tf.tidy(() => taskLoss(learner.loss, episodeOutputs(learner, theta, ep), ep.query.y));
 }
 
@@ -29,7 +34,7 @@ export function episodeLoss(learner: MetaLearner, theta: Params, ep: EpisodeData
 export function metaGrads(
   learner: MetaLearner,
   theta: Params,
-  episodes: EpisodeData[],
+  episodes: SupportQuery[],
 ): { loss: number; grads: Params } {
   if (episodes.length === 0) throw new Error('metaGrads: the meta-batch is empty');
   if (learner.metaGrads) return learner.metaGrads(theta, episodes);
@@ -59,11 +64,4 @@ export function metaGrads(
   const mean = mapParams(acc!, (g) => tf.div(g, n));
   disposeParams(acc!);
   return { loss: total / n, grads: mean };
-}
-
-/** Accuracy of argmax predictions against int labels. */
-export function accuracyOf(outputs: tf.Tensor, y: tf.Tensor): number {
-  return tf.tidy(
-    () => tf.mean(tf.cast(tf.equal(tf.argMax(outputs, -1), tf.cast(y, 'int32')), 'float32')).dataSync()[0],
-  );
 }

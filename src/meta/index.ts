@@ -1,6 +1,13 @@
-export type { MetaLearner, EpisodeData, LabelledSet, LearnerFamily, TaskLoss as LossKind } from './types.js';
-export { taskLoss, episodeOutputs, episodeLoss, metaGrads, accuracyOf } from './common.js';
+// Meta-learners (browser-safe): one MetaLearner interface; black-box, optimisation-based and metric learners.
+
+// The interface, and the episode-level helpers every learner shares.
+export type { MetaLearner, LearnerFamily } from './types.js';
+export { taskLoss, episodeOutputs, episodeLoss, metaGrads } from './common.js';
+
+// Black-box learners: MANN, SNAIL, CNP.
 export * from './blackbox/index.js';
+
+// Metric learners: prototypical and matching networks.
 export {
   protoNet,
   classMeans,
@@ -9,6 +16,8 @@ export {
   type Prototypes,
 } from './metric/protonet.js';
 export { matchingNet, type MatchingNetOptions, type SupportMemory } from './metric/matching.js';
+
+// Optimisation-based learners: MAML, ANIL, Meta-SGD, Reptile.
 export {
   maml,
   anil,

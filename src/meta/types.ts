@@ -1,19 +1,10 @@
 import type { tf } from '../engine/tf.js';
 import type { Rng } from '../engine/rng.js';
 import type { Params } from '../nn/params.js';
+import type { LabelledSet, SupportQuery } from '../tasks/types.js';
+import type { LossName } from '../tasks/losses.js';
 
-/** Inputs and targets of one set: class labels as int32 [n], or regression targets as float32 [n, d]. */
-export interface LabelledSet {
-  x: tf.Tensor;
-  y: tf.Tensor;
-}
-
-/** What a meta-learner needs of an episode D_i = (D_i^tr, D_i^ts). Structurally matches tasks' Episode. */
-export interface EpisodeData {
-  support: LabelledSet;
-  query: LabelledSet;
-}
-
+/** The three families of meta-learners: black-box, optimisation-based, metric. */
 export type LearnerFamily = 'black-box' | 'optimization' | 'metric';
 
 /**
@@ -35,14 +26,12 @@ export interface MetaLearner<Phi = unknown> {
    * Query predictions of a whole episode. Defaults to predict(adapt(support), query.x); learners that
    * see support and query together (a joint batch-norm pass, a sequence model) override it.
    */
-  episodeOutputs?(theta: Params, episode: EpisodeData): tf.Tensor;
+  episodeOutputs?(theta: Params, episode: SupportQuery): tf.Tensor;
   /**
    * Meta-gradient over a meta-batch and its mean query loss. Defaults to the gradient of the mean
    * query loss; Reptile, which is not the gradient of a loss, overrides it.
    */
-  metaGrads?(theta: Params, episodes: EpisodeData[]): { loss: number; grads: Params };
+  metaGrads?(theta: Params, episodes: SupportQuery[]): { loss: number; grads: Params };
   /** Task loss L_i on outputs and targets: cross-entropy for classification, MSE for regression. */
-  readonly loss: TaskLoss;
+  readonly loss: LossName;
 }
-
-export type TaskLoss = 'cross-entropy' | 'mse';

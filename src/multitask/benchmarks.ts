@@ -3,13 +3,8 @@ import { Rng } from '../engine/rng.js';
 import { CsvTable } from '../data/csv.js';
 import { loadOmniglot } from '../data/omniglot.js';
 import { findExisting, resolveDataDir } from '../data/paths.js';
-import {
-  PARKINSONS_FEATURES,
-  Standardiser,
-  loadYoutubeSpam,
-  tasksFromTable,
-  type TabularTask,
-} from '../data/tabular.js';
+import { Standardiser, type TabularTask } from '../data/tabular.js';
+import { PARKINSONS_FEATURES, loadYoutubeSpam, tasksFromTable } from '../data/tabular_files.js';
 import { metadataDescriptor, oneHotDescriptor, textDescriptor } from '../tasks/descriptors.js';
 import { checkOptions } from './conditioning/options.js';
 import { splitIndices, takeRows, validateTaskSet } from './data.js';
@@ -18,6 +13,7 @@ import type { MultiTaskSet, MultiTaskTask } from './types.js';
 /** Which z_i a benchmark's tasks carry. */
 export type DescriptorKind = 'onehot' | 'text' | 'metadata';
 
+/** Options shared by the multi-task benchmarks. */
 export interface BenchmarkOptions {
   /** Folder holding omniglot/, youtube-spam/, parkinsons/ (default: $METALEARN_DATA or ../shared/data). */
   dataDir?: string;
@@ -109,6 +105,7 @@ export function youtubeSpamTasks(opts: BenchmarkOptions = {}): MultiTaskSet {
   return set;
 }
 
+/** Options of parkinsonsTasks. */
 export interface ParkinsonsTaskOptions extends BenchmarkOptions {
   target?: 'motor_UPDRS' | 'total_UPDRS';
 }
@@ -182,6 +179,7 @@ export function parkinsonsTasks(opts: ParkinsonsTaskOptions = {}): MultiTaskSet 
   return set;
 }
 
+/** Options of omniglotAlphabetTasks. */
 export interface OmniglotTaskOptions extends Omit<BenchmarkOptions, 'testFraction' | 'maxRowsPerTask'> {
   /** Drawings of each character held out for testing (of 20; default 5). */
   testPerClass?: number;
@@ -256,14 +254,17 @@ export function omniglotAlphabetTasks(opts: OmniglotTaskOptions = {}): MultiTask
   return set;
 }
 
+/** A multi-task benchmark loadBenchmark knows. */
 export type BenchmarkName = 'omniglot' | 'youtube-spam' | 'parkinsons';
 
+/** The multi-task benchmarks by name. */
 export const BENCHMARKS: Readonly<Record<BenchmarkName, (opts: object) => MultiTaskSet>> = {
   omniglot: (o) => omniglotAlphabetTasks(o),
   'youtube-spam': (o) => youtubeSpamTasks(o),
   parkinsons: (o) => parkinsonsTasks(o),
 };
 
+/** A benchmark task set by name; unknown names and options are errors that list the known ones. */
 export function loadBenchmark(name: string, opts: object = {}): MultiTaskSet {
   if (!Object.prototype.hasOwnProperty.call(BENCHMARKS, name)) {
     throw new Error(`unknown benchmark '${name}'; known benchmarks: ${Object.keys(BENCHMARKS).join(', ')}`);

@@ -124,6 +124,7 @@ export function buildBatch(
   return { input: { x: xt, z: zt, segments }, targets, single };
 }
 
+/** Free the tensors of a batch from buildBatch. */
 export function disposeBatch(b: MultiTaskBatch): void {
   tf.dispose([b.input.x, b.input.z, ...b.targets]);
   for (const s of b.single) tf.dispose([s.x, s.z]);

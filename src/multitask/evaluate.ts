@@ -4,6 +4,7 @@ import type { Params } from '../nn/params.js';
 import { buildBatch, disposeBatch } from './data.js';
 import type { MultiTaskNet, MultiTaskSet, TaskKind } from './types.js';
 
+/** One task's per-example scores on held-out rows. */
 export interface TaskScores {
   readonly id: string;
   readonly kind: TaskKind;

@@ -1,5 +1,7 @@
-// Multi-task learning (Caruana 1997): task conditioning, loss weighting, task sampling, the training
-// loop, and the negative-transfer report.
+// Multi-task learning (browser-safe): task conditioning, loss weighting, task sampling, the training loop,
+// and the negative-transfer report. The benchmark loaders read files: multitask/node.ts.
+
+// Task sets and batches.
 export type {
   TaskKind,
   TaskRows,
@@ -15,8 +17,6 @@ export {
   validateTaskSet,
   buildBatch,
   disposeBatch,
-  splitIndices,
-  takeRows,
   subsetTasks,
   type RowPick,
   type MultiTaskBatch,
@@ -36,7 +36,7 @@ export { multiheadNet } from './conditioning/multihead.js';
 export { gatingNet, type GatingOptions } from './conditioning/gating.js';
 export { filmNet, type FilmOptions } from './conditioning/film.js';
 export { independentNet } from './conditioning/independent.js';
-export { crossStitchNet, stitchInit, type CrossStitchOptions } from './conditioning/cross_stitch.js';
+export { crossStitchNet, type CrossStitchOptions } from './conditioning/cross_stitch.js';
 export { sluiceNet, type SluiceOptions } from './conditioning/sluice.js';
 export { mtanNet } from './conditioning/mtan.js';
 export { softSharingNet, type SoftSharingOptions } from './conditioning/soft.js';
@@ -58,18 +58,11 @@ export {
   type LossOracle,
   type WeightingStepInfo,
 } from './weighting/types.js';
-export { partialGrads, weightedGrads, addGrads, gradNorm } from './weighting/grads.js';
 export { equalWeighting, fixedWeighting, type FixedOptions } from './weighting/equal.js';
-export { uncertaintyWeighting, uncertaintyLoss, UNCERTAINTY_KEY } from './weighting/uncertainty.js';
-export { dwaWeighting, dwaWeights, type DwaOptions, type DwaState } from './weighting/dwa.js';
-export {
-  gradNormWeighting,
-  gradNormWeightGrads,
-  GRADNORM_KEY,
-  type GradNormOptions,
-  type GradNormState,
-} from './weighting/gradnorm.js';
-export { pcgradWeighting, pcgradProject, pcgradCoefficients, type PcgradState } from './weighting/pcgrad.js';
+export { uncertaintyWeighting } from './weighting/uncertainty.js';
+export { dwaWeighting, type DwaOptions, type DwaState } from './weighting/dwa.js';
+export { gradNormWeighting, type GradNormOptions, type GradNormState } from './weighting/gradnorm.js';
+export { pcgradWeighting, type PcgradState } from './weighting/pcgrad.js';
 
 // Task sampling
 export {
@@ -80,8 +73,6 @@ export {
   proportionalSampler,
   temperatureSampler,
   annealedSampler,
-  temperatureProbabilities,
-  annealedAlpha,
   sampleTasks,
   type TaskSampler,
   type SamplerName,
@@ -94,7 +85,7 @@ export { trainMultiTask, type TrainOptions, type TrainResult, type StepRecord } 
 export { GroupedOptimizer } from './optimizer.js';
 export { multiTaskLoss } from './losses.js';
 export { scoreExamples, type TaskScores } from './evaluate.js';
-export { verdictOf, meanOfMeans, seedRowCI, formatMetric, type Verdict } from './stats.js';
+export { verdictOf, formatMetric, type Verdict } from './stats.js';
 export {
   runTransferReport,
   type ReportSetting,
@@ -104,16 +95,4 @@ export {
   type TransferReport,
 } from './transfer.js';
 export { formatTransferMarkdown, type ReportContext } from './markdown.js';
-export { gainChartSvg, niceTicks } from './svg.js';
-export {
-  BENCHMARKS,
-  loadBenchmark,
-  youtubeSpamTasks,
-  parkinsonsTasks,
-  omniglotAlphabetTasks,
-  type BenchmarkName,
-  type BenchmarkOptions,
-  type ParkinsonsTaskOptions,
-  type OmniglotTaskOptions,
-  type DescriptorKind,
-} from './benchmarks.js';
+export { gainChartSvg } from './svg.js';

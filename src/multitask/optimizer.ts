@@ -1,5 +1,5 @@
 import { tf } from '../engine/tf.js';
-import type { Optimizer } from '../train/optim.js';
+import type { Optimizer } from '../nn/optim.js';
 import type { Params } from '../nn/params.js';
 
 /**

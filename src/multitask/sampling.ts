@@ -28,20 +28,24 @@ export function temperatureProbabilities(sizes: readonly number[], alpha: number
   return w.map((v) => v / z);
 }
 
+/** Every task equally often (temperature alpha = 0). */
 export function uniformSampler(): TaskSampler {
   return { name: 'uniform', probabilities: (sizes) => temperatureProbabilities(sizes, 0) };
 }
 
+/** Tasks in proportion to their number of rows (alpha = 1). */
 export function proportionalSampler(): TaskSampler {
   return { name: 'proportional', probabilities: (sizes) => temperatureProbabilities(sizes, 1) };
 }
 
+/** Tasks with probability proportional to size^alpha (default alpha 0.5). */
 export function temperatureSampler(opts: { alpha?: number } = {}): TaskSampler {
   checkOptions(opts, ['alpha'], 'temperature');
   const alpha = numberOption(opts.alpha ?? 0.5, 'alpha', 'temperature', 0);
   return { name: 'temperature', probabilities: (sizes) => temperatureProbabilities(sizes, alpha) };
 }
 
+/** Options of annealedSampler. */
 export interface AnnealedOptions {
   /** alpha at the first step (default 1: proportional). */
   from?: number;
@@ -59,6 +63,7 @@ export function annealedAlpha(step: number, totalSteps: number, from = 1, to = 0
   return from + (to - from) * f;
 }
 
+/** Temperature sampling with alpha annealed linearly over training (see annealedAlpha). */
 export function annealedSampler(opts: AnnealedOptions = {}): TaskSampler {
   checkOptions(opts, ['from', 'to'], 'annealed');
   const from = numberOption(opts.from ?? 1, 'from', 'annealed', 0);
@@ -125,10 +130,12 @@ function isSamplerName(name: string): name is SamplerName {
   return Object.prototype.hasOwnProperty.call(SAMPLERS, name);
 }
 
+/** Names of every task sampler. */
 export function samplerNames(): SamplerName[] {
   return Object.keys(SAMPLERS).filter(isSamplerName);
 }
 
+/** A task sampler by name; unknown names and options are errors that list the known ones. */
 export function makeSampler<N extends string>(
   name: N,
   opts?: N extends SamplerName ? SamplerOptions[N] : object,

@@ -1,7 +1,8 @@
-import { type MeanCI, meanCI } from '../train/stats.js';
+import { type MeanCI, meanCI } from '../engine/stats.js';
 
 export type { MeanCI };
 
+/** Whether multi-task training helped a task ('positive'), hurt it ('negative'), or neither significantly. */
 export type Verdict = 'negative' | 'positive' | 'n.s.';
 
 /** A 95% interval that excludes zero decides; otherwise the difference is not significant. */

@@ -1,11 +1,8 @@
 import type { TransferReport } from './transfer.js';
 import { ticks as niceTicks } from '../report/line_chart.js';
+import { escapeXml } from '../report/escape.js';
 
 const COLOURS = { negative: '#c0392b', positive: '#27864a', 'n.s.': '#8c8c8c' } as const;
-
-function esc(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-}
 
 /** Round tick values covering [lo, hi] (shared with the learning-curve charts). */
 export { niceTicks };
@@ -69,9 +66,9 @@ export function gainChartSvg(r: TransferReport, title: string): string {
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="Helvetica, Arial, sans-serif" font-size="11">`,
   );
   out.push(`<rect width="${width}" height="${height}" fill="white"/>`);
-  out.push(`<text x="12" y="22" font-size="15" font-weight="bold">${esc(title)}</text>`);
+  out.push(`<text x="12" y="22" font-size="15" font-weight="bold">${escapeXml(title)}</text>`);
   out.push(
-    `<text x="12" y="40" fill="#333">${esc(unit)} of each multi-task setting over independent models, with 95% intervals</text>`,
+    `<text x="12" y="40" fill="#333">${escapeXml(unit)} of each multi-task setting over independent models, with 95% intervals</text>`,
   );
   out.push(
     `<text x="12" y="56"><tspan fill="${COLOURS.negative}">■</tspan> negative transfer   <tspan fill="${COLOURS.positive}">■</tspan> positive transfer   <tspan fill="${COLOURS['n.s.']}">■</tspan> not significant   (values beyond the shared scale are clipped and printed)</text>`,
@@ -83,7 +80,7 @@ export function gainChartSvg(r: TransferReport, title: string): string {
     const y0 = py + titleH;
     const y = (v: number) => y0 + ((hi - Math.max(lo, Math.min(hi, v))) / (hi - lo)) * plotH;
     out.push(`<g>`);
-    out.push(`<text x="${x0}" y="${y0 - 7}" font-weight="bold">${esc(s.setting.label)}</text>`);
+    out.push(`<text x="${x0}" y="${y0 - 7}" font-weight="bold">${escapeXml(s.setting.label)}</text>`);
     for (const v of ticks) {
       out.push(
         `<line x1="${x0 - 4}" x2="${x0 + plotW}" y1="${y(v).toFixed(1)}" y2="${y(v).toFixed(1)}" stroke="${v === 0 ? '#000' : '#e6e6e6'}"/>`,
@@ -99,7 +96,7 @@ export function gainChartSvg(r: TransferReport, title: string): string {
       const yTop = Math.min(y(m), y(0));
       const h = Math.max(0.5, Math.abs(y(m) - y(0)));
       out.push(
-        `<rect x="${(cx - bw / 2).toFixed(1)}" y="${yTop.toFixed(1)}" width="${bw.toFixed(1)}" height="${h.toFixed(1)}" fill="${COLOURS[t.verdict]}"><title>${esc(`${t.id}: ${fmtV(m)} ± ${fmtV(c)} (${t.verdict})`)}</title></rect>`,
+        `<rect x="${(cx - bw / 2).toFixed(1)}" y="${yTop.toFixed(1)}" width="${bw.toFixed(1)}" height="${h.toFixed(1)}" fill="${COLOURS[t.verdict]}"><title>${escapeXml(`${t.id}: ${fmtV(m)} ± ${fmtV(c)} (${t.verdict})`)}</title></rect>`,
       );
       const e1 = y(m + c);
       const e2 = y(m - c);
@@ -133,7 +130,7 @@ export function gainChartSvg(r: TransferReport, title: string): string {
       }
       const name = t.id.length > 16 ? `${t.id.slice(0, 15)}…` : t.id;
       out.push(
-        `<text transform="translate(${(cx + 3).toFixed(1)},${(y0 + plotH + 6).toFixed(1)}) rotate(-60)" text-anchor="end" font-size="${T > 30 ? 8 : 10}">${esc(name)}</text>`,
+        `<text transform="translate(${(cx + 3).toFixed(1)},${(y0 + plotH + 6).toFixed(1)}) rotate(-60)" text-anchor="end" font-size="${T > 30 ? 8 : 10}">${escapeXml(name)}</text>`,
       );
     });
     out.push(`</g>`);

@@ -2,7 +2,7 @@ import { tf } from '../engine/tf.js';
 import { Rng } from '../engine/rng.js';
 import { TRAIN } from '../nn/module.js';
 import { type Params, disposeParams } from '../nn/params.js';
-import { type Optimizer, adam } from '../train/optim.js';
+import { type Optimizer, adam } from '../nn/optim.js';
 import { buildBatch, disposeBatch, validateTaskSet, type RowPick } from './data.js';
 import { multiTaskLoss } from './losses.js';
 import { GroupedOptimizer } from './optimizer.js';
@@ -11,6 +11,7 @@ import type { MultiTaskNet, MultiTaskSet } from './types.js';
 import { makeWeighting, type WeightingName } from './weighting/registry.js';
 import { type LossOracle, type Weighting, WEIGHTING_PREFIX } from './weighting/types.js';
 
+/** Options of trainMultiTask. */
 export interface TrainOptions {
   steps: number;
   /** Rows drawn from each task in a step (all of a task's rows when it has fewer). */
@@ -31,6 +32,7 @@ export interface TrainOptions {
   onStep?: (info: StepRecord) => void;
 }
 
+/** One training step: the tasks it drew, their unweighted losses and the weights applied. */
 export interface StepRecord {
   readonly step: number;
   readonly tasks: readonly number[];
@@ -38,6 +40,7 @@ export interface StepRecord {
   readonly weights: readonly number[];
 }
 
+/** What trainMultiTask returns: trained params, step history and wall time. */
 export interface TrainResult {
   /** The trained model parameters (caller disposes). */
   readonly params: Params;

@@ -3,6 +3,7 @@ import type { Rng } from '../engine/rng.js';
 import type { Ctx } from '../nn/module.js';
 import type { Params } from '../nn/params.js';
 
+/** What a task predicts: a class, or real-valued targets. */
 export type TaskKind = 'classification' | 'regression';
 
 /**
@@ -29,6 +30,7 @@ export interface MultiTaskTask {
   readonly test: TaskRows;
 }
 
+/** A set of tasks with shared inputs, each with train and test rows. */
 export interface MultiTaskSet {
   readonly name: string;
   /** Length of one flattened input row. */

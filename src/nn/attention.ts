@@ -3,6 +3,7 @@ import { type Module, childCtx, positiveInt, where } from './module.js';
 import { dense } from './layers.js';
 import { type Params, subParams, withPrefix } from './params.js';
 
+/** Options of multiHeadAttention. */
 export interface AttentionOptions {
   /** Position i attends only to positions <= i (SNAIL-style sequences). */
   causal?: boolean;

@@ -3,6 +3,7 @@ import { type Module, childCtx, expectShape, positiveInt, where } from './module
 import { batchNorm, conv2d, flatten, maxPool2d, type BatchNormOptions } from './layers.js';
 import { type Params, type State, subParams, withPrefix } from './params.js';
 
+/** Options of conv4. */
 export interface Conv4Options {
   inChannels?: number;
   /** Filters per block (64 in the literature). */

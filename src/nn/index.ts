@@ -1,3 +1,6 @@
+// Neural networks (browser-safe): params records, modules and layers, optimisers, the weights format.
+
+// Params: flat records of named tensors, and helpers over them.
 export type { Params, State } from './params.js';
 export {
   subParams,
@@ -9,6 +12,8 @@ export {
   countParams,
   valueAndGrads,
 } from './params.js';
+
+// Modules and layers.
 export { type Module, type Ctx, TRAIN, EVAL, childCtx } from './module.js';
 export {
   dense,
@@ -29,4 +34,17 @@ export { sequential } from './sequential.js';
 export { conv4, type Conv4Options } from './conv4.js';
 export { lstm } from './lstm.js';
 export { multiHeadAttention, type AttentionOptions, type AttentionInput } from './attention.js';
-export { saveParams, loadParams, paramsToArtifacts, artifactsToParams, type ParamsArtifacts } from './io.js';
+
+// Functional optimisers over Params records.
+export { sgd, adam, type Optimizer, type AdamOptions, type AdamState } from './optim.js';
+
+// Params in the tfjs weights format (model.json + weights.bin), and loading them over HTTP.
+export {
+  WEIGHTS_FILE,
+  MODEL_FILE,
+  paramsToArtifacts,
+  paramsToArtifactsSync,
+  artifactsToParams,
+  fetchParams,
+  type ParamsArtifacts,
+} from './io.js';

@@ -11,6 +11,7 @@ function torchUniform(rng: Rng, shape: number[], fanIn: number): tf.Tensor {
   return rng.uniformTensor(shape, -b, b);
 }
 
+/** Options of dense. */
 export interface DenseOptions {
   bias?: boolean;
 }
@@ -43,8 +44,10 @@ export function dense(inDim: number, outDim: number, opts: DenseOptions = {}): M
   };
 }
 
+/** Convolution padding: 'same', 'valid', or a number of pixels on each side. */
 export type Padding = 'same' | 'valid' | number;
 
+/** Options of conv2d. */
 export interface Conv2dOptions {
   stride?: number;
   padding?: Padding;
@@ -106,6 +109,7 @@ export function conv2d(
   };
 }
 
+/** Options of batchNorm. */
 export interface BatchNormOptions {
   eps?: number;
   momentum?: number;
@@ -206,12 +210,15 @@ export function maxPool2d(x: tf.Tensor, size = 2): tf.Tensor {
   return tf.maxPool(x as tf.Tensor4D, [size, size], [size, size], 'valid');
 }
 
+/** Reshape [n, ...] to [n, prod(...)]. */
 export function flatten(x: tf.Tensor): tf.Tensor {
   return tf.reshape(x, [x.shape[0], -1]);
 }
 
+/** An elementwise activation function by name. */
 export type Activation = 'relu' | 'tanh' | 'sigmoid' | 'identity';
 
+/** Apply activation `a` to `x`. */
 export function activate(x: tf.Tensor, a: Activation): tf.Tensor {
   switch (a) {
     case 'relu':

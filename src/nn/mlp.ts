@@ -3,6 +3,7 @@ import { type Module, childCtx } from './module.js';
 import { type Activation, activate, dense } from './layers.js';
 import { type Params, subParams, withPrefix } from './params.js';
 
+/** Options of mlp. */
 export interface MlpOptions {
   activation?: Activation;
   /** Activation after the last layer too (default: no). */

@@ -14,7 +14,9 @@ export interface Ctx {
   path?: string;
 }
 
+/** Context of a training forward pass. */
 export const TRAIN: Ctx = { training: true };
+/** Context of an evaluation forward pass. */
 export const EVAL: Ctx = { training: false };
 
 /** A functional module: `init` makes parameters, `apply` is a pure function of them. */

@@ -24,6 +24,7 @@ export function withPrefix(prefix: string, p: Params): Params {
   return out;
 }
 
+/** A new Params record with `fn` applied to every tensor. */
 export function mapParams(p: Params, fn: (t: tf.Tensor, name: string) => tf.Tensor): Params {
   const out: Params = {};
   for (const k of Object.keys(p)) out[k] = fn(p[k], k);
@@ -44,14 +45,17 @@ export function zipParams(
   return out;
 }
 
+/** Free every tensor of a Params record (undefined is allowed). */
 export function disposeParams(p: Params | undefined): void {
   if (p) for (const k of Object.keys(p)) p[k].dispose();
 }
 
+/** A copy of every tensor of a Params record. */
 export function cloneParams(p: Params): Params {
   return mapParams(p, (t) => tf.clone(t));
 }
 
+/** Total number of scalars in a Params record. */
 export function countParams(p: Params): number {
   let n = 0;
   for (const k of Object.keys(p)) n += p[k].size;

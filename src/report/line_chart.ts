@@ -1,3 +1,5 @@
+import { escapeXml } from './escape.js';
+
 /** A small dependency-free SVG line chart (learning curves): one or more series on shared axes. */
 export interface Series {
   name: string;
@@ -18,8 +20,6 @@ export interface LineChartOptions {
 }
 
 const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#17becf'];
-
-const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 /** Round tick values covering [lo, hi]. */
 export function ticks(lo: number, hi: number, count = 5): number[] {
@@ -44,7 +44,7 @@ export function lineChartSvg(series: Series[], o: LineChartOptions): string {
   const m = { l: 64, r: 16, t: 36, b: 48 };
   const all = series.flatMap((s) => s.points.map((p, i) => [p[0], p[1], s.band?.[i] ?? 0] as const));
   if (all.length === 0)
-    return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}"><text x="10" y="20">${esc(o.title)}: no data</text></svg>`;
+    return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}"><text x="10" y="20">${escapeXml(o.title)}: no data</text></svg>`;
   const ty = (v: number) => (o.logY ? Math.log10(Math.max(v, 1e-12)) : v);
   const x0 = Math.min(...all.map((p) => p[0]));
   let x1 = Math.max(...all.map((p) => p[0]));
@@ -60,7 +60,7 @@ export function lineChartSvg(series: Series[], o: LineChartOptions): string {
   const parts: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`,
     `<rect width="${W}" height="${H}" fill="white"/>`,
-    `<text x="${W / 2}" y="20" text-anchor="middle" font-size="14">${esc(o.title)}</text>`,
+    `<text x="${W / 2}" y="20" text-anchor="middle" font-size="14">${escapeXml(o.title)}</text>`,
   ];
   for (const t of ticks(x0, x1)) {
     parts.push(`<line x1="${X(t)}" x2="${X(t)}" y1="${m.t}" y2="${H - m.b}" stroke="#eee"/>`);
@@ -75,9 +75,11 @@ export function lineChartSvg(series: Series[], o: LineChartOptions): string {
   parts.push(
     `<rect x="${m.l}" y="${m.t}" width="${W - m.l - m.r}" height="${H - m.t - m.b}" fill="none" stroke="#888"/>`,
   );
-  parts.push(`<text x="${(m.l + W - m.r) / 2}" y="${H - 10}" text-anchor="middle">${esc(o.xLabel)}</text>`);
   parts.push(
-    `<text transform="translate(16 ${(m.t + H - m.b) / 2}) rotate(-90)" text-anchor="middle">${esc(o.yLabel)}${o.logY ? ' (log)' : ''}</text>`,
+    `<text x="${(m.l + W - m.r) / 2}" y="${H - 10}" text-anchor="middle">${escapeXml(o.xLabel)}</text>`,
+  );
+  parts.push(
+    `<text transform="translate(16 ${(m.t + H - m.b) / 2}) rotate(-90)" text-anchor="middle">${escapeXml(o.yLabel)}${o.logY ? ' (log)' : ''}</text>`,
   );
   series.forEach((s, i) => {
     const c = s.color ?? PALETTE[i % PALETTE.length];
@@ -94,7 +96,7 @@ export function lineChartSvg(series: Series[], o: LineChartOptions): string {
       for (const p of s.points)
         parts.push(`<circle cx="${X(p[0]).toFixed(1)}" cy="${Y(p[1]).toFixed(1)}" r="2.5" fill="${c}"/>`);
     parts.push(`<rect x="${W - m.r - 150}" y="${m.t + 8 + 16 * i}" width="10" height="10" fill="${c}"/>`);
-    parts.push(`<text x="${W - m.r - 135}" y="${m.t + 17 + 16 * i}">${esc(s.name)}</text>`);
+    parts.push(`<text x="${W - m.r - 135}" y="${m.t + 17 + 16 * i}">${escapeXml(s.name)}</text>`);
   });
   parts.push('</svg>');
   return parts.join('\n');

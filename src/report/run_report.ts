@@ -1,7 +1,8 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { lineChartSvg, smooth } from './line_chart.js';
-import { svgToPng } from './png.js';
+import { svgToPng } from './svg_raster.js';
+import { escapeXml } from './escape.js';
 
 interface MetricLine {
   step: number;
@@ -9,8 +10,6 @@ interface MetricLine {
   seconds: number;
   val?: { mean: number; ci95: number; n: number };
 }
-
-const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 /**
  * Learning curves (train loss, validation metric with its 95% band) as SVG, and report.html with the
@@ -71,12 +70,12 @@ export function writeRunReport(runDir: string): { loss: string; val: string; htm
       : `MSE ${test.mean.toFixed(4)} ± ${test.ci95.toFixed(4)} (95% CI, ${test.n} tasks)`
     : 'not finished';
   const rows = Object.entries(cfg)
-    .map(([k, v]) => `<tr><td>${esc(k)}</td><td>${esc(JSON.stringify(v))}</td></tr>`)
+    .map(([k, v]) => `<tr><td>${escapeXml(k)}</td><td>${escapeXml(JSON.stringify(v))}</td></tr>`)
     .join('');
-  const html = `<!doctype html><html><head><meta charset="utf-8"><title>${esc(String(cfg.out))}</title>
+  const html = `<!doctype html><html><head><meta charset="utf-8"><title>${escapeXml(String(cfg.out))}</title>
 <style>body{font-family:sans-serif;max-width:960px;margin:2em auto}td{padding:2px 12px;border-bottom:1px solid #eee}</style></head>
-<body><h1>Run ${esc(String(cfg.out))}</h1>
-<p><b>Meta-test:</b> ${esc(final)}${results ? ` &middot; best checkpoint at step ${results.bestStep} &middot; ${Number(results.trainSeconds).toFixed(0)} s of training on ${esc(String(results.backend))}` : ''}</p>
+<body><h1>Run ${escapeXml(String(cfg.out))}</h1>
+<p><b>Meta-test:</b> ${escapeXml(final)}${results ? ` &middot; best checkpoint at step ${results.bestStep} &middot; ${Number(results.trainSeconds).toFixed(0)} s of training on ${escapeXml(String(results.backend))}` : ''}</p>
 ${lossSvg}
 ${valSvg}
 <h2>Config</h2><table>${rows}</table></body></html>`;

@@ -23,10 +23,12 @@ export type TaskDescriptor =
   /** A formal or natural-language specification, embedded by a TextEmbedder. */
   | { readonly kind: 'text'; readonly text: string; readonly encoder: string; readonly vector: Float32Array };
 
+/** An empty descriptor, for learners that are not told which task they face. */
 export function noDescriptor(): TaskDescriptor {
   return { kind: 'none', vector: new Float32Array(0) };
 }
 
+/** Task `index` of `numTasks` as a one-hot vector. */
 export function oneHotDescriptor(index: number, numTasks: number): TaskDescriptor {
   if (!Number.isInteger(numTasks) || numTasks < 1) {
     throw new Error(`oneHotDescriptor: numTasks must be a positive integer, got ${numTasks}`);
@@ -39,6 +41,7 @@ export function oneHotDescriptor(index: number, numTasks: number): TaskDescripto
   return { kind: 'onehot', index, numTasks, vector };
 }
 
+/** Numeric side information about a task (e.g. its amplitude and phase) as the descriptor. */
 export function metadataDescriptor(values: ArrayLike<number>, names?: readonly string[]): TaskDescriptor {
   const vector = Float32Array.from(values);
   for (let i = 0; i < vector.length; i++) {
@@ -62,6 +65,7 @@ export function defaultTextEmbedder(): TextEmbedder {
   return (defaultEmbedder ??= new HashingTextEmbedder({ dim: 64 }));
 }
 
+/** A text about the task, embedded as a vector. */
 export function textDescriptor(text: string, embedder: TextEmbedder = defaultTextEmbedder()): TaskDescriptor {
   const vector = embedder.embed(text);
   if (vector.length !== embedder.dim) {

@@ -1,10 +1,9 @@
-import { readFileSync } from 'node:fs';
 import { tf } from '../engine/tf.js';
-import { Rng } from '../engine/rng.js';
+import { Rng, sampleDistinct } from '../engine/rng.js';
 import { type ClassDataset, exampleSize } from '../data/types.js';
-import { writeFileAtomic } from '../data/cache.js';
 import type { Episode } from './types.js';
 
+/** The shape of an N-way K-shot episode with Q queries per class. */
 export interface EpisodeOptions {
   /** N: classes per episode. */
   nWay: number;
@@ -34,23 +33,6 @@ export interface EpisodeBatch {
 function checkCount(name: string, v: number, min: number): void {
   if (!Number.isInteger(v) || v < min)
     throw new Error(`episodes: ${name} must be an integer >= ${min}, got ${v}`);
-}
-
-/**
- * k distinct integers from [0, n) in random order. Rejection when k is small against n (an episode's 5 of
- * 4,800 classes), so the cost does not grow with the number of classes; a partial shuffle otherwise.
- */
-export function sampleDistinct(n: number, k: number, rng: Rng): number[] {
-  if (k > n) throw new Error(`sampleDistinct: cannot draw ${k} distinct items from ${n}`);
-  if (k * 4 <= n) {
-    const out: number[] = [];
-    while (out.length < k) {
-      const v = rng.int(n);
-      if (!out.includes(v)) out.push(v);
-    }
-    return out;
-  }
-  return rng.sample(n, k);
 }
 
 /**
@@ -254,7 +236,7 @@ export interface EpisodeSetJson {
  * A fixed list of evaluation episodes (class ids, class names and example indices), saved as JSON so two
  * models, or two runs months apart, are scored on exactly the same episodes. Class names are stored and
  * checked on use, so replaying a set against a different dataset or split is an error, not a silent
- * mismatch.
+ * mismatch. Files: loadEpisodeSet / saveEpisodeSet (tasks/episode_files.ts, Node).
  */
 export class EpisodeSet {
   private constructor(private readonly data: EpisodeSetJson) {}
@@ -323,27 +305,6 @@ export class EpisodeSet {
       }
     });
     return new EpisodeSet({ ...(o as EpisodeSetJson), seed: o!.seed ?? null });
-  }
-
-  static load(path: string): EpisodeSet {
-    let text: string;
-    try {
-      text = readFileSync(path, 'utf8');
-    } catch (e) {
-      throw new Error(`${path}: cannot read episode set: ${(e as Error).message}`);
-    }
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch (e) {
-      throw new Error(`${path}: not valid JSON: ${(e as Error).message}`);
-    }
-    return EpisodeSet.fromJSON(json, path);
-  }
-
-  /** Written atomically (temporary file, then rename). */
-  save(path: string): void {
-    writeFileAtomic(path, JSON.stringify(this.data));
   }
 
   toJSON(): EpisodeSetJson {

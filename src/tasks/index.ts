@@ -1,16 +1,21 @@
-// The meta-learning problem as data: tasks, descriptors, episodes, meta-splits, class augmentation.
+// Tasks (browser-safe): the meta-learning problem as data. Tasks and task distributions, descriptors,
+// losses, N-way K-shot episodes, meta-splits, and the sinusoid and tabular task families.
+
+// Tasks, support/query sets, and task distributions.
 export {
-  type LabeledSet,
+  type LabelledSet,
   type SupportQuery,
   type Episode,
   type DataSource,
   type Task,
   type TaskDistribution,
-  disposeLabeledSet,
+  disposeLabelledSet,
   disposeSupportQuery,
   sampleSupportQuery,
   finiteTaskDistribution,
 } from './types.js';
+
+// Task descriptors z_i and task losses L_i.
 export {
   type TaskDescriptor,
   noDescriptor,
@@ -20,24 +25,33 @@ export {
   defaultTextEmbedder,
   descriptorMatrix,
 } from './descriptors.js';
-export { type LossFn, type TaskLoss, mseLoss, crossEntropyLoss } from './losses.js';
+export { type LossFn, type TaskLoss, type LossName, mseLoss, crossEntropyLoss } from './losses.js';
+
+// N-way K-shot episodes from a ClassDataset, and fixed episode sets for evaluation.
 export {
   EpisodeSampler,
   EpisodeSet,
-  sampleDistinct,
   type EpisodeOptions,
   type EpisodeSpec,
   type EpisodeBatch,
   type EpisodeSetJson,
 } from './episodes.js';
+
+// Meta-train / meta-validation / meta-test splits of classes.
 export {
-  ClassSubset,
-  ConcatClasses,
   splitClassIds,
   splitClassesByGroup,
-  assertDisjoint,
   metaSplits,
   type ClassSplit,
   type SplitSizes,
 } from './splits.js';
-export { RotatedClasses, type RotatedEntry } from './augment.js';
+
+// Task families: sinusoid regression (Finn et al. 2017) and tables of per-task rows.
+export {
+  SinusoidSource,
+  SinusoidTasks,
+  type SinusoidOptions,
+  type SinusoidTask,
+  type SinusoidBatch,
+} from './sinusoid.js';
+export { TabularSource, tabularTaskDistribution, type TabularDescriptorKind } from './tabular.js';

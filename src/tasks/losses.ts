@@ -4,8 +4,12 @@ import { meanSquaredError, sparseSoftmaxCrossEntropy } from '../engine/ops.js';
 /** L_i(prediction, target) -> scalar; built from ops with second-order gradients (see engine/ops.ts). */
 export type LossFn = (pred: tf.Tensor, target: tf.Tensor) => tf.Scalar;
 
+/** Names of the task losses; a MetaLearner's `loss` is one of these, a Task's `loss` carries one. */
+export type LossName = 'cross-entropy' | 'mse';
+
+/** A task's loss L_i: its name, whether it scores a regression or a classification, and the function. */
 export interface TaskLoss {
-  readonly name: string;
+  readonly name: LossName;
   readonly kind: 'regression' | 'classification';
   readonly fn: LossFn;
 }

@@ -7,15 +7,15 @@ export type { TaskDescriptor } from './descriptors.js';
 export type { TaskLoss, LossFn } from './losses.js';
 
 /** Inputs and targets of one set of examples. The caller owns (and disposes) the tensors. */
-export interface LabeledSet {
+export interface LabelledSet {
   readonly x: Tensor;
   readonly y: Tensor;
 }
 
 /** D_i^tr (support) and D_i^ts (query) of one task: the unit of meta-learning. */
 export interface SupportQuery {
-  readonly support: LabeledSet;
-  readonly query: LabeledSet;
+  readonly support: LabelledSet;
+  readonly query: LabelledSet;
 }
 
 /**
@@ -41,7 +41,7 @@ export interface DataSource {
   /** Number of examples for finite sources; undefined when it can generate without end. */
   readonly size?: number;
   /** n examples drawn with `rng` (without replacement for finite sources). */
-  sample(n: number, rng: Rng): LabeledSet;
+  sample(n: number, rng: Rng): LabelledSet;
   /**
    * Disjoint support and query sets. For classification sources kShot and nQuery count per class (in
    * class order, like episodes); for regression they count examples.
@@ -65,15 +65,16 @@ export interface TaskDistribution<T extends Task = Task> {
   readonly tasks?: readonly T[];
 }
 
-export function disposeLabeledSet(s: LabeledSet): void {
+/** Free the two tensors of a labelled set. */
+export function disposeLabelledSet(s: LabelledSet): void {
   s.x.dispose();
   s.y.dispose();
 }
 
 /** Free the four tensors of an episode or support/query pair. */
 export function disposeSupportQuery(sq: SupportQuery): void {
-  disposeLabeledSet(sq.support);
-  disposeLabeledSet(sq.query);
+  disposeLabelledSet(sq.support);
+  disposeLabelledSet(sq.query);
 }
 
 /**
@@ -104,7 +105,7 @@ export function sampleSupportQuery(
       query: { x: split(all.x, kShot, nQuery), y: split(all.y, kShot, nQuery) },
     };
   } finally {
-    disposeLabeledSet(all);
+    disposeLabelledSet(all);
   }
 }
 

@@ -1,22 +1,10 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
+import type { Checkpoint } from './loop.js';
 import { type Params, subParams, withPrefix } from '../nn/params.js';
 import { MODEL_FILE, WEIGHTS_FILE, artifactsToParams, paramsToArtifactsSync } from '../nn/io.js';
 
-/** Everything a run needs to continue exactly where it stopped. */
-export interface Checkpoint {
-  step: number;
-  /** Training seconds up to this step, across earlier resumed segments. */
-  elapsedSeconds: number;
-  theta: Params;
-  /** Optimiser tensors (e.g. Adam's m and v) and scalars (e.g. its step count). */
-  optTensors: Params;
-  optMeta: Record<string, unknown>;
-  rngState: number[];
-  best?: Params;
-  bestStep?: number;
-  bestScore?: Record<string, unknown>;
-}
+export type { Checkpoint } from './loop.js';
 
 /**
  * Write the checkpoint as one tfjs-format params folder, atomically: into a temporary folder, then

@@ -1,9 +1,12 @@
 import { tf } from '../engine/tf.js';
 import type { Params } from '../nn/params.js';
-import { accuracyOf, episodeOutputs } from '../meta/common.js';
-import type { EpisodeData, MetaLearner } from '../meta/types.js';
-import { type MeanCI, meanCI } from './stats.js';
+import { accuracy } from '../engine/ops.js';
+import { episodeOutputs } from '../meta/common.js';
+import type { MetaLearner } from '../meta/types.js';
+import { type SupportQuery, disposeSupportQuery } from '../tasks/types.js';
+import { type MeanCI, meanCI } from '../engine/stats.js';
 
+/** Meta-test scores: the metric, its mean with a 95% interval, and each episode's score. */
 export interface EvalResult {
   /** Accuracy for classification learners, mean squared error for regression ones. */
   metric: 'accuracy' | 'mse';
@@ -18,7 +21,7 @@ export interface EvalResult {
 export function evaluate(
   learner: MetaLearner,
   theta: Params,
-  episodes: Iterable<EpisodeData>,
+  episodes: Iterable<SupportQuery>,
   opts: { dispose?: boolean } = {},
 ): EvalResult {
   const metric = learner.loss === 'cross-entropy' ? 'accuracy' : 'mse';
@@ -27,15 +30,11 @@ export function evaluate(
     const out = episodeOutputs(learner, theta, ep);
     scores.push(
       metric === 'accuracy'
-        ? accuracyOf(out, ep.query.y)
+        ? accuracy(out, ep.query.y)
         : tf.tidy(() => tf.mean(tf.square(tf.sub(out, tf.reshape(ep.query.y, out.shape)))).dataSync()[0]),
     );
     out.dispose();
-    if (opts.dispose) disposeEpisode(ep);
+    if (opts.dispose) disposeSupportQuery(ep);
   }
   return { metric, summary: meanCI(scores), perEpisode: scores };
-}
-
-export function disposeEpisode(ep: EpisodeData): void {
-  tf.dispose([ep.support.x, ep.support.y, ep.query.x, ep.query.y]);
 }

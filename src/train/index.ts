@@ -1,4 +1,4 @@
-export { sgd, adam, type Optimizer, type AdamOptions, type AdamState } from './optim.js';
+// Training (browser-safe): the meta-training loop and meta-test evaluation, in-process.
 export {
   metaTrain,
   metaTrainAsync,
@@ -6,6 +6,6 @@ export {
   type MetaTrainOptions,
   type MetaTrainResult,
   type StepInfo,
+  type Checkpoint,
 } from './loop.js';
-export { evaluate, disposeEpisode, type EvalResult } from './evaluate.js';
-export { meanCI, formatCI, type MeanCI } from './stats.js';
+export { evaluate, type EvalResult } from './evaluate.js';

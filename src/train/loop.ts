@@ -1,24 +1,40 @@
 import type { Rng } from '../engine/rng.js';
 import { type Params, cloneParams, disposeParams } from '../nn/params.js';
 import { metaGrads } from '../meta/common.js';
-import type { EpisodeData, MetaLearner } from '../meta/types.js';
-import { type EvalResult, disposeEpisode, evaluate } from './evaluate.js';
-import { type Optimizer, adam } from './optim.js';
-import type { Checkpoint } from './checkpoint.js';
+import type { MetaLearner } from '../meta/types.js';
+import { type SupportQuery, disposeSupportQuery } from '../tasks/types.js';
+import { type EvalResult, evaluate } from './evaluate.js';
+import { type Optimizer, adam } from '../nn/optim.js';
 
+/** Everything a run needs to continue exactly where it stopped. */
+export interface Checkpoint {
+  step: number;
+  /** Training seconds up to this step, across earlier resumed segments. */
+  elapsedSeconds: number;
+  theta: Params;
+  /** Optimiser tensors (e.g. Adam's m and v) and scalars (e.g. its step count). */
+  optTensors: Params;
+  optMeta: Record<string, unknown>;
+  rngState: number[];
+  best?: Params;
+  bestStep?: number;
+  bestScore?: Record<string, unknown>;
+}
+
+/** Options of metaTrain and metaTrainAsync. */
 export interface MetaTrainOptions {
   learner: MetaLearner;
   /** Initial meta-parameters; ownership passes to the loop (they are updated and disposed). */
   theta: Params;
   /** Draws one training episode. */
-  sample: (rng: Rng) => EpisodeData;
+  sample: (rng: Rng) => SupportQuery;
   rng: Rng;
   steps: number;
   metaBatch?: number;
   optimizer?: Optimizer<unknown>;
   /** Validate every `valEvery` steps on `validation()` (a fresh iterable of fixed episodes each time). */
   valEvery?: number;
-  validation?: () => Iterable<EpisodeData>;
+  validation?: () => Iterable<SupportQuery>;
   /** Called after every step and validation, for logs and progress. */
   onStep?: (info: StepInfo) => void;
   /** Continue a run: the step already done, the optimiser state and best-so-far from a checkpoint. */
@@ -35,6 +51,7 @@ export interface MetaTrainOptions {
   onCheckpoint?: (c: Checkpoint) => void;
 }
 
+/** Progress after a step: mean query loss, validation (when run), elapsed seconds. */
 export interface StepInfo {
   step: number;
   loss: number;
@@ -42,6 +59,7 @@ export interface StepInfo {
   seconds: number;
 }
 
+/** What meta-training returns: the best and last parameters, and when the best was found. */
 export interface MetaTrainResult {
   /** The parameters with the best validation score (or the last ones without validation). */
   best: Params;
@@ -59,7 +77,7 @@ function better(a: EvalResult, b: EvalResult | undefined): boolean {
 /** The meta-gradient of a meta-batch: `metaGrads` in this thread, or e.g. WorkerPool.metaGrads. */
 export type MetaGradsFn = (
   theta: Params,
-  episodes: EpisodeData[],
+  episodes: SupportQuery[],
 ) => Promise<{ loss: number; grads: Params }>;
 
 /**
@@ -95,7 +113,7 @@ function session(opts: MetaTrainOptions) {
     get theta() {
       return theta;
     },
-    batch: (): EpisodeData[] => Array.from({ length: metaBatch }, () => sample(rng)),
+    batch: (): SupportQuery[] => Array.from({ length: metaBatch }, () => sample(rng)),
     /** The optimiser step with the meta-gradient of `step`, then validation, logging and checkpoint. */
     apply(step: number, loss: number, grads: Params): void {
       ({ params: theta, state } = opt.step(theta, grads, state));
@@ -141,7 +159,7 @@ export function metaTrain(opts: MetaTrainOptions): MetaTrainResult {
     try {
       r = metaGrads(opts.learner, s.theta, episodes);
     } finally {
-      episodes.forEach(disposeEpisode);
+      episodes.forEach(disposeSupportQuery);
     }
     s.apply(step, r.loss, r.grads);
   }
@@ -163,7 +181,7 @@ export async function metaTrainAsync(
     try {
       r = await opts.metaGrads(s.theta, episodes);
     } finally {
-      episodes.forEach(disposeEpisode);
+      episodes.forEach(disposeSupportQuery);
     }
     s.apply(step, r.loss, r.grads);
   }

@@ -4,7 +4,8 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { tf } from '../engine/tf.js';
 import { initEngine, type BackendName } from '../engine/backend.js';
 import { metaGrads } from '../meta/common.js';
-import type { EpisodeData, MetaLearner } from '../meta/types.js';
+import type { MetaLearner } from '../meta/types.js';
+import type { SupportQuery } from '../tasks/types.js';
 import type { Params } from '../nn/params.js';
 import type { WireEpisode, WireTensor, WorkerInit } from './workers.js';
 
@@ -21,7 +22,7 @@ parentPort!.on('message', (msg: { theta: Record<string, WireTensor>; episodes: W
   const t0 = performance.now();
   const theta: Params = {};
   for (const [k, w] of Object.entries(msg.theta)) theta[k] = toTensor(w);
-  const episodes: EpisodeData[] = msg.episodes.map((e) => ({
+  const episodes: SupportQuery[] = msg.episodes.map((e) => ({
     support: { x: toTensor(e.sx), y: toTensor(e.sy) },
     query: { x: toTensor(e.qx), y: toTensor(e.qy) },
   }));

@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import { tf } from '../engine/tf.js';
-import type { EpisodeData } from '../meta/types.js';
+import type { SupportQuery } from '../tasks/types.js';
 import type { Params } from '../nn/params.js';
 
 export interface WireTensor {
@@ -14,6 +14,7 @@ export interface WireEpisode {
   qx: WireTensor;
   qy: WireTensor;
 }
+/** How each worker thread builds its copy of the learner: a module, an exported factory and its argument. */
 export interface WorkerInit {
   backend?: string;
   /** Module (file URL or package path) exporting a function that builds the learner in the worker. */
@@ -61,7 +62,7 @@ export class WorkerPool {
   }
 
   /** Mean query loss and meta-gradient of `episodes` under theta, computed on the workers. */
-  async metaGrads(theta: Params, episodes: EpisodeData[]): Promise<{ loss: number; grads: Params }> {
+  async metaGrads(theta: Params, episodes: SupportQuery[]): Promise<{ loss: number; grads: Params }> {
     if (episodes.length === 0) throw new Error('WorkerPool.metaGrads: the meta-batch is empty');
     const thetaWire: Record<string, WireTensor> = {};
     for (const [k, t] of Object.entries(theta)) thetaWire[k] = wire(t);

@@ -1,6 +1,6 @@
 import { tf } from '../../src/engine/tf.js';
 import type { Rng } from '../../src/engine/rng.js';
-import type { EpisodeData } from '../../src/meta/types.js';
+import type { SupportQuery } from '../../src/tasks/types.js';
 
 /**
  * Toy few-shot episodes in the peer benchmark's style: each class is a random 4x4 grid upsampled to
@@ -13,7 +13,7 @@ export function toyEpisode(
   queries: number,
   size = 16,
   noise = 0.3,
-): EpisodeData {
+): SupportQuery {
   const px = size * size;
   const make = (perClass: number) => {
     const x = new Float32Array(ways * perClass * px);

@@ -8,7 +8,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import * as path from 'node:path';
 import { SyntheticAlphabet } from '../../src/data/synthetic.js';
-import { encodeGrayPng } from '../../src/data/png_write.js';
+import { encodeGrayPng } from '../../src/data/png_encode.js';
 
 /** Seed of the bundled glyphs; make-weights trains on seed 0. */
 export const EPISODE_SEED = 7;

@@ -1,6 +1,6 @@
 // The bundled glyph sheet (public/episodes/glyphs.{png,json}, written by scripts/make-episodes.ts) and
 // N-way K-shot episodes drawn from it.
-import { Rng } from '../../src/browser.js';
+import { EpisodeSampler, type ClassDataset, type Rng } from '../../src/browser.js';
 import { PIXELS, SIDE } from './fewshot.js';
 
 export interface Glyphs {
@@ -60,24 +60,40 @@ export interface GlyphEpisode {
   queryY: number[];
 }
 
-/** N distinct characters, then K support and Q query drawings of each, all distinct. */
+/** The glyph sheet as the library's ClassDataset (characters are classes, drawings their examples). */
+export function glyphDataset(g: Glyphs): ClassDataset {
+  return {
+    name: g.source,
+    numClasses: g.classes,
+    exampleShape: [SIDE, SIDE, 1],
+    examplesOf: () => g.drawings,
+    read: (c, i, out, offset = 0) => out.set(g.images[c][i], offset),
+    className: (c) => `glyph${c}`,
+  };
+}
+
+/**
+ * N distinct characters, then K support and Q query drawings of each, all distinct: the library's
+ * EpisodeSampler draws the indices (as for every episode in Node), and the drawings are the sheet's arrays.
+ */
 export function sampleEpisode(g: Glyphs, rng: Rng, way: number, shot: number, query: number): GlyphEpisode {
-  if (way > g.classes)
-    throw new Error(`${way}-way episodes need ${way} characters; the sheet has ${g.classes}`);
-  if (shot + query > g.drawings) throw new Error(`K + Q = ${shot + query} exceeds ${g.drawings} drawings`);
-  const classes = rng.sample(g.classes, way);
-  const ep: GlyphEpisode = { classes, support: [], supportY: [], query: [], queryY: [] };
-  classes.forEach((c, j) => {
-    const idx = rng.sample(g.drawings, shot + query);
-    idx.forEach((i, n) => {
-      if (n < shot) {
-        ep.support.push(g.images[c][i]);
-        ep.supportY.push(j);
-      } else {
-        ep.query.push(g.images[c][i]);
-        ep.queryY.push(j);
-      }
-    });
+  const spec = new EpisodeSampler(glyphDataset(g), { nWay: way, kShot: shot, nQuery: query }).sampleSpec(rng);
+  const ep: GlyphEpisode = {
+    classes: spec.classes.slice(),
+    support: [],
+    supportY: [],
+    query: [],
+    queryY: [],
+  };
+  spec.classes.forEach((c, j) => {
+    for (const i of spec.support[j]) {
+      ep.support.push(g.images[c][i]);
+      ep.supportY.push(j);
+    }
+    for (const i of spec.query[j]) {
+      ep.query.push(g.images[c][i]);
+      ep.queryY.push(j);
+    }
   });
   return ep;
 }

@@ -1,6 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { overrideWasmKernels, type KernelOverride, type WasmBackendLike } from './wasm_backend.js';
-import type { reduceBlock } from './wasm_reduce.js';
+import type { ReduceBlockFn } from './reduce_block.js';
+import { isNode } from '../env.js';
+import { sizeOf } from '../rng.js';
 
 /**
  * The optional native addon (native/kernels.cc, built at install against OpenBLAS by native/build.mjs).
@@ -10,8 +12,8 @@ import type { reduceBlock } from './wasm_reduce.js';
  */
 export interface NativeKernels {
   conv2d(x: Float32Array, w: Float32Array, out: Float32Array, dims: number[]): void;
-  /** The JavaScript reduceBlock of wasm_reduce.ts, natively. */
-  reduceBlock: typeof reduceBlock;
+  /** The JavaScript reduceBlock of reduce_block.ts, natively. */
+  reduceBlock: ReduceBlockFn;
   batchMatMul(a: Float32Array, b: Float32Array, out: Float32Array, dims: number[]): void;
   binary(
     op: number,
@@ -34,8 +36,6 @@ export const NATIVE_ENV = 'METALEARN_NATIVE';
 
 let loaded: NativeKernels | null | undefined;
 
-const isNode = typeof process !== 'undefined' && !!process.versions?.node;
-
 /** The addon, or null when it is not built, cannot load, or is turned off. */
 export function nativeKernels(): NativeKernels | null {
   if (loaded !== undefined) return loaded;
@@ -43,7 +43,9 @@ export function nativeKernels(): NativeKernels | null {
   if (!isNode || process.env[NATIVE_ENV] === '0') return null;
   // getBuiltinModule keeps node: imports out of this file, which browsers also load.
   const mod = (
-    process as unknown as { getBuiltinModule?: (m: string) => typeof import('node:module') }
+    process as unknown as {
+      getBuiltinModule?: (m: string) => { createRequire(url: string): (id: string) => unknown } | undefined;
+    }
   ).getBuiltinModule?.('node:module');
   if (!mod) return null;
   try {
@@ -114,8 +116,6 @@ function conv2dKernel(addon: NativeKernels, stock: tf.KernelConfig): tf.KernelCo
   };
 }
 
-const prod = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
-
 /** Row-major strides of `shape`, right-aligned into `rank` axes, 0 on broadcast (size-1 or missing) axes. */
 function broadcastStrides(shape: readonly number[], rank: number): number[] {
   const out = new Array<number>(rank).fill(0);
@@ -171,7 +171,7 @@ export function collapseTranspose(
     else groups.push([ax]);
   }
   const order = [...groups].sort((x, y) => x[0] - y[0]);
-  const newShape = order.map((g) => prod(g.map((ax) => s[ax])));
+  const newShape = order.map((g) => sizeOf(g.map((ax) => s[ax])));
   const newPerm = groups.map((g) => order.indexOf(g));
   if (newShape.length === 0) return { shape: [1], perm: [0] };
   return { shape: newShape, perm: newPerm };
@@ -192,7 +192,7 @@ function binaryKernel(
       const outShape = tf.backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
       const backend = args.backend as unknown as WasmBackendLike;
       const out = backend.makeOutput(outShape, 'float32');
-      if (prod(outShape) === 0) return out;
+      if (sizeOf(outShape) === 0) return out;
       const rank = outShape.length;
       const c = collapseBinary(
         rank === 0 ? [1] : outShape,
@@ -230,7 +230,7 @@ function copyKernel(
       const p = plan(x, args.attrs ?? {});
       const backend = args.backend as unknown as WasmBackendLike;
       const out = backend.makeOutput(p.outShape, 'float32');
-      if (prod(x.shape) === 0) return out;
+      if (sizeOf(x.shape) === 0) return out;
       run(
         backend.typedArrayFromHeap(x) as Float32Array,
         backend.typedArrayFromHeap(out) as Float32Array,
@@ -308,9 +308,9 @@ function batchMatMulKernel(addon: NativeKernels, stock: tf.KernelConfig): tf.Ker
       const n = transposeB ? b.shape[rb - 2] : b.shape[rb - 1];
       if (k !== kb) return stock.kernelFunc(args); // the stock kernel words the shape error
       const outer = tf.backend_util.assertAndGetBroadcastShape(a.shape.slice(0, -2), b.shape.slice(0, -2));
-      const batch = prod(outer);
-      const ba = prod(a.shape.slice(0, -2));
-      const bb = prod(b.shape.slice(0, -2));
+      const batch = sizeOf(outer);
+      const ba = sizeOf(a.shape.slice(0, -2));
+      const bb = sizeOf(b.shape.slice(0, -2));
       // Only a whole batch or a batch of one on each side; mixed broadcasts go to the stock kernel.
       if ((ba !== batch && ba !== 1) || (bb !== batch && bb !== 1)) return stock.kernelFunc(args);
       const backend = args.backend as unknown as WasmBackendLike;
@@ -335,7 +335,7 @@ function tanhKernel(addon: NativeKernels, stock: tf.KernelConfig): tf.KernelConf
       if (x.dtype !== 'float32') return stock.kernelFunc(args);
       const backend = args.backend as unknown as WasmBackendLike;
       const out = backend.makeOutput(x.shape, 'float32');
-      if (prod(x.shape) === 0) return out;
+      if (sizeOf(x.shape) === 0) return out;
       addon.tanh(
         backend.typedArrayFromHeap(x) as Float32Array,
         backend.typedArrayFromHeap(out) as Float32Array,

@@ -1,6 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { overrideWasmKernels, type WasmBackendLike } from './wasm_backend.js';
 import { nativeKernels } from './native.js';
+import { sizeOf } from '../rng.js';
+import { type ReduceBlockFn, reduceBlock } from './reduce_block.js';
 
 /**
  * Sum and Mean for the wasm backend, over wasm memory with float64 accumulators: in the native addon
@@ -22,41 +24,12 @@ function normAxes(axis: number | number[] | null | undefined, rank: number): num
 function blockSplit(shape: number[], axes: number[]): [number, number, number] | null {
   if (axes.length === 0) return null;
   for (let i = 1; i < axes.length; i++) if (axes[i] !== axes[i - 1] + 1) return null;
-  const prod = (a: number, b: number) => shape.slice(a, b).reduce((x, y) => x * y, 1);
-  return [
-    prod(0, axes[0]),
-    prod(axes[0], axes[axes.length - 1] + 1),
-    prod(axes[axes.length - 1] + 1, shape.length),
-  ];
+  const first = axes[0];
+  const end = axes[axes.length - 1] + 1;
+  return [sizeOf(shape.slice(0, first)), sizeOf(shape.slice(first, end)), sizeOf(shape.slice(end))];
 }
 
-/** out[a, b] = scale * sum_r x[a, r, b] over [outer, red, inner]; the addon's reduceBlock takes the same. */
-export function reduceBlock(
-  x: Float32Array,
-  out: Float32Array,
-  outer: number,
-  red: number,
-  inner: number,
-  scale: number,
-): void {
-  const acc = new Float64Array(inner);
-  for (let a = 0; a < outer; a++) {
-    acc.fill(0);
-    let off = a * red * inner;
-    for (let r = 0; r < red; r++) {
-      for (let b = 0; b < inner; b++) acc[b] += x[off + b];
-      off += inner;
-    }
-    const o = a * inner;
-    for (let b = 0; b < inner; b++) out[o + b] = acc[b] * scale;
-  }
-}
-
-function makeKernel(
-  name: 'Sum' | 'Mean',
-  stock: tf.KernelConfig,
-  reduce: typeof reduceBlock,
-): tf.KernelConfig {
+function makeKernel(name: 'Sum' | 'Mean', stock: tf.KernelConfig, reduce: ReduceBlockFn): tf.KernelConfig {
   // The stock config (name, backend, setup) with another kernel function; it stays the fallback.
   return {
     ...stock,

@@ -3,7 +3,8 @@ import { sparseSoftmaxCrossEntropy } from '../../engine/ops.js';
 import { TRAIN, positiveInt } from '../../nn/module.js';
 import { mlp } from '../../nn/mlp.js';
 import { type Params, subParams, withPrefix } from '../../nn/params.js';
-import type { EpisodeData, LabelledSet, MetaLearner } from '../types.js';
+import type { MetaLearner } from '../types.js';
+import type { SupportQuery, LabelledSet } from '../../tasks/types.js';
 import {
   type EncoderOptions,
   batchedMetaGrads,
@@ -41,6 +42,7 @@ export function gaussianNll(mean: tf.Tensor, std: tf.Tensor, y: tf.Tensor): tf.S
 // ---------------------------------------------------------------------------------------------------
 // Regression
 
+/** Options of cnpRegressor. */
 export interface CnpRegressorOptions {
   /** Size of one input x (default 1). */
   xDim?: number;
@@ -60,6 +62,7 @@ export interface CnpRegressorOptions {
   name?: string;
 }
 
+/** A CNP regressor: a MetaLearner that also gives a predictive mean and standard deviation. */
 export type CnpRegressor = MetaLearner<CnpRepresentation> & {
   /** Predictive mean and std at x, both [n, yDim]. */
   predictDistribution(
@@ -115,7 +118,7 @@ export function cnpRegressor(opts: CnpRegressorOptions = {}): CnpRegressor {
       return { mean, std: tf.add(tf.mul(tf.softplus(raw), 1 - minStd), minStd) };
     });
 
-  const stack = (eps: EpisodeData[]) =>
+  const stack = (eps: SupportQuery[]) =>
     tf.tidy(() => ({
       xs: tf.stack(eps.map((e) => asRows(e.support.x, xDim, 'support x'))),
       ys: tf.stack(eps.map((e) => asRows(e.support.y, yDim, 'support y'))),
@@ -170,6 +173,7 @@ export function cnpRegressor(opts: CnpRegressorOptions = {}): CnpRegressor {
 // ---------------------------------------------------------------------------------------------------
 // Classification
 
+/** Options of cnpClassifier. */
 export interface CnpClassifierOptions extends EncoderOptions {
   /** Classes per episode (N). */
   ways: number;
@@ -230,7 +234,7 @@ export function cnpClassifier(opts: CnpClassifierOptions): MetaLearner<CnpRepres
       return tf.reshape(logits, [b * nq, ways]);
     });
 
-  const groupLogits = (theta: Params, eps: EpisodeData[]) =>
+  const groupLogits = (theta: Params, eps: SupportQuery[]) =>
     tf.tidy(() => {
       const { es, eq } = enc.encodeEpisodes(theta, eps);
       return decode(theta, represent(theta, es, tf.stack(eps.map((e) => e.support.y))), eq);

@@ -1,4 +1,4 @@
-/** Black-box meta-learners: phi_i = f_theta(D_i^tr) is computed by a network that reads the support set. */
+// Black-box meta-learners: phi_i = f_theta(D_i^tr) is computed by a network that reads the support set.
 export { mann, mannItems, type MannOptions, type MannMemory, type MannLearner } from './mann.js';
 export {
   snail,
@@ -18,5 +18,4 @@ export {
   type CnpRegressor,
   type CnpRepresentation,
 } from './cnp.js';
-export { type EncoderSpec, type EncoderOptions, batchedMetaGrads, groupByShape } from './shared.js';
-export { lstmScan, type LstmScan } from '../../nn/lstm.js';
+export type { EncoderSpec, EncoderOptions } from './shared.js';

@@ -3,7 +3,8 @@ import { sparseSoftmaxCrossEntropy } from '../../engine/ops.js';
 import { positiveInt } from '../../nn/module.js';
 import { lstm, lstmScan } from '../../nn/lstm.js';
 import { type Params, subParams, withPrefix } from '../../nn/params.js';
-import type { EpisodeData, LabelledSet, MetaLearner } from '../types.js';
+import type { MetaLearner } from '../types.js';
+import type { SupportQuery, LabelledSet } from '../../tasks/types.js';
 import {
   type EncoderOptions,
   batchedMetaGrads,
@@ -13,6 +14,7 @@ import {
   repeatRows,
 } from './shared.js';
 
+/** Options of mann. */
 export interface MannOptions extends EncoderOptions {
   /** Classes per episode (N); also the second LSTM's size, whose output is the logits. */
   ways: number;
@@ -29,9 +31,10 @@ export type MannMemory = {
   c2: tf.Tensor;
 };
 
+/** A memory-augmented network (Santoro et al. 2016) as a MetaLearner. */
 export type MannLearner = MetaLearner<MannMemory> & {
   /** Items as the LSTM reads them (see mannItems), for the episodes of one shape. */
-  items(theta: Params, episodes: EpisodeData[]): { support: tf.Tensor; query: tf.Tensor };
+  items(theta: Params, episodes: SupportQuery[]): { support: tf.Tensor; query: tf.Tensor };
 };
 
 /**
@@ -99,13 +102,13 @@ export function mann(opts: MannOptions): MannLearner {
       return lstmScan(subParams(theta, 'lstm2'), a.outputs, r(m.h2), r(m.c2)).h;
     });
 
-  const items = (theta: Params, eps: EpisodeData[]) =>
+  const items = (theta: Params, eps: SupportQuery[]) =>
     tf.tidy(() => {
       const { es, eq } = enc.encodeEpisodes(theta, eps);
       return mannItems(es, tf.stack(eps.map((e) => e.support.y)), eq, ways);
     });
 
-  const groupLogits = (theta: Params, eps: EpisodeData[]) =>
+  const groupLogits = (theta: Params, eps: SupportQuery[]) =>
     tf.tidy(() => {
       const it = items(theta, eps);
       return readQueries(theta, readSupport(theta, it.support), it.query);

@@ -1,14 +1,15 @@
 import { tf } from '../../engine/tf.js';
-import type { Rng } from '../../engine/rng.js';
+import { type Rng, sizeOf } from '../../engine/rng.js';
 import { oneHotF32 } from '../../engine/onehot.js';
 import { type Module, TRAIN, positiveInt } from '../../nn/module.js';
 import { conv4, type Conv4Options } from '../../nn/conv4.js';
 import { type Params, disposeParams, subParams, valueAndGrads, withPrefix } from '../../nn/params.js';
-import type { EpisodeData } from '../types.js';
+import type { SupportQuery } from '../../tasks/types.js';
 
 /** How a black-box learner turns one input into a feature vector before it reads the set. */
 export type EncoderSpec = 'flat' | 'conv4' | Module;
 
+/** How a black-box learner embeds its inputs: a flat or Conv4 encoder, and the input shape. */
 export interface EncoderOptions {
   /**
    * 'flat': the input's values as they are (raw pixels, as in Santoro et al. 2016); 'conv4': a Conv4
@@ -37,10 +38,8 @@ export interface Encoder {
    * normalises every episode on its own statistics (as ProtoNets and the peer benchmark do), the same
    * whether the episode is evaluated alone or trained in a meta-batch.
    */
-  encodeEpisodes(theta: Params, episodes: EpisodeData[]): { es: tf.Tensor; eq: tf.Tensor };
+  encodeEpisodes(theta: Params, episodes: SupportQuery[]): { es: tf.Tensor; eq: tf.Tensor };
 }
-
-const prod = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
 
 export function makeEncoder(opts: EncoderOptions, defaultKind: 'flat' | 'conv4', who: string): Encoder {
   const spec = opts.encoder ?? defaultKind;
@@ -55,9 +54,9 @@ export function makeEncoder(opts: EncoderOptions, defaultKind: 'flat' | 'conv4',
     );
   }
   if (spec === 'flat') {
-    const dim = positiveInt(opts.inputDim ?? prod(inputShape), 'inputDim', who);
+    const dim = positiveInt(opts.inputDim ?? sizeOf(inputShape), 'inputDim', who);
     const flat = (x: tf.Tensor) => {
-      const per = x.rank <= 1 ? 1 : prod(x.shape.slice(1));
+      const per = x.rank <= 1 ? 1 : sizeOf(x.shape.slice(1));
       if (per !== dim) {
         throw new Error(
           `${who}: the 'flat' encoder expects ${dim} values per input, got input of shape [${x.shape.join(', ')}]`,
@@ -137,8 +136,8 @@ export function labelOneHot(y: tf.Tensor, ways: number, who: string): tf.Tensor 
 }
 
 /** Episodes grouped by the shapes of their four tensors, so each group can be stacked into one batch. */
-export function groupByShape(episodes: EpisodeData[]): EpisodeData[][] {
-  const groups = new Map<string, EpisodeData[]>();
+export function groupByShape(episodes: SupportQuery[]): SupportQuery[][] {
+  const groups = new Map<string, SupportQuery[]>();
   for (const ep of episodes) {
     const key = [ep.support.x, ep.support.y, ep.query.x, ep.query.y].map((t) => t.shape.join('x')).join('|');
     const g = groups.get(key);
@@ -157,8 +156,8 @@ export function groupByShape(episodes: EpisodeData[]): EpisodeData[][] {
 export function batchedMetaGrads(
   who: string,
   theta: Params,
-  episodes: EpisodeData[],
-  groupLoss: (p: Params, group: EpisodeData[]) => tf.Scalar,
+  episodes: SupportQuery[],
+  groupLoss: (p: Params, group: SupportQuery[]) => tf.Scalar,
 ): { loss: number; grads: Params } {
   if (episodes.length === 0) throw new Error(`${who}: the meta-batch is empty`);
   const groups = groupByShape(episodes);

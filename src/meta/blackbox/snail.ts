@@ -4,7 +4,8 @@ import { TRAIN, positiveInt } from '../../nn/module.js';
 import { multiHeadAttention } from '../../nn/attention.js';
 import { type Params, subParams, withPrefix } from '../../nn/params.js';
 import type { Rng } from '../../engine/rng.js';
-import type { EpisodeData, LabelledSet, MetaLearner } from '../types.js';
+import type { MetaLearner } from '../types.js';
+import type { SupportQuery, LabelledSet } from '../../tasks/types.js';
 import {
   type EncoderOptions,
   batchedMetaGrads,
@@ -25,6 +26,7 @@ import {
 export type SnailBlock =
   { kind: 'attention'; dim: number; heads?: number } | { kind: 'tc'; filters: number; dilations?: number[] };
 
+/** Options of snail. */
 export interface SnailOptions extends EncoderOptions {
   /** Classes per episode (N). */
   ways: number;
@@ -39,6 +41,7 @@ export interface SnailOptions extends EncoderOptions {
 /** phi: the labelled support items [1, ns, d + ways]; the network runs when queries arrive. */
 export type SnailMemory = { support: tf.Tensor };
 
+/** SNAIL (Mishra et al. 2018) as a MetaLearner. */
 export type SnailLearner = MetaLearner<SnailMemory> & {
   /** Width of the items (encoder features + ways). */
   readonly itemDim: number;
@@ -244,7 +247,7 @@ export function snail(opts: SnailOptions): SnailLearner {
       return tf.reshape(tf.slice(logits, [0, ns, 0], [b * nq, 1, ways]), [b * nq, ways]);
     });
 
-  const groupLogits = (theta: Params, eps: EpisodeData[]): tf.Tensor =>
+  const groupLogits = (theta: Params, eps: SupportQuery[]): tf.Tensor =>
     tf.tidy(() => {
       const { es, eq } = enc.encodeEpisodes(theta, eps);
       const [b, ns] = es.shape as [number, number];

@@ -3,8 +3,10 @@ import { oneHotF32 } from '../../engine/onehot.js';
 import type { Module } from '../../nn/module.js';
 import { TRAIN } from '../../nn/module.js';
 import { type Params, subParams, withPrefix } from '../../nn/params.js';
-import type { EpisodeData, MetaLearner } from '../types.js';
+import type { MetaLearner } from '../types.js';
+import type { SupportQuery } from '../../tasks/types.js';
 
+/** Options of matchingNet. */
 export interface MatchingNetOptions {
   embed: Module;
   ways: number;
@@ -15,6 +17,7 @@ export interface MatchingNetOptions {
   scale?: number;
 }
 
+/** A matching network's adapted state: normalised support embeddings and their one-hot labels. */
 export interface SupportMemory {
   keys: tf.Tensor; // normalised support embeddings [n, d]
   labels: tf.Tensor; // one-hot [n, ways]
@@ -50,7 +53,7 @@ export function matchingNet(opts: MatchingNetOptions): MetaLearner<SupportMemory
       })) as SupportMemory,
     predict: (theta, phi, x) => attend(emb(theta, x), phi.keys, phi.labels),
     disposePhi: (phi) => tf.dispose([phi.keys, phi.labels]),
-    episodeOutputs: (theta, ep: EpisodeData) =>
+    episodeOutputs: (theta, ep: SupportQuery) =>
       tf.tidy(() => {
         const ns = ep.support.x.shape[0];
         const e = emb(theta, tf.concat([ep.support.x, ep.query.x], 0));

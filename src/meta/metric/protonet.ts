@@ -3,8 +3,10 @@ import { oneHotF32 } from '../../engine/onehot.js';
 import type { Module } from '../../nn/module.js';
 import { TRAIN } from '../../nn/module.js';
 import { type Params, subParams, withPrefix } from '../../nn/params.js';
-import type { EpisodeData, LabelledSet, MetaLearner } from '../types.js';
+import type { MetaLearner } from '../types.js';
+import type { SupportQuery, LabelledSet } from '../../tasks/types.js';
 
+/** Options of protoNet. */
 export interface ProtoNetOptions {
   /** Embedding network f_theta (e.g. conv4()). Its params live under `embed.`. */
   embed: Module;
@@ -12,6 +14,7 @@ export interface ProtoNetOptions {
   ways: number;
 }
 
+/** A prototypical network's adapted state: one prototype per class. */
 export interface Prototypes {
   prototypes: tf.Tensor; // [ways, d]
 }
@@ -48,7 +51,7 @@ export function protoNet(opts: ProtoNetOptions): MetaLearner<Prototypes> {
       tf.tidy(() => ({ prototypes: classMeans(embedAll(theta, support.x), support.y, ways) })) as Prototypes,
     predict: (theta, phi, x) => tf.tidy(() => negSquaredDistances(embedAll(theta, x), phi.prototypes)),
     disposePhi: (phi) => phi.prototypes.dispose(),
-    episodeOutputs: (theta, ep: EpisodeData) =>
+    episodeOutputs: (theta, ep: SupportQuery) =>
       tf.tidy(() => {
         const ns = ep.support.x.shape[0];
         const emb = embedAll(theta, tf.concat([ep.support.x, ep.query.x], 0));

@@ -3,14 +3,18 @@ import type { Module } from '../../nn/module.js';
 import { TRAIN } from '../../nn/module.js';
 import { type Params, subParams, valueAndGrads, withPrefix } from '../../nn/params.js';
 import { taskLoss } from '../common.js';
-import type { LabelledSet, MetaLearner, TaskLoss } from '../types.js';
+import type { MetaLearner } from '../types.js';
+import type { LabelledSet } from '../../tasks/types.js';
+import type { LossName } from '../../tasks/losses.js';
 
+/** Inner-loop learning rates: one fixed rate, learned per layer, or learned per parameter (Meta-SGD). */
 export type InnerLrMode = 'fixed' | 'per-layer' | 'per-parameter';
 
+/** Options of maml, anil and metaSgd. */
 export interface MamlOptions {
   /** The network adapted in the inner loop; its params live under `model.`. */
   model: Module;
-  loss?: TaskLoss;
+  loss?: LossName;
   innerSteps?: number;
   innerLr?: number;
   /** Treat inner gradients as constants (FOMAML): no gradient through the inner loop. */
@@ -26,6 +30,7 @@ export interface MamlOptions {
   name?: string;
 }
 
+/** Fine-tuned params phi_i, and the tensors the adaptation created (disposed with it). */
 export type AdaptedParams = { params: Params; owned: tf.Tensor[] };
 
 /** A tensor with the same value and no connection to the gradient tape. */

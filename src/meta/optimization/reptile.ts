@@ -10,11 +10,14 @@ import {
   withPrefix,
 } from '../../nn/params.js';
 import { taskLoss } from '../common.js';
-import type { EpisodeData, LabelledSet, MetaLearner, TaskLoss } from '../types.js';
+import type { MetaLearner } from '../types.js';
+import type { SupportQuery, LabelledSet } from '../../tasks/types.js';
+import type { LossName } from '../../tasks/losses.js';
 
+/** Options of reptile. */
 export interface ReptileOptions {
   model: Module;
-  loss?: TaskLoss;
+  loss?: LossName;
   /** SGD steps on the task in the inner loop (meta-training and adaptation). */
   innerSteps?: number;
   innerLr?: number;
@@ -58,7 +61,7 @@ export function reptile(opts: ReptileOptions): MetaLearner<Params> {
     adapt: (theta, support) => sgd(subParams(theta, 'model'), support),
     predict: (_theta, phi, x) => forward(phi, x),
     disposePhi: (phi) => disposeParams(phi),
-    metaGrads: (theta, episodes: EpisodeData[]) => {
+    metaGrads: (theta, episodes: SupportQuery[]) => {
       let total = 0;
       const acc = mapParams(theta, (t) => tf.zerosLike(t));
       for (const ep of episodes) {

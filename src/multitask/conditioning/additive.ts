@@ -4,6 +4,7 @@ import { checkOptions } from './options.js';
 import { type HeadKind, checkHead, initLinear, linear, resolveSpec } from './common.js';
 import { needsDescriptor, trunkNet } from './trunk_net.js';
 
+/** Options of additiveNet. */
 export interface AdditiveOptions {
   /** Hidden layer whose pre-activation receives the projection of z (default 0, the first). */
   at?: number;

@@ -4,6 +4,7 @@ import { checkOptions } from './options.js';
 import { type HeadKind, checkHead, resolveSpec } from './common.js';
 import { trunkNet } from './trunk_net.js';
 
+/** Options of concatNet. */
 export interface ConcatOptions {
   /** 'shared' (default): one output layer for all tasks, so z is the only thing telling tasks apart. */
   head?: HeadKind;

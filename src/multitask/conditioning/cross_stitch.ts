@@ -5,6 +5,7 @@ import { checkOptions, numberOption } from './options.js';
 import { initTaskNetworks } from './independent.js';
 import { checkSegments, linear, resolveSpec, sliceRows } from './common.js';
 
+/** Options of crossStitchNet. */
 export interface CrossStitchOptions {
   /**
    * Initial alpha_tt, the weight a column keeps on its own activations; the rest is spread evenly over the

@@ -5,6 +5,7 @@ import { checkOptions } from './options.js';
 import { type HeadKind, checkHead, initLinear, linear, resolveSpec } from './common.js';
 import { needsDescriptor, trunkNet } from './trunk_net.js';
 
+/** Options of gatingNet. */
 export interface GatingOptions {
   head?: HeadKind;
 }

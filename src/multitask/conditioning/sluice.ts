@@ -6,6 +6,7 @@ import { initTaskNetworks } from './independent.js';
 import { stitchInit } from './cross_stitch.js';
 import { checkSegments, linear, resolveSpec, sliceRows } from './common.js';
 
+/** Options of sluiceNet. */
 export interface SluiceOptions {
   /** Subspaces per layer and task (Ruder et al. use 2). Hidden widths must be divisible by it. */
   subspaces?: number;

@@ -5,6 +5,7 @@ import { checkOptions, numberOption } from './options.js';
 import { applyTaskNetworks, initTaskNetworks } from './independent.js';
 import { checkSegments, ownerByStem, resolveSpec } from './common.js';
 
+/** Options of softSharingNet. */
 export interface SoftSharingOptions {
   /** Strength of the pull towards the task mean; 0 is independent networks, large approaches hard sharing. */
   lambda?: number;

@@ -2,6 +2,7 @@ import { checkOptions, numberOption } from '../conditioning/options.js';
 import { weightedGrads } from './grads.js';
 import type { Weighting } from './types.js';
 
+/** Options of dwaWeighting. */
 export interface DwaOptions {
   /** Softmax temperature T of the loss ratios; Liu et al. use 2. Large T gives equal weights. */
   temperature?: number;
@@ -36,6 +37,7 @@ export function dwaWeights(
   return e.map((v) => (K * v) / z);
 }
 
+/** Dynamic weight averaging's running state: per-task loss sums of the epoch window and the two previous means. */
 export interface DwaState {
   readonly sum: readonly number[];
   readonly count: readonly number[];
@@ -44,6 +46,7 @@ export interface DwaState {
   readonly prevPrev: readonly (number | undefined)[];
 }
 
+/** Dynamic weight averaging (Liu et al. 2019): tasks whose loss falls slowly get more weight. */
 export function dwaWeighting(opts: DwaOptions = {}): Weighting<DwaState> {
   const who = 'dwa';
   checkOptions(opts, ['temperature', 'window'], who);

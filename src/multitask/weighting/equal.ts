@@ -16,6 +16,7 @@ export function equalWeighting(opts: Record<string, never> = {}): Weighting<null
   };
 }
 
+/** Options of fixedWeighting. */
 export interface FixedOptions {
   /** One non-negative weight per task, in task order. */
   weights: readonly number[];

@@ -5,11 +5,13 @@ import { WEIGHTING_PREFIX, type Weighting } from './types.js';
 
 export const GRADNORM_KEY = `${WEIGHTING_PREFIX}gradnorm`;
 
+/** Options of gradNormWeighting. */
 export interface GradNormOptions {
   /** Restoring force towards equal training rates; Chen et al. use 0.12 to 3, LibMTL defaults to 1.5. */
   alpha?: number;
 }
 
+/** GradNorm's state: each task's first loss. */
 export interface GradNormState {
   /** L_i(0): each task's first observed loss, the reference for its training rate. */
   readonly initial: readonly (number | undefined)[];

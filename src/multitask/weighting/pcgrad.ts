@@ -36,6 +36,7 @@ export function pcgradProject(vectors: readonly (readonly number[])[], rng: Rng)
   return vectors[0].map((_, d) => vectors.reduce((s, v, k) => s + c[k] * v[d], 0));
 }
 
+/** PCGrad's state: the Rng that orders the projections. */
 export interface PcgradState {
   readonly rng: Rng;
 }

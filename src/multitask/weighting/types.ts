@@ -30,11 +30,13 @@ export interface LossOracle {
   readonly lastSharedKeys: readonly string[];
 }
 
+/** Where training is: the step and the total number of steps. */
 export interface WeightingStepInfo {
   readonly step: number;
   readonly totalSteps: number;
 }
 
+/** What a weighting step returns: gradients, losses and weights of each segment, and the next state. */
 export interface WeightingResult<S> {
   /** Gradients of the parameters this step reached (model and strategy); absent keys are left alone. */
   readonly grads: Params;
@@ -45,6 +47,7 @@ export interface WeightingResult<S> {
   readonly state: S;
 }
 
+/** A weighting's initial state and learnable tensors. */
 export interface WeightingInit<S> {
   readonly state: S;
   /** Learnable tensors of the strategy, keyed under WEIGHTING_PREFIX; trained by the model's optimiser. */

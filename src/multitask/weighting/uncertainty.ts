@@ -28,6 +28,7 @@ export function uncertaintyLoss(
   });
 }
 
+/** Homoscedastic uncertainty weighting (Kendall et al. 2018): learned per-task log-variances scale the losses. */
 export function uncertaintyWeighting(opts: Record<string, never> = {}): Weighting<null> {
   checkOptions(opts, [], 'uncertainty');
   return {

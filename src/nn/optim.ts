@@ -1,5 +1,5 @@
 import { tf } from '../engine/tf.js';
-import { type Params, disposeParams, mapParams, subParams, withPrefix } from '../nn/params.js';
+import { type Params, disposeParams, mapParams, subParams, withPrefix } from './params.js';
 
 /**
  * Functional optimisers: `step` returns new params and state and disposes the old ones, so a training
@@ -21,6 +21,7 @@ function checkGrads(params: Params, grads: Params): void {
   }
 }
 
+/** Plain gradient descent with learning rate `lr`. */
 export function sgd(lr: number): Optimizer<null> {
   if (!(lr > 0)) throw new Error(`sgd: option 'lr' must be a positive number, got ${lr}`);
   return {
@@ -37,6 +38,7 @@ export function sgd(lr: number): Optimizer<null> {
   };
 }
 
+/** Options of adam. */
 export interface AdamOptions {
   /** A rate, or the rate at each step (1-based, the step count Adam keeps and checkpoints). */
   lr?: number | ((step: number) => number);
@@ -45,6 +47,7 @@ export interface AdamOptions {
   eps?: number;
 }
 
+/** Adam's state: first and second moment estimates, and the step count. */
 export interface AdamState {
   t: number;
   m: Params;

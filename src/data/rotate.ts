@@ -1,7 +1,5 @@
-import { type ClassDataset, checkExample, exampleSize, sourceKeyOf } from '../data/types.js';
-import { type Rotation, rotateSquare } from '../data/image.js';
-
-export type { Rotation } from '../data/image.js';
+import { type ClassDataset, checkExample, exampleSize, sourceKeyOf } from './types.js';
+import { type Rotation, rotateSquare } from './image.js';
 
 /** One class of a rotated view: base class `cls` turned counter-clockwise by `rotation` degrees. */
 export interface RotatedEntry {

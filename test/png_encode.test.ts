@@ -1,7 +1,7 @@
 import { it } from 'node:test';
 import assert from 'node:assert/strict';
-import { encodeGrayPng } from '../src/data/png_write.js';
-import { decodePng, pngToGray } from '../src/data/png.js';
+import { encodeGrayPng } from '../src/data/png_encode.js';
+import { decodePng, pngToGray } from '../src/data/png_decode.js';
 
 it('encodeGrayPng round-trips through the PNG decoder to 8-bit precision', () => {
   const w = 7;

@@ -5,6 +5,7 @@ export interface MeanCI {
   n: number;
 }
 
+/** Mean of `xs` and the half-width of its normal-approximation 95% confidence interval. */
 export function meanCI(xs: ArrayLike<number>): MeanCI {
   const n = xs.length;
   if (n === 0) return { mean: NaN, ci95: NaN, n: 0 };
@@ -17,6 +18,7 @@ export function meanCI(xs: ArrayLike<number>): MeanCI {
   return { mean, ci95: (1.96 * sd) / Math.sqrt(n), n };
 }
 
+/** A mean and its interval as text, e.g. '98.61% ± 0.70% (95% CI, 100 episodes)' (values times `scale`). */
 export function formatCI(m: MeanCI, scale = 100, digits = 2, unit = '%'): string {
   return `${(m.mean * scale).toFixed(digits)}${unit} ± ${(m.ci95 * scale).toFixed(digits)}${unit} (95% CI, ${m.n} episodes)`;
 }

@@ -1,0 +1,39 @@
+// Data, Node-only: readers of files on disk (Omniglot zips, image folders, CSV tables) and downloads.
+
+// Omniglot (Lake et al. 2015) and the Vinyals et al. (2016) splits.
+export {
+  OmniglotImages,
+  loadOmniglot,
+  ensureOmniglot,
+  loadOmniglotBackgroundEvaluation,
+  loadOmniglotVinyals,
+  loadOmniglotVinyalsSplits,
+  readVinyalsSplit,
+  VINYALS_SPLITS,
+  type OmniglotSet,
+  type OmniglotOptions,
+  type VinyalsSplit,
+  type VinyalsLine,
+} from './omniglot.js';
+export { fetchOmniglot, OMNIGLOT_URLS, OMNIGLOT_MD5, type FetchOmniglotOptions } from './download.js';
+
+// Your own images: one folder per class.
+export { ImageFolderDataset, loadImageFolder, type ImageFolderOptions } from './imagefolder.js';
+export { decodePng, pngToGray, type PngImage } from './png_decode.js';
+export { encodeGrayPng } from './png_encode.js';
+
+// CSV tables and the tabular benchmarks read from them.
+export { parseCsv, parseCsvRows, CsvTable, type CsvOptions, type CsvRows } from './csv.js';
+export {
+  tasksFromTable,
+  loadYoutubeSpam,
+  loadParkinsons,
+  PARKINSONS_FEATURES,
+  type TableTaskOptions,
+  type YoutubeSpamOptions,
+  type ParkinsonsOptions,
+} from './tabular_files.js';
+
+// Where data and caches are looked for: the option, else METALEARN_DATA / METALEARN_CACHE, else the
+// per-user folders.
+export { DATA_ENV, CACHE_ENV, userDir, resolveDataDir, resolveCacheDir } from './paths.js';
