@@ -39,7 +39,11 @@ export class WorkerPool {
   static async create(size: number, init: WorkerInit): Promise<WorkerPool> {
     if (!Number.isInteger(size) || size < 1)
       throw new Error(`WorkerPool: size must be a positive integer, got ${size}`);
-    const url = new URL('./worker_boot.mjs', import.meta.url);
+    // Compiled, the worker is plain JavaScript; from source (tsx) a boot file registers tsx in the thread.
+    const url = new URL(
+      import.meta.url.endsWith('.js') ? './worker_main.js' : './worker_boot.mjs',
+      import.meta.url,
+    );
     const workers = Array.from({ length: size }, () => new Worker(url, { workerData: init }));
     await Promise.all(
       workers.map(
