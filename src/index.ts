@@ -7,3 +7,5 @@ export * from './meta/index.js';
 export * from './train/index.js';
 export * from './multitask/index.js';
 export { WorkerPool, type WorkerInit } from './train/workers.js';
+export * from './experiment/index.js';
+export * from './experiment/node.js';

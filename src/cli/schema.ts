@@ -98,7 +98,7 @@ export function parseCommand(cmd: Command, argv: string[]): ParsedArgs | 'help' 
     throw new Error(`${cmd.name}: unexpected argument '${extra}'; usage: ${usage(cmd)}`);
   }
   if (positionals.length < cmd.positionals.required) return 'usage';
-  const { help: _help, ...rest } = values;
+  const rest = Object.fromEntries(Object.entries(values).filter(([k]) => k !== 'help'));
   return { values: rest, positionals, argv };
 }
 
