@@ -2,7 +2,7 @@
  * Run configuration: defaults, then a JSON config file, then command-line flags. Every field is
  * validated with an error that names the source (file or flag), the field and what was expected.
  */
-import { LEARNER_NAMES, type LearnerName } from '../meta/registry.js';
+import { LEARNER_NAMES, isLearnerName, learnerEntry, type LearnerName } from '../meta/registry.js';
 
 export type { LearnerName };
 
@@ -224,13 +224,17 @@ export function learningRate(cfg: Pick<RunConfig, 'lr' | 'lrSchedule'>): number 
   };
 }
 
+/** The learner of `cfg` is built from a block stack (SNAIL), which a run's config.json records. */
+export const takesBlockStack = (learner: unknown): boolean =>
+  typeof learner === 'string' && isLearnerName(learner) && learnerEntry(learner).blockStack;
+
 /**
  * A run folder's saved config, read by resume, eval, export and predict. SNAIL runs saved before the
  * block stack was recorded in config.json used the paper's stack, then the default; new runs record it.
  */
 export function upgradeSavedConfig<T>(cfg: T): T {
   const c = cfg as Record<string, unknown> | null;
-  if (c && typeof c === 'object' && c.learner === 'snail' && c.snailBlocks === undefined) {
+  if (c && typeof c === 'object' && takesBlockStack(c.learner) && c.snailBlocks === undefined) {
     return { ...c, snailBlocks: 'paper' } as T;
   }
   return cfg;

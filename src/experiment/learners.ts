@@ -11,7 +11,7 @@ import {
 } from '../meta/registry.js';
 import type { MetaLearner } from '../meta/types.js';
 import { SNAIL_BLOCK_PRESETS, type SnailBlock } from '../meta/blackbox/snail.js';
-import type { RunConfig } from './config.js';
+import { takesBlockStack, type RunConfig } from './config.js';
 
 /** A preset name of SNAIL_BLOCK_PRESETS, or a JSON list of blocks. */
 function parseBlocks(text: string): SnailBlock[] {
@@ -39,7 +39,9 @@ export function classifierOptions(cfg: RunConfig, imageShape: readonly number[])
     innerLr: cfg.innerLr,
     innerSteps: cfg.innerSteps,
     snailBlocks:
-      cfg.learner === 'snail' && cfg.snailBlocks !== undefined ? parseBlocks(cfg.snailBlocks) : undefined,
+      takesBlockStack(cfg.learner) && cfg.snailBlocks !== undefined
+        ? parseBlocks(cfg.snailBlocks)
+        : undefined,
   };
 }
 

@@ -17,7 +17,7 @@ import { evaluate, type EvalResult } from '../train/evaluate.js';
 import { adam, type Optimizer } from '../train/optim.js';
 import { loadCheckpoint, saveCheckpoint, type Checkpoint } from '../train/checkpoint.js';
 import { writeRunReport } from '../report/run_report.js';
-import { learningRate, parseLrSchedule, type RunConfig } from './config.js';
+import { learningRate, parseLrSchedule, takesBlockStack, type RunConfig } from './config.js';
 import { readRunConfig } from './config_file.js';
 import { LEARNERS_MODULE } from './learners.js';
 import { evalProblemOf, problemOf, saveEpisodes, type EvalOverrides, type Problem } from './problem.js';
@@ -181,7 +181,8 @@ export async function runExperiment(
   }
   mkdirSync(out, { recursive: true });
   // The stack is recorded so that a later change of the default cannot change what a saved run means.
-  if (cfg.learner === 'snail' && cfg.snailBlocks === undefined) cfg = { ...cfg, snailBlocks: 'attention' };
+  if (takesBlockStack(cfg.learner) && cfg.snailBlocks === undefined)
+    cfg = { ...cfg, snailBlocks: 'attention' };
   // Written on resume too: `resume --steps` changes the total.
   writeFileSync(folder.config, JSON.stringify(cfg, null, 2) + '\n');
   if (ckpt) truncateMetrics(folder.metrics, ckpt.step);

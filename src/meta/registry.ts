@@ -54,6 +54,8 @@ export interface LearnerEntry {
   innerSteps: boolean;
   /** Its meta-gradient differentiates through the inner loop (second derivatives). */
   secondOrder: boolean;
+  /** Built from a block stack (ClassifierOptions.snailBlocks), which run configs record. */
+  blockStack: boolean;
 }
 
 /** Conv4 (Vinyals et al. 2016) and its output size on `inputShape` images. */
@@ -85,7 +87,7 @@ const regression = (o: RegressorOptions) => ({
   innerSteps: o.innerSteps,
 });
 
-const gradientBased = { family: 'optimization', anyWay: false, innerSteps: true } as const;
+const gradientBased = { family: 'optimization', anyWay: false, innerSteps: true, blockStack: false } as const;
 
 export const LEARNERS = {
   protonet: {
@@ -95,6 +97,7 @@ export const LEARNERS = {
     anyWay: true,
     innerSteps: false,
     secondOrder: false,
+    blockStack: false,
   },
   matching: {
     family: 'metric',
@@ -103,6 +106,7 @@ export const LEARNERS = {
     anyWay: true,
     innerSteps: false,
     secondOrder: false,
+    blockStack: false,
   },
   maml: {
     ...gradientBased,
@@ -146,6 +150,7 @@ export const LEARNERS = {
     anyWay: false,
     innerSteps: false,
     secondOrder: false,
+    blockStack: false,
   },
   snail: {
     family: 'black-box',
@@ -161,6 +166,7 @@ export const LEARNERS = {
     anyWay: false,
     innerSteps: false,
     secondOrder: false,
+    blockStack: true,
   },
   cnp: {
     family: 'black-box',
@@ -176,6 +182,7 @@ export const LEARNERS = {
     anyWay: false,
     innerSteps: false,
     secondOrder: false,
+    blockStack: false,
   },
 } satisfies Record<string, LearnerEntry>;
 
