@@ -1,5 +1,5 @@
 import type { Command } from '../schema.js';
-import { CONFIG_OPTIONS, runFromFlags } from './config_options.js';
+import { CONFIG_OPTIONS, runFromFlags } from '../config_options.js';
 
 export const demo: Command = {
   name: 'demo',

@@ -7,10 +7,10 @@ import {
   kebabCase,
   resolveConfig,
   type RunConfig,
-} from '../../experiment/config.js';
-import { readConfigFile } from '../../experiment/config_file.js';
-import { runExperiment } from '../../experiment/run.js';
-import { str, type OptionSpec, type ParsedArgs } from '../schema.js';
+} from '../experiment/config.js';
+import { readConfigFile } from '../experiment/config_file.js';
+import { runExperiment } from '../experiment/run.js';
+import { str, type OptionSpec, type ParsedArgs } from './schema.js';
 
 function fieldOption(key: keyof RunConfig): OptionSpec {
   const f = SCHEMA[key];
