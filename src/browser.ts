@@ -16,4 +16,5 @@ export * from './tasks/index.js';
 export * from './meta/index.js';
 export * from './multitask/index.js';
 export * from './train/index.js';
+export * from './experiment/index.js';
 export { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';

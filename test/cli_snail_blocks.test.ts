@@ -4,8 +4,8 @@ import { tf } from '../src/engine/tf.js';
 import { initEngine } from '../src/engine/backend.js';
 import { Rng } from '../src/engine/rng.js';
 import { disposeParams } from '../src/nn/params.js';
-import { DEFAULTS, upgradeSavedConfig, type RunConfig } from '../src/cli/config.js';
-import { makeLearner } from '../src/cli/learners.js';
+import { DEFAULTS, upgradeSavedConfig, type RunConfig } from '../src/experiment/config.js';
+import { makeLearner } from '../src/experiment/learners.js';
 
 const blockNames = (cfg: RunConfig): string[] => {
   const theta = makeLearner(cfg, [28, 28, 1]).init(new Rng(0));

@@ -27,3 +27,14 @@ export {
   type AdaptedParams,
 } from './optimization/maml.js';
 export { reptile, type ReptileOptions } from './optimization/reptile.js';
+export {
+  LEARNERS,
+  LEARNER_NAMES,
+  REGRESSION_LEARNERS,
+  isLearnerName,
+  learnerEntry,
+  type LearnerName,
+  type LearnerEntry,
+  type ClassifierOptions,
+  type RegressorOptions,
+} from './registry.js';

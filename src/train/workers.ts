@@ -30,6 +30,14 @@ const wire = (t: tf.Tensor): WireTensor => ({
 });
 
 /**
+ * The worker thread's entry beside the module at `moduleUrl` (this one): compiled, worker_main.js itself;
+ * from source, worker_boot.mjs, which registers tsx in the thread before importing worker_main.ts.
+ */
+export function workerEntry(moduleUrl: string): URL {
+  return new URL(moduleUrl.endsWith('.js') ? './worker_main.js' : './worker_boot.mjs', moduleUrl);
+}
+
+/**
  * Data-parallel meta-gradients on worker threads. The wasm backend runs on one thread in Node, so a
  * meta-batch is split across workers, each with its own engine and a copy of theta; their gradients are
  * averaged weighted by episode count, which equals metaGrads over the whole meta-batch.
@@ -40,7 +48,7 @@ export class WorkerPool {
   static async create(size: number, init: WorkerInit): Promise<WorkerPool> {
     if (!Number.isInteger(size) || size < 1)
       throw new Error(`WorkerPool: size must be a positive integer, got ${size}`);
-    const url = new URL('./worker_boot.mjs', import.meta.url);
+    const url = workerEntry(import.meta.url);
     const workers = Array.from({ length: size }, () => new Worker(url, { workerData: init }));
     await Promise.all(
       workers.map(

@@ -2,25 +2,14 @@
  * Run configuration: defaults, then a JSON config file, then command-line flags. Every field is
  * validated with an error that names the source (file or flag), the field and what was expected.
  */
-import { readFileSync } from 'node:fs';
-import * as path from 'node:path';
+import { LEARNER_NAMES, isLearnerName, learnerEntry, type LearnerName } from '../meta/registry.js';
 
-export const LEARNERS = [
-  'protonet',
-  'matching',
-  'maml',
-  'fomaml',
-  'anil',
-  'meta-sgd',
-  'reptile',
-  'mann',
-  'snail',
-  'cnp',
-] as const;
-export type LearnerName = (typeof LEARNERS)[number];
+export type { LearnerName };
 
 export const DATASETS = ['synthetic', 'omniglot', 'folder', 'sinusoid'] as const;
 export type DatasetName = (typeof DATASETS)[number];
+
+export const BACKENDS = ['wasm', 'cpu', 'tensorflow', 'webgl', 'webgpu'] as const;
 
 export interface RunConfig {
   learner: LearnerName;
@@ -50,7 +39,7 @@ export interface RunConfig {
   seed: number;
   /** Output folder of the run. */
   out: string;
-  backend?: 'wasm' | 'cpu' | 'tensorflow' | 'webgl' | 'webgpu';
+  backend?: (typeof BACKENDS)[number];
   /** Print a line every this many steps. */
   logEvery: number;
   /** Write <out>/checkpoint every this many steps (and at the end), so a killed run can resume. */
@@ -101,38 +90,63 @@ export const DEFAULTS: RunConfig = {
   checkpointEvery: 50,
 };
 
-type Kind = 'int' | 'posint' | 'number' | 'string' | { oneOf: readonly string[] };
+export type FieldKind = 'int' | 'posint' | 'number' | 'string' | { oneOf: readonly string[] };
 
-const SCHEMA: Record<keyof RunConfig, Kind> = {
-  learner: { oneOf: LEARNERS },
-  dataset: { oneOf: DATASETS },
-  dataDir: 'string',
-  folder: 'string',
-  way: 'posint',
-  shot: 'posint',
-  query: 'posint',
-  testWay: 'posint',
-  testShot: 'posint',
-  steps: 'int',
-  metaBatch: 'posint',
-  lr: 'number',
-  innerLr: 'number',
-  innerSteps: 'int',
-  testInnerSteps: 'int',
-  hidden: 'posint',
-  valEvery: 'int',
-  valEpisodes: 'posint',
-  testEpisodes: 'posint',
-  seed: 'int',
-  out: 'string',
-  backend: { oneOf: ['wasm', 'cpu', 'tensorflow', 'webgl', 'webgpu'] },
-  logEvery: 'posint',
-  checkpointEvery: 'posint',
-  initFrom: 'string',
-  initMap: 'string',
-  snailBlocks: 'string',
-  lrSchedule: 'string',
-  workers: 'posint',
+/** A config field: how it is validated and how `--help` describes it. */
+export interface FieldSpec {
+  kind: FieldKind;
+  /** What the field means, for the generated help (the default is added from DEFAULTS). */
+  help: string;
+  /** The default when DEFAULTS has none (shown in help only). */
+  note?: string;
+}
+
+/**
+ * The fields of a run config, in help order. Config files (camelCase) and flags (--kebab-case) are both
+ * validated against this table, and `train --help` is generated from it.
+ */
+export const SCHEMA: Record<keyof RunConfig, FieldSpec> = {
+  learner: { kind: { oneOf: LEARNER_NAMES }, help: 'meta-learner' },
+  dataset: { kind: { oneOf: DATASETS }, help: "data: 'sinusoid' is regression (MAML paper)" },
+  dataDir: { kind: 'string', help: 'folder holding omniglot/', note: '$METALEARN_DATA or ../shared/data' },
+  folder: { kind: 'string', help: 'for --dataset folder: a folder of class/file.png' },
+  way: { kind: 'posint', help: 'N of N-way episodes' },
+  shot: { kind: 'posint', help: 'K of K-shot episodes' },
+  query: { kind: 'posint', help: 'queries per class' },
+  testWay: { kind: 'posint', help: 'N at meta-test', note: '= way' },
+  testShot: { kind: 'posint', help: 'K at meta-test', note: '= shot' },
+  steps: { kind: 'int', help: 'meta-training steps' },
+  metaBatch: { kind: 'posint', help: 'episodes per step' },
+  lr: { kind: 'number', help: 'Adam learning rate' },
+  innerLr: { kind: 'number', help: 'inner-loop rate of MAML-family learners and Reptile' },
+  innerSteps: { kind: 'int', help: 'inner-loop steps of MAML-family learners and Reptile' },
+  testInnerSteps: { kind: 'int', help: 'inner steps at meta-test', note: '= inner-steps' },
+  hidden: { kind: 'posint', help: 'Conv4 filters' },
+  valEvery: { kind: 'int', help: 'validate every this many steps (0 = no validation)' },
+  valEpisodes: { kind: 'posint', help: 'fixed validation episodes' },
+  testEpisodes: { kind: 'posint', help: 'fixed meta-test episodes' },
+  seed: { kind: 'int', help: 'seed of everything sampled' },
+  out: { kind: 'string', help: 'run folder: config.json, metrics.jsonl, best/, last/, results.json' },
+  backend: { kind: { oneOf: BACKENDS }, help: 'tfjs backend', note: 'best available' },
+  logEvery: { kind: 'posint', help: 'print a line every this many steps' },
+  checkpointEvery: { kind: 'posint', help: 'write <out>/checkpoint every this many steps' },
+  initFrom: { kind: 'string', help: 'start from saved params (a model.json folder, e.g. runs/proto/best)' },
+  initMap: {
+    kind: 'string',
+    help: "from=to: use the saved names starting with 'from', renamed to start with 'to' (e.g. embed.=encoder.)",
+    note: '=',
+  },
+  snailBlocks: {
+    kind: 'string',
+    help: `snail's block stack: 'attention', 'paper' or JSON, e.g. '[{"kind":"attention","dim":32}]'`,
+    note: 'attention',
+  },
+  lrSchedule: { kind: 'string', help: 'learning-rate changes, step:lr[,step:lr...] (e.g. 2001:0.001)' },
+  workers: {
+    kind: 'posint',
+    help: "worker threads sharing each meta-batch's meta-gradient (one core each)",
+    note: '1',
+  },
 };
 
 export const CONFIG_KEYS = Object.keys(SCHEMA) as (keyof RunConfig)[];
@@ -162,7 +176,7 @@ export function checkValue(key: string, value: unknown, source: string, fromStri
       `${source}: unknown field '${key}'${suggest(key, CONFIG_KEYS)}; known fields: ${CONFIG_KEYS.join(', ')}`,
     );
   }
-  const kind = SCHEMA[key as keyof RunConfig];
+  const kind = SCHEMA[key as keyof RunConfig].kind;
   let v = value;
   if (fromString && typeof v === 'string' && kind !== 'string' && typeof kind === 'string') v = Number(v);
   const fail = (expected: string): never => {
@@ -210,29 +224,9 @@ export function learningRate(cfg: Pick<RunConfig, 'lr' | 'lrSchedule'>): number 
   };
 }
 
-/** A JSON config file, with errors that name the file. */
-export function readConfigFile(file: string): Record<string, unknown> {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new Error(`${file}: cannot read config file (${(e as Error).message})`);
-  }
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    throw new Error(`${file}: not valid JSON (${(e as Error).message})`);
-  }
-}
-
-/**
- * `<runDir>/config.json`, upgraded (upgradeSavedConfig) and validated, with `flags` on top: what resume,
- * eval, export and predict read.
- */
-export function readRunConfig(runDir: string, flags: Record<string, string> = {}): RunConfig {
-  const file = path.join(runDir, 'config.json');
-  return resolveConfig(upgradeSavedConfig(readConfigFile(file)), file, flags);
-}
+/** The learner of `cfg` is built from a block stack (SNAIL), which a run's config.json records. */
+export const takesBlockStack = (learner: unknown): boolean =>
+  typeof learner === 'string' && isLearnerName(learner) && learnerEntry(learner).blockStack;
 
 /**
  * A run folder's saved config, read by resume, eval, export and predict. SNAIL runs saved before the
@@ -240,7 +234,7 @@ export function readRunConfig(runDir: string, flags: Record<string, string> = {}
  */
 export function upgradeSavedConfig<T>(cfg: T): T {
   const c = cfg as Record<string, unknown> | null;
-  if (c && typeof c === 'object' && c.learner === 'snail' && c.snailBlocks === undefined) {
+  if (c && typeof c === 'object' && takesBlockStack(c.learner) && c.snailBlocks === undefined) {
     return { ...c, snailBlocks: 'paper' } as T;
   }
   return cfg;
@@ -265,3 +259,10 @@ export function resolveConfig(
     throw new Error(`dataset 'folder' needs field 'folder' (a folder of class/file.png)`);
   return c;
 }
+
+/** A config field's flag name: metaBatch -> meta-batch. */
+export const kebabCase = (key: string): string => key.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
+
+/** A flag name's config field: meta-batch -> metaBatch. */
+export const camelCase = (flag: string): string =>
+  flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());

@@ -7,7 +7,8 @@ import { disposeParams } from '../nn/params.js';
 import { decodePng, pngToGray } from '../data/png_decode.js';
 import { resizeGray } from '../data/image.js';
 import { loadImageFolder } from '../data/imagefolder.js';
-import { readRunConfig, upgradeSavedConfig, type RunConfig } from './config.js';
+import { upgradeSavedConfig, type RunConfig } from './config.js';
+import { readRunConfig } from './config_file.js';
 import { makeLearner } from './learners.js';
 
 /**

@@ -1,0 +1,23 @@
+/**
+ * The experiment layer's Node-only API (run folders, data files, worker threads): what the CLI runs,
+ * for library users too.
+ *
+ *   const cfg = resolveConfig({ learner: 'maml', dataset: 'sinusoid' }, 'my script', {});
+ *   const summary = await runExperiment({ ...cfg, out: 'runs/sin' });   // train, validate, meta-test
+ *   await runExperiment({ ...cfg, out: 'runs/sin', steps: 600 }, console.log, { resume: true });
+ *   await evaluateRun('runs/sin', { shot: 10 });
+ */
+export { runExperiment, evaluateRun, type RunSummary, type RunOptions, type EvalSummary } from './run.js';
+export { problemOf, evalProblemOf, type Problem, type EvalProblem, type EvalOverrides } from './problem.js';
+export { loadMetaDatasets, type MetaDatasets } from './datasets.js';
+export { readConfigFile, readRunConfig } from './config_file.js';
+export { runFolder, truncateMetrics, type RunFolder } from './run_folder.js';
+export { initFromFolder } from './warm_start.js';
+export { exportRun, predictFolder, type Prediction } from './predict.js';
+export {
+  TRANSFER_PRESETS,
+  runTransfer,
+  type TransferOptions,
+  type TransferPreset,
+  type TransferOutcome,
+} from './transfer.js';

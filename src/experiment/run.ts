@@ -1,0 +1,276 @@
+/**
+ * One experiment path for every problem: meta-train with checkpoints (resumable), keep the best
+ * validation params, meta-test them on fixed episodes, and write the run folder (run_folder.ts) and its
+ * report. Also `evaluateRun`, the meta-test of a finished run with another episode shape (Node: files).
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { tf } from '../engine/tf.js';
+import { initEngine } from '../engine/backend.js';
+import { Rng } from '../engine/rng.js';
+import { disposeParams, type Params } from '../nn/params.js';
+import { loadParams, saveParams } from '../nn/io_files.js';
+import type { MetaLearner } from '../meta/types.js';
+import { metaTrain, metaTrainAsync, type MetaTrainOptions, type MetaTrainResult } from '../train/loop.js';
+import { WorkerPool } from '../train/workers.js';
+import { evaluate, type EvalResult } from '../train/evaluate.js';
+import { adam, type Optimizer } from '../nn/optim.js';
+import { loadCheckpoint, saveCheckpoint, type Checkpoint } from '../train/checkpoint.js';
+import { writeRunReport } from '../report/run_report.js';
+import { learningRate, parseLrSchedule, takesBlockStack, type RunConfig } from './config.js';
+import { readRunConfig } from './config_file.js';
+import { LEARNERS_MODULE } from './learners.js';
+import { evalProblemOf, problemOf, saveEpisodes, type EvalOverrides, type Problem } from './problem.js';
+import {
+  formatMetric,
+  hasCheckpoint,
+  metricName,
+  runFolder,
+  stepLogger,
+  truncateMetrics,
+} from './run_folder.js';
+import { trainingSeed } from './seeds.js';
+import { initFromFolder } from './warm_start.js';
+
+export interface RunSummary {
+  config: RunConfig;
+  backend: string;
+  data: string;
+  stepsTrained: number;
+  trainSeconds: number;
+  bestStep: number;
+  val?: { mean: number; ci95: number; n: number };
+  test: { metric: string; mean: number; ci95: number; n: number };
+  testSeconds: number;
+}
+
+export interface RunOptions {
+  /** Continue from <out>/checkpoint instead of starting afresh. */
+  resume?: boolean;
+  /** Resume only: learning-rate changes ('step:lr,...') to add, each after the checkpoint's step. */
+  addLrSchedule?: string;
+}
+
+/** results.json and the HTML report at the end of a run. */
+function writeRunSummary(
+  out: string,
+  cfg: RunConfig,
+  backend: string,
+  data: string,
+  result: {
+    seconds: number;
+    bestStep: number;
+    bestVal?: { summary: { mean: number; ci95: number; n: number } } | null;
+  },
+  test: EvalResult,
+  testSeconds: number,
+  log: (s: string) => void,
+): RunSummary {
+  const summary: RunSummary = {
+    config: cfg,
+    backend,
+    data,
+    stepsTrained: cfg.steps,
+    trainSeconds: result.seconds,
+    bestStep: result.bestStep,
+    val: result.bestVal ? { ...result.bestVal.summary } : undefined,
+    test: { metric: test.metric, ...test.summary },
+    testSeconds,
+  };
+  writeFileSync(path.join(out, 'results.json'), JSON.stringify(summary, null, 2) + '\n');
+  const rep = writeRunReport(out);
+  log(`report: ${path.relative(process.cwd(), rep.html)} (curves as SVG${rep.png.length ? ' and PNG' : ''})`);
+  return summary;
+}
+
+/**
+ * metaTrain, or with `cfg.workers` > 1 metaTrainAsync on a WorkerPool whose workers build the learner
+ * with `factory` (an export of learners.ts) from the same config.
+ */
+async function trainOn(
+  cfg: RunConfig,
+  backend: string,
+  factory: Problem['worker'],
+  log: (s: string) => void,
+  opts: MetaTrainOptions,
+): Promise<MetaTrainResult> {
+  const n = cfg.workers ?? 1;
+  if (n <= 1) return metaTrain(opts);
+  const pool = await WorkerPool.create(n, {
+    backend,
+    factoryModule: LEARNERS_MODULE,
+    factoryName: factory.name,
+    factoryArg: factory.arg,
+  });
+  log(`meta-gradients on ${n} worker threads`);
+  try {
+    return await metaTrainAsync({ ...opts, metaGrads: (theta, episodes) => pool.metaGrads(theta, episodes) });
+  } finally {
+    await pool.terminate();
+  }
+}
+
+/** A fresh start (seeded Rng, initial theta) or the state of a checkpoint, ready for metaTrain. */
+async function startOrResume(
+  cfg: RunConfig,
+  learner: MetaLearner,
+  optimizer: Optimizer<unknown>,
+  ckpt: Checkpoint | null,
+  log: (s: string) => void,
+): Promise<{ rng: Rng; theta: Params; resume?: MetaTrainOptions['resume'] }> {
+  if (!ckpt) {
+    const rng = new Rng(trainingSeed(cfg.seed));
+    const theta = learner.init(rng.fork());
+    if (cfg.initFrom) await initFromFolder(theta, cfg.initFrom, cfg.initMap ?? '=', log);
+    return { rng, theta };
+  }
+  const s = ckpt.bestScore as
+    { metric: EvalResult['metric']; mean: number; ci95: number; n: number } | undefined;
+  log(`resuming from step ${ckpt.step}`);
+  return {
+    rng: Rng.fromState(ckpt.rngState),
+    theta: ckpt.theta,
+    resume: {
+      step: ckpt.step,
+      elapsedSeconds: ckpt.elapsedSeconds,
+      optState: optimizer.restore(ckpt.optTensors, ckpt.optMeta),
+      best: ckpt.best,
+      bestStep: ckpt.bestStep,
+      bestVal: s
+        ? { metric: s.metric, summary: { mean: s.mean, ci95: s.ci95, n: s.n }, perEpisode: [] }
+        : undefined,
+    },
+  };
+}
+
+/**
+ * Meta-train, keep the best validation checkpoint, meta-test it on fixed episodes. Writes into cfg.out.
+ * With `resume`, continues from <out>/checkpoint (written every cfg.checkpointEvery steps). The problem
+ * (classification or regression) is the one `cfg` describes (problem.ts).
+ */
+export async function runExperiment(
+  cfg: RunConfig,
+  log: (s: string) => void = console.log,
+  opts: RunOptions = {},
+): Promise<RunSummary> {
+  const backend = await initEngine({ backend: cfg.backend });
+  const folder = runFolder(cfg.out);
+  const out = folder.root;
+  const ckpt = opts.resume ? loadCheckpoint(folder.checkpoint) : null;
+  if (opts.resume && !ckpt) throw new Error(`${folder.checkpoint}: no checkpoint to resume from`);
+  if (ckpt && ckpt.step > cfg.steps) {
+    throw new Error(
+      `--steps: the checkpoint is at step ${ckpt.step}; a resumed run cannot end before it (got ${cfg.steps})`,
+    );
+  }
+  if (!opts.resume && hasCheckpoint(folder)) {
+    throw new Error(
+      `${out} already holds a run with a checkpoint; resume it with 'metalearn resume ${cfg.out}' or choose another --out`,
+    );
+  }
+  if (opts.addLrSchedule !== undefined) {
+    if (!ckpt) throw new Error('--lr-schedule: only a resumed run takes added learning-rate changes');
+    const added = opts.addLrSchedule;
+    const early = parseLrSchedule(added).find((p) => !(p.from > ckpt.step));
+    if (early !== undefined) {
+      throw new Error(
+        `--lr-schedule: the checkpoint is at step ${ckpt.step}; a change at step ${early.from} would rewrite steps already trained`,
+      );
+    }
+    cfg = { ...cfg, lrSchedule: cfg.lrSchedule ? `${cfg.lrSchedule},${added}` : added };
+  }
+  mkdirSync(out, { recursive: true });
+  // The stack is recorded so that a later change of the default cannot change what a saved run means.
+  if (takesBlockStack(cfg.learner) && cfg.snailBlocks === undefined)
+    cfg = { ...cfg, snailBlocks: 'attention' };
+  // Written on resume too: `resume --steps` changes the total.
+  writeFileSync(folder.config, JSON.stringify(cfg, null, 2) + '\n');
+  if (ckpt) truncateMetrics(folder.metrics, ckpt.step);
+  else writeFileSync(folder.metrics, '');
+
+  const problem = problemOf(cfg, log);
+  log(`backend ${backend}; ${problem.description}`);
+  log(problem.headline);
+  saveEpisodes(out, problem.episodeFiles);
+
+  const optimizer = adam({ lr: learningRate(cfg) }) as Optimizer<unknown>;
+  const { rng, theta, resume } = await startOrResume(cfg, problem.learner, optimizer, ckpt, log);
+  const result = await trainOn(cfg, backend, problem.worker, log, {
+    resume,
+    checkpointEvery: cfg.checkpointEvery,
+    onCheckpoint: (c) => saveCheckpoint(folder.checkpoint, c),
+    learner: problem.learner,
+    theta,
+    rng,
+    steps: cfg.steps,
+    metaBatch: cfg.metaBatch,
+    optimizer,
+    sample: (r) => problem.sample(r),
+    valEvery: cfg.valEvery > 0 ? cfg.valEvery : undefined,
+    validation: () => problem.validation(),
+    onStep: stepLogger(cfg, folder.metrics, problem.unit, log),
+  });
+  await saveParams(folder.best, result.best, { learner: cfg.learner, step: result.bestStep });
+  await saveParams(folder.last, result.last, { learner: cfg.learner, step: cfg.steps });
+
+  const t0 = Date.now();
+  const test = evaluate(problem.testLearner, result.best, problem.test(), { dispose: true });
+  const testSeconds = (Date.now() - t0) / 1000;
+  disposeParams(result.best);
+  disposeParams(result.last);
+  log(
+    `meta-test ${metricName(test.metric)} (${problem.testLabel}, best checkpoint at step ${result.bestStep}): ` +
+      formatMetric(test.metric, test.summary),
+  );
+  const summary = writeRunSummary(out, cfg, backend, problem.description, result, test, testSeconds, log);
+  log(
+    `run written to ${out} (train ${result.seconds.toFixed(0)} s, test ${testSeconds.toFixed(0)} s, ${tf.memory().numTensors} tensors live)`,
+  );
+  return summary;
+}
+
+export interface EvalSummary {
+  run: string;
+  checkpoint: string;
+  way: number;
+  shot: number;
+  query: number;
+  /** Inner steps the learner adapted with (MAML family and Reptile; others ignore it). */
+  innerSteps: number;
+  test: { metric: string; mean: number; ci95: number; n: number };
+  seconds: number;
+}
+
+/**
+ * Meta-test a finished run's best (or last) params on a fresh fixed episode set of any shape: the run's
+ * learner and data, with `way`/`shot`/... overridden. The episode set is saved beside the result.
+ */
+export async function evaluateRun(
+  runDir: string,
+  over: EvalOverrides,
+  log: (s: string) => void = console.log,
+): Promise<EvalSummary> {
+  const cfg = readRunConfig(runDir);
+  await initEngine({ backend: cfg.backend });
+  const which = over.which ?? 'best';
+  const problem = evalProblemOf(cfg, over, log);
+  const { params } = await loadParams(path.join(runDir, which));
+  saveEpisodes(runDir, problem.episodeFiles);
+  const t0 = Date.now();
+  const test = evaluate(problem.learner, params, problem.episodes(), { dispose: true });
+  disposeParams(params);
+  const seconds = (Date.now() - t0) / 1000;
+  log(`${problem.learner.name} (${which}) ${problem.line(formatMetric(test.metric, test.summary))}`);
+  const summary: EvalSummary = {
+    run: runDir,
+    checkpoint: which,
+    way: problem.way,
+    shot: problem.shot,
+    query: problem.query,
+    innerSteps: problem.innerSteps,
+    test: { metric: test.metric, ...test.summary },
+    seconds,
+  };
+  writeFileSync(path.join(runDir, problem.resultFile), JSON.stringify(summary, null, 2) + '\n');
+  return summary;
+}

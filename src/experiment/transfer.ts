@@ -1,0 +1,228 @@
+/**
+ * The negative-transfer report on one real benchmark: the multi-task settings of a preset (conditioning
+ * architecture x loss weighting) against one independent model per task, on the same data and budget.
+ * Writes <out>/<benchmark>.md (tables, command, budget, wall time, seeds, machine), <out>/<benchmark>.svg
+ * (per-task gain chart) and <out>/<benchmark>.json (the raw report, which `render` redraws from).
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, platform, release } from 'node:os';
+import { join } from 'node:path';
+import { initEngine, type BackendName } from '../engine/backend.js';
+import { tf } from '../engine/tf.js';
+import {
+  formatTransferMarkdown,
+  gainChartSvg,
+  runTransferReport,
+  type ReportSetting,
+  type TransferReport,
+} from '../multitask/index.js';
+import { loadBenchmark } from '../multitask/benchmarks.js';
+
+/** A benchmark's defaults: budget, seeds, the settings compared, and notes for the report. */
+export interface TransferPreset {
+  title: string;
+  steps: number;
+  batch: number;
+  lr: number;
+  hidden: number[];
+  seeds: number[];
+  data: object;
+  notes: string[];
+  settings: ReportSetting[];
+}
+
+const soft = (lambda: number): ReportSetting => ({
+  label: `soft λ=${lambda}`,
+  architecture: 'soft',
+  architectureOptions: { lambda },
+});
+// Independent networks trained jointly are the baseline's own model: a check that the intervals do not
+// flag differences where there are none.
+const control: ReportSetting = { label: 'independent (control)', architecture: 'independent' };
+
+export const TRANSFER_PRESETS: Record<string, TransferPreset> = {
+  'youtube-spam': {
+    title: 'Negative transfer: YouTube spam, one spam filter per video (5 tasks)',
+    steps: 300,
+    batch: 16,
+    lr: 1e-3,
+    hidden: [64, 64],
+    seeds: [1, 2, 3, 4, 5],
+    data: {},
+    notes: [
+      "data: the 5 video CSVs of the YouTube Spam Collection; comments embedded by the hashing featuriser (256 buckets); 30% of each video's comments held out, stratified by class (split seed 0)",
+      'descriptor z_i: one-hot video index',
+    ],
+    settings: [
+      control,
+      { label: 'multihead', architecture: 'multihead' },
+      { label: 'multihead, wide trunk', architecture: 'multihead', hidden: [320, 320] },
+      { label: 'concat (shared head)', architecture: 'concat' },
+      { label: 'film (shared head)', architecture: 'film' },
+      { label: 'mtan', architecture: 'mtan' },
+      { label: 'cross-stitch', architecture: 'cross-stitch' },
+      { label: 'multihead + uncertainty', architecture: 'multihead', weighting: 'uncertainty' },
+      { label: 'multihead + dwa', architecture: 'multihead', weighting: 'dwa' },
+      { label: 'multihead + gradnorm', architecture: 'multihead', weighting: 'gradnorm' },
+      { label: 'multihead + pcgrad', architecture: 'multihead', weighting: 'pcgrad' },
+      soft(1e-4),
+      soft(1e-3),
+      soft(1e-2),
+      soft(1e-1),
+    ],
+  },
+  parkinsons: {
+    title: 'Negative transfer: Parkinsons telemonitoring, motor_UPDRS per patient (42 tasks)',
+    steps: 600,
+    batch: 16,
+    lr: 1e-3,
+    hidden: [32, 32],
+    seeds: [1, 2, 3],
+    data: {},
+    notes: [
+      "data: parkinsons_updrs.data, one regression task per subject#, target motor_UPDRS from the 16 voice measures; 30% of each patient's recordings held out at random (split seed 0); features and target standardised on training rows",
+      'descriptor z_i: one-hot patient index',
+    ],
+    settings: [
+      control,
+      { label: 'multihead', architecture: 'multihead' },
+      { label: 'concat (shared head)', architecture: 'concat' },
+      { label: 'film (shared head)', architecture: 'film' },
+      { label: 'multihead + uncertainty', architecture: 'multihead', weighting: 'uncertainty' },
+      soft(1e-3),
+      soft(1e-2),
+      soft(1e-1),
+    ],
+  },
+  omniglot: {
+    title: 'Negative transfer: Omniglot alphabets as tasks (30 tasks, multilingual handwriting)',
+    steps: 400,
+    batch: 32,
+    lr: 1e-3,
+    hidden: [64, 64],
+    seeds: [1, 2],
+    data: {},
+    notes: [
+      'data: images_background.zip, 30 alphabets; each alphabet is a task classifying its own 14 to 55 characters; of the 20 drawings of every character 15 train and 5 are held out (split seed 0); 28x28 images (ink = 1) flattened into an MLP',
+      'descriptor z_i: one-hot alphabet index',
+    ],
+    settings: [
+      { label: 'multihead', architecture: 'multihead' },
+      { label: 'concat (shared head)', architecture: 'concat' },
+      { label: 'concat (task heads)', architecture: 'concat', architectureOptions: { head: 'task' } },
+      { label: 'film (shared head)', architecture: 'film' },
+      { label: 'film (task heads)', architecture: 'film', architectureOptions: { head: 'task' } },
+      soft(1e-3),
+      soft(1e-2),
+      soft(1e-1),
+    ],
+  },
+};
+
+export interface TransferOptions {
+  /** Override the preset's seeds, steps, batch size, learning rate, hidden sizes. */
+  seeds?: number[];
+  steps?: number;
+  batch?: number;
+  lr?: number;
+  hidden?: number[];
+  /** Labels of the preset's settings to run (default: all). */
+  settings?: string[];
+  backend?: BackendName;
+  dataDir?: string;
+  /** Output folder (default results/multitask). */
+  out?: string;
+  /** One seed and 20 steps, unless seeds/steps are given: a smoke test. */
+  quick?: boolean;
+  /** Redraw the Markdown and SVG from <out>/<benchmark>.json without training. */
+  render?: boolean;
+  /** The command line recorded in the report. */
+  command: string;
+  log?: (s: string) => void;
+}
+
+export interface TransferOutcome {
+  markdown: string;
+  files: { md: string; svg: string; json: string };
+  wallMs: number;
+}
+
+/** Train (or, with `render`, redraw) the transfer report of benchmark `name` and write its files. */
+export async function runTransfer(name: string, opts: TransferOptions): Promise<TransferOutcome> {
+  const log = opts.log ?? (() => {});
+  if (!Object.hasOwn(TRANSFER_PRESETS, name)) {
+    throw new Error(`unknown benchmark '${name}'; known: ${Object.keys(TRANSFER_PRESETS).join(', ')}`);
+  }
+  const preset = TRANSFER_PRESETS[name];
+  const out = opts.out ?? 'results/multitask';
+  const files = {
+    md: join(out, `${name}.md`),
+    svg: join(out, `${name}.svg`),
+    json: join(out, `${name}.json`),
+  };
+  const seeds = opts.seeds ?? (opts.quick ? [1] : preset.seeds);
+  const steps = opts.steps ?? (opts.quick ? 20 : preset.steps);
+  const batch = opts.batch ?? preset.batch;
+  const lr = opts.lr ?? preset.lr;
+  const hidden = opts.hidden ?? preset.hidden;
+  const settings =
+    opts.settings === undefined
+      ? preset.settings
+      : opts.settings.map((w) => {
+          const s = preset.settings.find((x) => x.label === w);
+          if (!s)
+            throw new Error(
+              `--settings: unknown setting '${w}'; known: ${preset.settings.map((x) => x.label).join(', ')}`,
+            );
+          return s;
+        });
+
+  const write = (report: TransferReport, command: string, wallMs: number, machine: string): string => {
+    const md = formatTransferMarkdown(
+      report,
+      { command, wallMs, machine, notes: preset.notes },
+      preset.title,
+    );
+    mkdirSync(out, { recursive: true });
+    writeFileSync(files.md, md);
+    writeFileSync(files.svg, gainChartSvg(report, preset.title));
+    // The raw numbers, so tables and charts can be redrawn without training again (render).
+    writeFileSync(files.json, JSON.stringify({ command, wallMs, machine, report }, null, 1) + '\n');
+    return md;
+  };
+
+  if (opts.render) {
+    // Redraw the Markdown and the chart from a previous run's JSON; nothing is trained.
+    const saved = JSON.parse(readFileSync(files.json, 'utf8')) as {
+      command: string;
+      wallMs: number;
+      machine: string;
+      report: TransferReport;
+    };
+    return {
+      markdown: write(saved.report, saved.command, saved.wallMs, saved.machine),
+      files,
+      wallMs: saved.wallMs,
+    };
+  }
+  const backend = await initEngine({ backend: opts.backend ?? 'wasm' });
+  const t0 = performance.now();
+  const data = { ...preset.data, ...(opts.dataDir ? { dataDir: opts.dataDir } : {}) };
+  const set = loadBenchmark(name, data);
+  log(
+    `${set.name}: ${set.tasks.length} tasks, ${set.tasks.reduce((a, t) => a + t.train.n, 0)} training rows, ${set.tasks.reduce((a, t) => a + t.test.n, 0)} test rows`,
+  );
+  const report = runTransferReport(set, {
+    settings,
+    seeds,
+    steps,
+    batchSize: batch,
+    lr,
+    hidden,
+    onProgress: (m) => log(`[${((performance.now() - t0) / 1000).toFixed(0)} s] ${m}`),
+  });
+  const wallMs = performance.now() - t0;
+  const cpu = cpus();
+  const machine = `${cpu[0]?.model ?? 'unknown CPU'} (${cpu.length} logical cores, shared), ${platform()} ${release()}, Node ${process.version}, TensorFlow.js ${tf.version.tfjs} on the ${backend} backend`;
+  return { markdown: write(report, opts.command, wallMs, machine), files, wallMs };
+}

@@ -1,0 +1,206 @@
+/**
+ * Every meta-learner by name, with what it supports, in one table: the CLI's learner names, its checks
+ * (regression, a different way at test time, inner steps) and the construction of a learner from a run
+ * config are all derived from it. A new learner is registered by adding one entry.
+ */
+import { conv4 } from '../nn/conv4.js';
+import { dense } from '../nn/layers.js';
+import { mlp } from '../nn/mlp.js';
+import { sequential } from '../nn/sequential.js';
+import type { Module } from '../nn/module.js';
+import { protoNet } from './metric/protonet.js';
+import { matchingNet } from './metric/matching.js';
+import { anil, maml, metaSgd } from './optimization/maml.js';
+import { reptile } from './optimization/reptile.js';
+import { mann } from './blackbox/mann.js';
+import { snail, type SnailBlock } from './blackbox/snail.js';
+import { cnpClassifier, cnpRegressor } from './blackbox/cnp.js';
+import type { LearnerFamily, MetaLearner } from './types.js';
+
+/** What a few-shot image classifier is built from. */
+export interface ClassifierOptions {
+  /** N of N-way episodes: the size of the output layer of learners that have one. */
+  ways: number;
+  /** One example's shape, [height, width, channels]. */
+  inputShape: readonly number[];
+  /** Conv4 filters of the backbone or encoder. */
+  hidden: number;
+  /** Inner loop of the optimisation-based learners (others ignore them). */
+  innerLr: number;
+  innerSteps: number;
+  /** SNAIL's block stack (default: its own default, the attention preset). */
+  snailBlocks?: SnailBlock[];
+}
+
+/** What a 1-D regressor (sinusoid regression, Finn et al. 2017) is built from. */
+export interface RegressorOptions {
+  innerLr: number;
+  innerSteps: number;
+}
+
+export interface LearnerEntry {
+  family: LearnerFamily;
+  /** One line for help texts. */
+  description: string;
+  classifier: (o: ClassifierOptions) => MetaLearner;
+  /** Absent when the learner does not do regression. */
+  regressor?: (o: RegressorOptions) => MetaLearner;
+  /**
+   * The learner has no output layer of a fixed size, so it classifies any number of classes at test
+   * time (metric learners compare to the support set's classes).
+   */
+  anyWay: boolean;
+  /** Adapts with gradient steps, so innerLr and innerSteps apply. */
+  innerSteps: boolean;
+  /** Its meta-gradient differentiates through the inner loop (second derivatives). */
+  secondOrder: boolean;
+  /** Built from a block stack (ClassifierOptions.snailBlocks), which run configs record. */
+  blockStack: boolean;
+}
+
+/** Conv4 (Vinyals et al. 2016) and its output size on `inputShape` images. */
+function backbone(o: ClassifierOptions): { net: Module; dim: number } {
+  const [h, w, c] = o.inputShape;
+  const net = conv4({ hidden: o.hidden, inChannels: c ?? 1 });
+  return { net, dim: net.outputDim(h, w) };
+}
+
+/** Conv4 and a dense `ways`-way head: the classifier of the MAML family and Reptile. */
+function classifierNet(o: ClassifierOptions): Module {
+  const b = backbone(o);
+  return sequential([
+    ['backbone', b.net],
+    ['head', dense(b.dim, o.ways)],
+  ]);
+}
+
+const inner = (o: ClassifierOptions) => ({
+  model: classifierNet(o),
+  innerLr: o.innerLr,
+  innerSteps: o.innerSteps,
+});
+/** The MAML paper's regression network: an MLP 1-40-40-1 with ReLU, trained on MSE. */
+const regression = (o: RegressorOptions) => ({
+  model: mlp([1, 40, 40, 1]),
+  loss: 'mse' as const,
+  innerLr: o.innerLr,
+  innerSteps: o.innerSteps,
+});
+
+const gradientBased = { family: 'optimization', anyWay: false, innerSteps: true, blockStack: false } as const;
+
+export const LEARNERS = {
+  protonet: {
+    family: 'metric',
+    description: 'prototypical network (Snell et al. 2017)',
+    classifier: (o) => protoNet({ embed: backbone(o).net, ways: o.ways }),
+    anyWay: true,
+    innerSteps: false,
+    secondOrder: false,
+    blockStack: false,
+  },
+  matching: {
+    family: 'metric',
+    description: 'matching network (Vinyals et al. 2016)',
+    classifier: (o) => matchingNet({ embed: backbone(o).net, ways: o.ways }),
+    anyWay: true,
+    innerSteps: false,
+    secondOrder: false,
+    blockStack: false,
+  },
+  maml: {
+    ...gradientBased,
+    description: 'MAML (Finn et al. 2017)',
+    classifier: (o) => maml(inner(o)),
+    regressor: (o) => maml(regression(o)),
+    secondOrder: true,
+  },
+  fomaml: {
+    ...gradientBased,
+    description: 'first-order MAML',
+    classifier: (o) => maml({ ...inner(o), firstOrder: true }),
+    regressor: (o) => maml({ ...regression(o), firstOrder: true }),
+    secondOrder: false,
+  },
+  anil: {
+    ...gradientBased,
+    description: 'ANIL, MAML adapting the head only (Raghu et al. 2020)',
+    classifier: (o) => anil(inner(o)),
+    regressor: (o) => anil({ ...regression(o), headPrefix: 'fc2.' }),
+    secondOrder: true,
+  },
+  'meta-sgd': {
+    ...gradientBased,
+    description: 'Meta-SGD, learned per-parameter inner rates (Li et al. 2017)',
+    classifier: (o) => metaSgd(inner(o)),
+    regressor: (o) => metaSgd(regression(o)),
+    secondOrder: true,
+  },
+  reptile: {
+    ...gradientBased,
+    description: 'Reptile (Nichol et al. 2018)',
+    classifier: (o) => reptile(inner(o)),
+    regressor: (o) => reptile(regression(o)),
+    secondOrder: false,
+  },
+  mann: {
+    family: 'black-box',
+    description: 'memory-augmented LSTM (Santoro et al. 2016)',
+    classifier: (o) => mann({ ways: o.ways, inputShape: [...o.inputShape], encoder: 'flat' }),
+    anyWay: false,
+    innerSteps: false,
+    secondOrder: false,
+    blockStack: false,
+  },
+  snail: {
+    family: 'black-box',
+    description: 'SNAIL, temporal convolutions and attention (Mishra et al. 2018)',
+    classifier: (o) =>
+      snail({
+        ways: o.ways,
+        inputShape: [...o.inputShape],
+        encoder: 'conv4',
+        conv4: { hidden: o.hidden },
+        blocks: o.snailBlocks,
+      }),
+    anyWay: false,
+    innerSteps: false,
+    secondOrder: false,
+    blockStack: true,
+  },
+  cnp: {
+    family: 'black-box',
+    description: 'conditional neural process (Garnelo et al. 2018)',
+    classifier: (o) =>
+      cnpClassifier({
+        ways: o.ways,
+        inputShape: [...o.inputShape],
+        encoder: 'conv4',
+        conv4: { hidden: o.hidden },
+      }),
+    regressor: () => cnpRegressor({}),
+    anyWay: false,
+    innerSteps: false,
+    secondOrder: false,
+    blockStack: false,
+  },
+} satisfies Record<string, LearnerEntry>;
+
+export type LearnerName = keyof typeof LEARNERS;
+
+export function isLearnerName(name: string): name is LearnerName {
+  return Object.hasOwn(LEARNERS, name);
+}
+
+/** The registered names, in table order. */
+export const LEARNER_NAMES: readonly LearnerName[] = Object.keys(LEARNERS).filter(isLearnerName);
+
+/** The entry of `name`, with the optional fields of LearnerEntry visible. */
+export function learnerEntry(name: LearnerName): LearnerEntry {
+  return LEARNERS[name];
+}
+
+/** Names of the learners that do regression. */
+export const REGRESSION_LEARNERS: readonly LearnerName[] = LEARNER_NAMES.filter(
+  (n) => learnerEntry(n).regressor !== undefined,
+);

@@ -1,0 +1,132 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { packageVersion } from '../src/cli/version.js';
+import { COMMANDS } from '../src/cli/main.js';
+import { CONFIG_KEYS, kebabCase } from '../src/experiment/config.js';
+import { workerEntry } from '../src/train/workers.js';
+
+const root = new URL('..', import.meta.url).pathname;
+const cli = (args: string[]) =>
+  spawnSync(process.execPath, [path.join(root, 'bin/metalearn.js'), ...args], {
+    cwd: root,
+    encoding: 'utf8',
+  });
+const version = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')).version as string;
+
+describe('metalearn --version', () => {
+  it('prints the version of package.json, as --version and -v', () => {
+    for (const flag of ['--version', '-v']) {
+      const r = cli([flag]);
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(r.stdout.trim(), version);
+    }
+  });
+
+  it('finds package.json from source and from a compiled dist/cli module alike, and says when it cannot', () => {
+    assert.equal(packageVersion(pathToFileURL(path.join(root, 'src/cli/version.ts')).href), version);
+    assert.equal(packageVersion(pathToFileURL(path.join(root, 'dist/cli/version.js')).href), version);
+    assert.throws(
+      () => packageVersion(pathToFileURL('/version.js').href),
+      /no package.json of metalearn-ts above/,
+    );
+  });
+});
+
+describe('one option schema for every command', () => {
+  it('--flag=value works like --flag value', () => {
+    const out = mkdtempSync(path.join(tmpdir(), 'metalearn-eq-'));
+    try {
+      const r = cli([
+        'demo',
+        '--steps=5',
+        '--hidden=8',
+        '--val-every=0',
+        '--test-episodes=2',
+        `--out=${out}`,
+      ]);
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(JSON.parse(readFileSync(path.join(out, 'config.json'), 'utf8')).steps, 5);
+      assert.equal(readFileSync(path.join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').length, 5);
+      // The same form on another command: eval's --episodes.
+      const e = cli(['eval', out, '--episodes=3']);
+      assert.equal(e.status, 0, e.stderr);
+      assert.equal(JSON.parse(readFileSync(path.join(out, 'eval-5w1s.json'), 'utf8')).test.n, 3);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  });
+
+  it('every command refuses an unknown option and names the closest known one', () => {
+    const cases: [string[], string, string][] = [
+      [['export', 'run', 'model', '--whch', 'last'], '--whch', '--which'],
+      [['export', '--whch=last', 'run', 'model'], '--whch', '--which'],
+      [['predict', 'm', 's', 'q', '--no-invrt'], '--no-invrt', '--no-invert'],
+      [['fetch', '--data-dri', 'x'], '--data-dri', '--data-dir'],
+      [['eval', 'run', '--epsiodes', '3'], '--epsiodes', '--episodes'],
+      [['resume', 'run', '--step', '3'], '--step', '--steps'],
+      [['report', 'run', '--ot', 'x'], '--ot', null!],
+      [['transfer', 'parkinsons', '--seed', '1'], '--seed', '--seeds'],
+      [['bench', '--iter', '1'], '--iter', '--iters'],
+      [['train', '--metabatch', '2'], '--metabatch', '--meta-batch'],
+    ];
+    for (const [args, bad, good] of cases) {
+      const r = cli(args);
+      assert.equal(r.status, 1, `${args.join(' ')}: ${r.stderr}`);
+      const hint = good ? ` \\(did you mean '${good}'\\?\\)` : '';
+      assert.match(r.stderr, new RegExp(`unknown option ${bad}${hint}; see 'metalearn ${args[0]} --help'`));
+    }
+  });
+
+  it('a missing value and a missing positional are refused; --help exits 0', () => {
+    let r = cli(['eval', 'run', '--way']);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /eval: Option '--way <value>' argument missing/);
+    r = cli(['export', 'run']);
+    assert.equal(r.status, 1);
+    assert.match(r.stdout, /^Usage: metalearn export <run folder> <out folder> \[options\]/);
+    r = cli(['train', 'extra']);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /train: unexpected argument 'extra'/);
+    r = cli(['resume', '--help']);
+    assert.equal(r.status, 0);
+    assert.match(r.stdout, /--lr-schedule step:lr/);
+  });
+
+  it("train's help lists every config field, from the schema that validates config files", () => {
+    const help = cli(['train', '--help']);
+    assert.equal(help.status, 0);
+    for (const k of CONFIG_KEYS) assert.match(help.stdout, new RegExp(`^  --${kebabCase(k)} `, 'm'), k);
+    assert.match(help.stdout, /--learner NAME +meta-learner: protonet \| matching \| maml .*\[protonet\]/);
+    assert.deepEqual(Object.keys(COMMANDS).sort(), [
+      'bench',
+      'demo',
+      'eval',
+      'export',
+      'fetch',
+      'predict',
+      'report',
+      'resume',
+      'train',
+      'transfer',
+    ]);
+  });
+
+  it('bench times our workloads in this process and prints the table', () => {
+    const r = cli(['bench', '--workloads', 'protonet:infer', '--iters', '1', '--warmup', '0']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stderr, /ours {2}protonet:infer +median [\d.]+ ms/);
+    assert.match(r.stdout, /^\| protonet:infer \| [\d.]+ \([\d.]+-[\d.]+\) \| - \| - \|$/m);
+  });
+});
+
+describe('worker threads from source and compiled', () => {
+  it('a compiled workers.js starts worker_main.js; from source, the tsx boot file', () => {
+    assert.equal(workerEntry('file:///p/dist/train/workers.js').href, 'file:///p/dist/train/worker_main.js');
+    assert.equal(workerEntry('file:///p/src/train/workers.ts').href, 'file:///p/src/train/worker_boot.mjs');
+  });
+});
