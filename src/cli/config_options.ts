@@ -10,6 +10,7 @@ import {
 } from '../experiment/config.js';
 import { readConfigFile } from '../experiment/config_file.js';
 import { runExperiment } from '../experiment/run.js';
+import { ensureOmniglot } from '../data/omniglot.js';
 import { str, type OptionSpec, type ParsedArgs } from './schema.js';
 
 function fieldOption(key: keyof RunConfig): OptionSpec {
@@ -33,6 +34,8 @@ export async function runFromFlags(a: ParsedArgs, base: Record<string, unknown>)
     if (k !== 'config' && typeof v === 'string') flags[camelCase(k)] = v;
   const file = config ? readConfigFile(config) : undefined;
   const cfg = resolveConfig({ ...base, ...(file ?? {}) }, config ?? '(defaults)', flags);
+  // Like learn2learn's benchmark task sets: Omniglot not in the data folder yet is downloaded (and checked) there.
+  if (cfg.dataset === 'omniglot') await ensureOmniglot(cfg.dataDir, { log: console.log });
   await runExperiment(cfg);
   return 0;
 }

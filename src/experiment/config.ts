@@ -14,7 +14,7 @@ export const BACKENDS = ['wasm', 'cpu', 'tensorflow', 'webgl', 'webgpu'] as cons
 export interface RunConfig {
   learner: LearnerName;
   dataset: DatasetName;
-  /** Data folder (holds omniglot/...); default $METALEARN_DATA or ../shared/data. */
+  /** Data folder (holds omniglot/...); default $METALEARN_DATA, else the per-user data folder. */
   dataDir?: string;
   /** For dataset 'folder': a folder of class/file.png. */
   folder?: string;
@@ -108,7 +108,7 @@ export interface FieldSpec {
 export const SCHEMA: Record<keyof RunConfig, FieldSpec> = {
   learner: { kind: { oneOf: LEARNER_NAMES }, help: 'meta-learner' },
   dataset: { kind: { oneOf: DATASETS }, help: "data: 'sinusoid' is regression (MAML paper)" },
-  dataDir: { kind: 'string', help: 'folder holding omniglot/', note: '$METALEARN_DATA or ../shared/data' },
+  dataDir: { kind: 'string', help: 'folder holding omniglot/', note: '$METALEARN_DATA, else ~/.local/share/metalearn' },
   folder: { kind: 'string', help: 'for --dataset folder: a folder of class/file.png' },
   way: { kind: 'posint', help: 'N of N-way episodes' },
   shot: { kind: 'posint', help: 'K of K-shot episodes' },

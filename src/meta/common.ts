@@ -1,14 +1,14 @@
 import { tf } from '../engine/tf.js';
-import { meanSquaredError, sparseSoftmaxCrossEntropy } from '../engine/ops.js';
 import { type Params, disposeParams, mapParams, valueAndGrads } from '../nn/params.js';
 import type { SupportQuery } from '../tasks/types.js';
-import type { LossName } from '../tasks/losses.js';
+import { LOSSES, type LossName } from '../tasks/losses.js';
 import type { MetaLearner } from './types.js';
 
 /** The query loss a learner trains on: mean cross-entropy of logits, or MSE against targets reshaped to the outputs. */
-export function taskLoss(kind: LossName, outputs: tf.Tensor, y: tf.Tensor): tf.Scalar {
-  if (kind === 'cross-entropy') return sparseSoftmaxCrossEntropy(outputs, y);
-  return meanSquaredError(outputs, tf.reshape(y, outputs.shape));
+export function taskLoss(name: LossName, outputs: tf.Tensor, y: tf.Tensor): tf.Scalar {
+  const loss = LOSSES[name];
+  // Regression targets may come as [n] for outputs [n, 1]: matched to the outputs, MSE cannot broadcast to [n, n].
+  return loss.fn(outputs, loss.kind === 'regression' ? tf.reshape(y, outputs.shape) : y);
 }
 
 /** Query outputs of an episode: the learner's own episodeOutputs, else predict(adapt(support), query.x). */

@@ -15,7 +15,7 @@ export type DescriptorKind = 'onehot' | 'text' | 'metadata';
 
 /** Options shared by the multi-task benchmarks. */
 export interface BenchmarkOptions {
-  /** Folder holding omniglot/, youtube-spam/, parkinsons/ (default: $METALEARN_DATA or ../shared/data). */
+  /** Folder holding omniglot/, youtube-spam/, parkinsons/ (default: $METALEARN_DATA, else the per-user data folder). */
   dataDir?: string;
   /** Seed of the train/test row split. */
   seed?: number;

@@ -83,7 +83,6 @@ export {
 // Training, evaluation, report
 export { trainMultiTask, type TrainOptions, type TrainResult, type StepRecord } from './trainer.js';
 export { GroupedOptimizer } from './optimizer.js';
-export { multiTaskLoss } from './losses.js';
 export { scoreExamples, type TaskScores } from './evaluate.js';
 export { verdictOf, formatMetric, type Verdict } from './stats.js';
 export {

@@ -4,7 +4,7 @@ import { TRAIN } from '../nn/module.js';
 import { type Params, disposeParams } from '../nn/params.js';
 import { type Optimizer, adam } from '../nn/optim.js';
 import { buildBatch, disposeBatch, validateTaskSet, type RowPick } from './data.js';
-import { multiTaskLoss } from './losses.js';
+import { LOSS_OF_KIND } from '../tasks/losses.js';
 import { GroupedOptimizer } from './optimizer.js';
 import { type SamplerName, type TaskSampler, makeSampler, sampleTasks } from './sampling.js';
 import type { MultiTaskNet, MultiTaskSet } from './types.js';
@@ -180,9 +180,9 @@ export function trainMultiTask(net: MultiTaskNet, set: MultiTaskSet, opts: Train
           losses: (p) =>
             net
               .apply(p, batch.input, TRAIN)
-              .map((o, s) => multiTaskLoss(kinds[tasks[s]], o, batch.targets[s])),
+              .map((o, s) => LOSS_OF_KIND[kinds[tasks[s]]].fn(o, batch.targets[s])),
           lossOf: (s, p) =>
-            multiTaskLoss(kinds[tasks[s]], net.apply(p, batch.single[s], TRAIN)[0], batch.targets[s]),
+            LOSS_OF_KIND[kinds[tasks[s]]].fn(net.apply(p, batch.single[s], TRAIN)[0], batch.targets[s]),
           penalty: (p) => (net.penalty ? net.penalty(p) : null),
           modelKeys,
           sharedKeys,

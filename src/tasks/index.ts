@@ -25,7 +25,15 @@ export {
   defaultTextEmbedder,
   descriptorMatrix,
 } from './descriptors.js';
-export { type LossFn, type TaskLoss, type LossName, mseLoss, crossEntropyLoss } from './losses.js';
+export {
+  type LossFn,
+  type TaskLoss,
+  type LossName,
+  mseLoss,
+  crossEntropyLoss,
+  LOSSES,
+  LOSS_OF_KIND,
+} from './losses.js';
 
 // N-way K-shot episodes from a ClassDataset, and fixed episode sets for evaluation.
 export {

@@ -23,3 +23,15 @@ export const crossEntropyLoss: TaskLoss = {
   kind: 'classification',
   fn: (logits, labels) => sparseSoftmaxCrossEntropy(logits, labels),
 };
+
+/** Each loss by name: the one dispatch that meta-learners (by name) and multi-task training (by kind) share. */
+export const LOSSES: Readonly<Record<LossName, TaskLoss>> = {
+  'cross-entropy': crossEntropyLoss,
+  mse: mseLoss,
+};
+
+/** The loss of each kind of task, for learners that pick it from the task (multi-task training). */
+export const LOSS_OF_KIND: Readonly<Record<TaskLoss['kind'], TaskLoss>> = {
+  classification: crossEntropyLoss,
+  regression: mseLoss,
+};
