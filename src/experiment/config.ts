@@ -108,7 +108,11 @@ export interface FieldSpec {
 export const SCHEMA: Record<keyof RunConfig, FieldSpec> = {
   learner: { kind: { oneOf: LEARNER_NAMES }, help: 'meta-learner' },
   dataset: { kind: { oneOf: DATASETS }, help: "data: 'sinusoid' is regression (MAML paper)" },
-  dataDir: { kind: 'string', help: 'folder holding omniglot/', note: '$METALEARN_DATA, else ~/.local/share/metalearn' },
+  dataDir: {
+    kind: 'string',
+    help: 'folder holding omniglot/',
+    note: '$METALEARN_DATA, else ~/.local/share/metalearn',
+  },
   folder: { kind: 'string', help: 'for --dataset folder: a folder of class/file.png' },
   way: { kind: 'posint', help: 'N of N-way episodes' },
   shot: { kind: 'posint', help: 'K of K-shot episodes' },
