@@ -8,7 +8,15 @@
  *   await evaluateRun('runs/sin', { shot: 10 });
  */
 export { runExperiment, evaluateRun, type RunSummary, type RunOptions, type EvalSummary } from './run.js';
-export { problemOf, evalProblemOf, type Problem, type EvalProblem, type EvalOverrides } from './problem.js';
+export {
+  problemOf,
+  evalProblemOf,
+  type Problem,
+  type ProblemKind,
+  type EvalProblem,
+  type EvalOverrides,
+  type SavedEpisodes,
+} from './problem.js';
 export { loadMetaDatasets, type MetaDatasets } from './datasets.js';
 export { readConfigFile, readRunConfig } from './config_file.js';
 export { runFolder, truncateMetrics, type RunFolder } from './run_folder.js';

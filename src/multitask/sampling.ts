@@ -120,7 +120,9 @@ export type SamplerName = keyof typeof SAMPLERS;
 type OptionsArg<N extends SamplerName> = Parameters<(typeof SAMPLERS)[N]>[0];
 
 /** Options of each sampler, by registry name. */
-export type SamplerOptions = { [N in SamplerName]: NonNullable<OptionsArg<N>> };
+export type SamplerOptions = {
+  [N in SamplerName]: NonNullable<Parameters<(typeof SAMPLERS)[N]>[0]>;
+};
 
 // The same table seen through a mapped type, so that indexing it with a generic name gives a constructor
 // that takes that name's options (TypeScript's correlated-union pattern).

@@ -32,7 +32,9 @@ export type ArchitectureName = keyof typeof ARCHITECTURES;
 type OptionsArg<N extends ArchitectureName> = Parameters<(typeof ARCHITECTURES)[N]>[1];
 
 /** Options of each architecture, by registry name. */
-export type ArchitectureOptions = { [N in ArchitectureName]: NonNullable<OptionsArg<N>> };
+export type ArchitectureOptions = {
+  [N in ArchitectureName]: NonNullable<Parameters<(typeof ARCHITECTURES)[N]>[1]>;
+};
 
 // The same table seen through a mapped type, so that indexing it with a generic name gives a constructor
 // that takes that name's options (TypeScript's correlated-union pattern).

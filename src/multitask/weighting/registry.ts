@@ -23,7 +23,9 @@ export type WeightingName = keyof typeof WEIGHTINGS;
 type OptionsArg<N extends WeightingName> = Parameters<(typeof WEIGHTINGS)[N]>[0];
 
 /** Options of each strategy, by registry name. */
-export type WeightingOptions = { [N in WeightingName]: NonNullable<OptionsArg<N>> };
+export type WeightingOptions = {
+  [N in WeightingName]: NonNullable<Parameters<(typeof WEIGHTINGS)[N]>[0]>;
+};
 
 // The same table seen through a mapped type, so that indexing it with a generic name gives a constructor
 // that takes that name's options (TypeScript's correlated-union pattern).
