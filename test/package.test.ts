@@ -1,6 +1,6 @@
 // The package as a user gets it: `npm pack`, the tarball installed into a fresh project (npm registry only,
 // preferring npm's cache), then used with plain `node`, a strict TypeScript consumer, a Vite build for the
-// browser, and the installed `metalearn` command, Omniglot included (METALEARN_DATA from test/helpers/env.ts).
+// browser, and the installed `metalearn` command, Omniglot included (METALEARN_DATA from test/helpers/env.mjs).
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
