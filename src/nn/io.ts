@@ -22,11 +22,11 @@ export const WEIGHTS_FILE = 'weights.bin';
 export const MODEL_FILE = 'model.json';
 
 /** Params as a model.json manifest and one weights buffer (reads the tensors asynchronously). */
-export async function paramsToArtifacts(
-  params: Params,
-  metadata?: Record<string, unknown>,
-): Promise<ParamsArtifacts> {
-  const { data, specs } = await tf.io.encodeWeights(params);
+function artifactsOf(
+  specs: tf.io.WeightsManifestEntry[],
+  weightData: ArrayBuffer,
+  metadata: Record<string, unknown> | undefined,
+): ParamsArtifacts {
   return {
     modelJson: {
       format: 'metalearn-params',
@@ -34,8 +34,16 @@ export async function paramsToArtifacts(
       ...(metadata ? { userDefinedMetadata: metadata } : {}),
       weightsManifest: [{ paths: [WEIGHTS_FILE], weights: specs }],
     },
-    weightData: data,
+    weightData,
   };
+}
+
+export async function paramsToArtifacts(
+  params: Params,
+  metadata?: Record<string, unknown>,
+): Promise<ParamsArtifacts> {
+  const { data, specs } = await tf.io.encodeWeights(params);
+  return artifactsOf(specs, data, metadata);
 }
 
 /** Params from a manifest and its weights; `source` names the file in errors. */
@@ -79,15 +87,7 @@ export function paramsToArtifactsSync(params: Params, metadata?: Record<string, 
     new Uint8Array(buf, off, v.byteLength).set(new Uint8Array(v.buffer, v.byteOffset, v.byteLength));
     off += v.byteLength;
   }
-  return {
-    modelJson: {
-      format: 'metalearn-params',
-      generatedBy: 'metalearn-ts',
-      ...(metadata ? { userDefinedMetadata: metadata } : {}),
-      weightsManifest: [{ paths: [WEIGHTS_FILE], weights: specs }],
-    },
-    weightData: buf,
-  };
+  return artifactsOf(specs, buf, metadata);
 }
 
 /**
