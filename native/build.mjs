@@ -21,7 +21,7 @@ const blasIncludes = [
   '/usr/include/openblas',
 ];
 
-/** The compiler's first lines of complaint, or why it did not run; null when it built `out`. */
+/** null when it built `out`; else the compiler's first errors, or (ran: false) why it could not run. */
 function compile(cxx, include, own, out) {
   const args = [
     '-O3',
@@ -43,14 +43,14 @@ function compile(cxx, include, own, out) {
   const r = spawnSync(cxx, args, { encoding: 'utf8' });
   if (!r.error && r.status === 0) return null;
   rmSync(out, { force: true });
-  if (r.error) return r.error.message;
+  if (r.error) return { ran: false, why: r.error.message };
   const err = (r.stderr || '')
     .split('\n')
     .filter((l) => l.includes('error'))
     .slice(0, 2)
     .join(' ')
     .trim();
-  return err || `${cxx} exited with status ${r.status}`;
+  return { ran: true, why: err || `${cxx} exited with status ${r.status}` };
 }
 
 function main() {
@@ -72,20 +72,23 @@ function main() {
   const cxx = process.env.CXX || 'g++';
   mkdirSync(outDir, { recursive: true });
   const tmp = `${target}.tmp-${process.pid}`;
-  let why = null;
+  let failed = null;
   let gemmPath = 'our own (AVX-512, AVX2+FMA or portable, chosen at run time by the CPU)';
   if (gemm !== 'own' && hasCblas) {
-    why = compile(cxx, include, false, tmp);
-    if (why) say(`OpenBLAS found but the build with it failed (${why}); building with our own GEMM`);
-    else gemmPath = 'OpenBLAS';
-  } else if (gemm !== 'own') {
+    failed = compile(cxx, include, false, tmp);
+    if (!failed) gemmPath = 'OpenBLAS';
+    else if (failed.ran)
+      say(`OpenBLAS found but the build with it failed (${failed.why}); building with our own GEMM`);
+  } else if (gemm === 'own') {
+    say('METALEARN_GEMM=own: building with our own GEMM');
+  } else {
     say(`OpenBLAS not found${blasOff ? ' (METALEARN_BLAS=none)' : ''}; building with our own GEMM`);
   }
-  if (gemmPath !== 'OpenBLAS') why = compile(cxx, include, true, tmp);
-  if (why) {
+  if (gemmPath !== 'OpenBLAS' && (!failed || failed.ran)) failed = compile(cxx, include, true, tmp);
+  if (failed) {
     // An older build would not match kernels.cc (the library calls what this source defines): remove it.
     rmSync(target, { force: true });
-    return say(`not built (${why}); using the wasm kernels`);
+    return say(`not built (${failed.why}); using the wasm kernels`);
   }
   renameSync(tmp, target); // whole file or none, like every other write of this project
   say(`built ${path.relative(process.cwd(), target)}, GEMM: ${gemmPath}`);
