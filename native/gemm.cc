@@ -113,7 +113,9 @@ const GemmKernel kAvx512{"avx512", 12, 32, 144, 192, 2048, avx512::micro12x32};
 
 bool supported(const GemmKernel& k) {
 #ifdef METALEARN_X86
-  // __builtin_cpu_supports reports a feature only when the OS also saves its registers (XGETBV).
+  // __builtin_cpu_supports reports a feature only when the OS also saves its registers (XGETBV). The
+  // explicit init makes the answer independent of the order in which constructors ran.
+  __builtin_cpu_init();
   if (&k == &kAvx512) return __builtin_cpu_supports("avx512f");
   if (&k == &kAvx2) return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
 #endif
