@@ -2,15 +2,16 @@
 // (Float32Array views handed over by src/engine/kernels/native.ts), so no tensor data is copied.
 //   conv2d: NHWC forward convolution, im2col + sgemm, any stride, dilation and explicit padding
 //   batchMatMul: a batch of sgemm calls (transposes and a broadcast batch of 1 included)
-//   sgemm, gemmPath, gemmKernels: the matrix product itself, for tests and benchmarks
-// sgemm is OpenBLAS's, or ours (native/gemm.cc) in a build with METALEARN_OWN_GEMM (no OpenBLAS needed).
+//   sgemm, gemmPath, gemmKernels: the matrix product itself and which one the kernels use (tests, benchmarks)
 //   binary: add, sub, mul, div of float32 with broadcasting, as strided loops
 //   transpose: any permutation, as strided copies
 //   reverse: flips along any axes, as strided copies
 //   poolRoute: the max-pool gradient's routing of dy to each tiling window's first maximum, and its adjoint
 //   reduceBlock: sum over the middle axis of [outer, red, inner] with double accumulators (Sum, Mean)
 //   tanh: elementwise through expf (the wasm build's tanh took ~28 ns an element, a fifth of a MANN step)
-// Built by native/build.mjs at install; when it cannot build, the library uses the wasm kernels.
+// The matrix products are OpenBLAS's, or ours (native/gemm.cc) in a build with METALEARN_OWN_GEMM, which
+// needs no BLAS. Built by native/build.mjs at install; when it cannot build, the library uses the wasm
+// kernels.
 #include <node_api.h>
 #ifndef METALEARN_OWN_GEMM
 #include <cblas.h>
