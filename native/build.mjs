@@ -1,7 +1,11 @@
-// Builds native/build/metalearn_native.node (native/kernels.cc against OpenBLAS) with the system C++
+// Builds native/build/metalearn_native.node (native/kernels.cc and native/gemm.cc) with the system C++
 // compiler and Node's own headers. Run by `npm install` / `npm ci`; never fails the install: without a
-// compiler, Node headers or OpenBLAS (Debian: apt-get install g++ libopenblas-dev) the library keeps
-// using the wasm kernels, and this prints why. METALEARN_NATIVE=0 skips the build.
+// compiler or Node headers the library keeps using the wasm kernels, and this prints why.
+// The matrix products go to OpenBLAS when it is installed (Debian: apt-get install libopenblas-dev), else
+// to our own GEMM (native/gemm.cc, which needs nothing but the compiler); this prints which.
+//   METALEARN_NATIVE=0        skip the build
+//   METALEARN_GEMM=own        our GEMM even when OpenBLAS is installed (METALEARN_GEMM=openblas: the default)
+//   METALEARN_BLAS=none       act as if OpenBLAS were not installed (to test that build on a machine with it)
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
@@ -11,6 +15,43 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const outDir = path.join(here, 'build');
 const target = path.join(outDir, 'metalearn_native.node');
 const say = (s) => console.error(`[metalearn native] ${s}`);
+const blasIncludes = [
+  '/usr/include/x86_64-linux-gnu',
+  '/usr/include/aarch64-linux-gnu',
+  '/usr/include/openblas',
+];
+
+/** null when it built `out`; else the compiler's first errors, or (ran: false) why it could not run. */
+function compile(cxx, include, own, out) {
+  const args = [
+    '-O3',
+    '-march=x86-64-v2',
+    '-std=c++17',
+    '-fno-math-errno',
+    '-shared',
+    '-fPIC',
+    '-DNODE_GYP_MODULE_NAME=metalearn_native',
+    `-I${include}`,
+    ...(own ? ['-DMETALEARN_OWN_GEMM'] : blasIncludes.map((d) => `-I${d}`)),
+    path.join(here, 'kernels.cc'),
+    path.join(here, 'gemm.cc'),
+    '-o',
+    out,
+    ...(own ? [] : ['-lopenblas']),
+  ];
+  if (process.arch !== 'x64') args.splice(1, 1);
+  const r = spawnSync(cxx, args, { encoding: 'utf8' });
+  if (!r.error && r.status === 0) return null;
+  rmSync(out, { force: true });
+  if (r.error) return { ran: false, why: r.error.message };
+  const err = (r.stderr || '')
+    .split('\n')
+    .filter((l) => l.includes('error'))
+    .slice(0, 2)
+    .join(' ')
+    .trim();
+  return { ran: true, why: err || `${cxx} exited with status ${r.status}` };
+}
 
 function main() {
   if (process.env.METALEARN_NATIVE === '0') return say('skipped (METALEARN_NATIVE=0)');
@@ -21,37 +62,36 @@ function main() {
     path.join(path.dirname(process.execPath), '..', 'include', 'node'),
   ].find((d) => d && existsSync(path.join(d, 'node_api.h')));
   if (!include) return say("Node's headers (node_api.h) not found; using the wasm kernels");
+  const gemm = process.env.METALEARN_GEMM ?? 'openblas';
+  if (gemm !== 'own' && gemm !== 'openblas')
+    say(
+      `METALEARN_GEMM must be 'own' or 'openblas', not '${gemm}'; using the default (openblas when installed)`,
+    );
+  const blasOff = process.env.METALEARN_BLAS === 'none';
+  const hasCblas = !blasOff && blasIncludes.some((d) => existsSync(path.join(d, 'cblas.h')));
   const cxx = process.env.CXX || 'g++';
   mkdirSync(outDir, { recursive: true });
   const tmp = `${target}.tmp-${process.pid}`;
-  const args = [
-    '-O3',
-    '-march=x86-64-v2',
-    '-std=c++17',
-    '-fno-math-errno',
-    '-shared',
-    '-fPIC',
-    '-DNODE_GYP_MODULE_NAME=metalearn_native',
-    `-I${include}`,
-    '-I/usr/include/x86_64-linux-gnu',
-    '-I/usr/include/openblas',
-    path.join(here, 'kernels.cc'),
-    '-o',
-    tmp,
-    '-lopenblas',
-  ];
-  if (process.arch !== 'x64') args.splice(1, 1);
-  const r = spawnSync(cxx, args, { encoding: 'utf8' });
-  if (r.error || r.status !== 0) {
-    rmSync(tmp, { force: true });
+  let failed = null;
+  let gemmPath = 'our own (AVX-512, AVX2+FMA or portable, chosen at run time by the CPU)';
+  if (gemm !== 'own' && hasCblas) {
+    failed = compile(cxx, include, false, tmp);
+    if (!failed) gemmPath = 'OpenBLAS';
+    else if (failed.ran)
+      say(`OpenBLAS found but the build with it failed (${failed.why}); building with our own GEMM`);
+  } else if (gemm === 'own') {
+    say('METALEARN_GEMM=own: building with our own GEMM');
+  } else {
+    say(`OpenBLAS not found${blasOff ? ' (METALEARN_BLAS=none)' : ''}; building with our own GEMM`);
+  }
+  if (gemmPath !== 'OpenBLAS' && (!failed || failed.ran)) failed = compile(cxx, include, true, tmp);
+  if (failed) {
     // An older build would not match kernels.cc (the library calls what this source defines): remove it.
     rmSync(target, { force: true });
-    const err = (r.stderr || '').split('\n').slice(0, 3).join(' ').trim();
-    const why = r.error ? r.error.message : err || `${cxx} exited with status ${r.status}`;
-    return say(`not built (${why}); using the wasm kernels`);
+    return say(`not built (${failed.why}); using the wasm kernels`);
   }
   renameSync(tmp, target); // whole file or none, like every other write of this project
-  say(`built ${path.relative(process.cwd(), target)}`);
+  say(`built ${path.relative(process.cwd(), target)}, GEMM: ${gemmPath}`);
 }
 
 main();

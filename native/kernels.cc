@@ -1,16 +1,23 @@
 // Native CPU kernels for the tfjs wasm backend: the kernels read and write the wasm heap in place
 // (Float32Array views handed over by src/engine/kernels/native.ts), so no tensor data is copied.
-//   conv2d: NHWC forward convolution, im2col + OpenBLAS sgemm, any stride, dilation and explicit padding
+//   conv2d: NHWC forward convolution, im2col + sgemm, any stride, dilation and explicit padding
 //   batchMatMul: a batch of sgemm calls (transposes and a broadcast batch of 1 included)
+//   sgemm, gemmPath, gemmKernels: the matrix product itself and which one the kernels use (tests, benchmarks)
 //   binary: add, sub, mul, div of float32 with broadcasting, as strided loops
 //   transpose: any permutation, as strided copies
 //   reverse: flips along any axes, as strided copies
 //   poolRoute: the max-pool gradient's routing of dy to each tiling window's first maximum, and its adjoint
 //   reduceBlock: sum over the middle axis of [outer, red, inner] with double accumulators (Sum, Mean)
 //   tanh: elementwise through expf (the wasm build's tanh took ~28 ns an element, a fifth of a MANN step)
-// Built by native/build.mjs at install; when it cannot build, the library uses the wasm kernels.
+// The matrix products are OpenBLAS's, or ours (native/gemm.cc) in a build with METALEARN_OWN_GEMM, which
+// needs no BLAS. Built by native/build.mjs at install; when it cannot build, the library uses the wasm
+// kernels.
 #include <node_api.h>
+#ifndef METALEARN_OWN_GEMM
 #include <cblas.h>
+#endif
+
+#include "gemm.h"
 
 #include <algorithm>
 #include <cmath>
@@ -58,6 +65,18 @@ napi_value fail(napi_env env, const char* msg) {
   return nullptr;
 }
 
+// C (m x n, row-major, leading dimension ldc) = op(A) op(B), with the GEMM this build uses.
+void matmul(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b,
+            int64_t ldb, float* c, int64_t ldc) {
+#ifdef METALEARN_OWN_GEMM
+  metalearn::gemm(metalearn::bestGemmKernel(), ta, tb, m, n, k, 1.0f, a, lda, b, ldb, 0.0f, c, ldc);
+#else
+  cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
+              static_cast<int>(m), static_cast<int>(n), static_cast<int>(k), 1.0f, a, static_cast<int>(lda), b,
+              static_cast<int>(ldb), 0.0f, c, static_cast<int>(ldc));
+#endif
+}
+
 // conv2d(x, w, out, dims) with dims = [n, h, w, ci, kh, kw, co, ho, wo, sh, sw, dh, dw, padTop, padLeft]
 napi_value Conv2d(napi_env env, napi_callback_info info) {
   size_t argc = 4;
@@ -79,9 +98,7 @@ napi_value Conv2d(napi_env env, napi_callback_info info) {
   const int64_t rowsPerImage = ho * wo;
   // A 1x1 stride-1 unpadded convolution is a plain matrix product over the input.
   if (kh == 1 && kw == 1 && sh == 1 && sw == 1 && pt == 0 && pl == 0 && ho == h && wo == wd) {
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(n * rowsPerImage),
-                static_cast<int>(co), static_cast<int>(ci), 1.0f, x, static_cast<int>(ci), w,
-                static_cast<int>(co), 0.0f, out, static_cast<int>(co));
+    matmul(false, false, n * rowsPerImage, co, ci, x, ci, w, co, out, co);
     return nullptr;
   }
   // im2col in chunks of whole images, so the column buffer stays near 16 MB whatever the batch.
@@ -112,9 +129,7 @@ napi_value Conv2d(napi_env env, napi_callback_info info) {
         }
       }
     }
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(nb * rowsPerImage),
-                static_cast<int>(co), static_cast<int>(k), 1.0f, col.data(), static_cast<int>(k), w,
-                static_cast<int>(co), 0.0f, out + n0 * rowsPerImage * co, static_cast<int>(co));
+    matmul(false, false, nb * rowsPerImage, co, k, col.data(), k, w, co, out + n0 * rowsPerImage * co, co);
   }
   return nullptr;
 }
@@ -145,10 +160,7 @@ napi_value BatchMatMul(napi_env env, napi_callback_info info) {
       std::memset(out + i * m * n, 0, sizeof(float) * m * n);
       continue;
     }
-    cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
-                static_cast<int>(m), static_cast<int>(n), static_cast<int>(k), 1.0f, ai,
-                static_cast<int>(ta ? m : k), bi, static_cast<int>(tb ? k : n), 0.0f, out + i * m * n,
-                static_cast<int>(n));
+    matmul(ta, tb, m, n, k, ai, ta ? m : k, bi, tb ? k : n, out + i * m * n, n);
   }
   return nullptr;
 }
@@ -450,9 +462,92 @@ napi_value Tanh(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// The GEMM the conv2d and batchMatMul kernels use: "openblas", or "own-" and our variant for this CPU.
+const std::string& gemmPath() {
+#ifdef METALEARN_OWN_GEMM
+  static const std::string path = std::string("own-") + metalearn::gemmKernelName(metalearn::bestGemmKernel());
+#else
+  static const std::string path = "openblas";
+#endif
+  return path;
+}
+
+napi_value GemmPath(napi_env env, napi_callback_info) {
+  napi_value s;
+  napi_create_string_utf8(env, gemmPath().c_str(), NAPI_AUTO_LENGTH, &s);
+  return s;
+}
+
+// gemmKernels(): the implementations sgemm accepts in this build on this CPU, our variants best last,
+// then "openblas" when it is linked in.
+napi_value GemmKernels(napi_env env, napi_callback_info) {
+  int count = 0;
+  const char* const* names = metalearn::gemmKernelNames(&count);
+  std::vector<std::string> all(names, names + count);
+#ifndef METALEARN_OWN_GEMM
+  all.push_back("openblas");
+#endif
+  napi_value arr;
+  napi_create_array_with_length(env, all.size(), &arr);
+  for (size_t i = 0; i < all.size(); i++) {
+    napi_value s;
+    napi_create_string_utf8(env, all[i].c_str(), NAPI_AUTO_LENGTH, &s);
+    napi_set_element(env, arr, static_cast<uint32_t>(i), s);
+  }
+  return arr;
+}
+
+// Whether a row-major rows x cols matrix with leading dimension ld fits in len floats.
+bool fits(int64_t rows, int64_t cols, int64_t ld, size_t len) {
+  if (ld < std::max<int64_t>(1, cols)) return false;
+  return rows == 0 || cols == 0 || (rows - 1) * ld + cols <= static_cast<int64_t>(len);
+}
+
+// sgemm(impl, a, b, c, [m, n, k, lda, ldb, ldc, transA, transB], alpha, beta):
+// c = alpha op(a) op(b) + beta c with the implementation impl (one of gemmKernels()).
+napi_value Sgemm(napi_env env, napi_callback_info info) {
+  size_t argc = 7;
+  napi_value argv[7];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  float *a, *b, *c;
+  size_t la, lb, lc;
+  if (argc != 7 || !floats(env, argv[1], &a, &la) || !floats(env, argv[2], &b, &lb) ||
+      !floats(env, argv[3], &c, &lc))
+    return fail(env, "sgemm: expected (impl, a, b, c: Float32Array, dims, alpha, beta)");
+  char impl[32] = {0};
+  size_t implLen = 0;
+  if (napi_get_value_string_utf8(env, argv[0], impl, sizeof impl, &implLen) != napi_ok)
+    return fail(env, "sgemm: impl must be a string (one of gemmKernels())");
+  int64_t d[8];
+  if (!ints(env, argv[4], 8, d)) return fail(env, "sgemm: dims must hold 8 numbers");
+  const int64_t m = d[0], n = d[1], k = d[2], lda = d[3], ldb = d[4], ldc = d[5];
+  const bool ta = d[6] != 0, tb = d[7] != 0;
+  if (m < 0 || n < 0 || k < 0) return fail(env, "sgemm: m, n and k must be >= 0");
+  if (!fits(ta ? k : m, ta ? m : k, lda, la) || !fits(tb ? n : k, tb ? k : n, ldb, lb) || !fits(m, n, ldc, lc))
+    return fail(env, "sgemm: a leading dimension is too small or a buffer is smaller than its shape");
+  const float alpha = static_cast<float>(number(env, argv[5]));
+  const float beta = static_cast<float>(number(env, argv[6]));
+#ifndef METALEARN_OWN_GEMM
+  if (std::strcmp(impl, "openblas") == 0) {
+    if (m == 0 || n == 0) return nullptr;
+    cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
+                static_cast<int>(m), static_cast<int>(n), static_cast<int>(k), alpha, a, static_cast<int>(lda), b,
+                static_cast<int>(ldb), beta, c, static_cast<int>(ldc));
+    return nullptr;
+  }
+#endif
+  const metalearn::GemmKernel* kernel = metalearn::gemmKernelNamed(impl);
+  if (!kernel)
+    return fail(env, (std::string("sgemm: impl '") + impl + "' is not one of gemmKernels() here").c_str());
+  metalearn::gemm(*kernel, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+  return nullptr;
+}
+
 napi_value Init(napi_env env, napi_value exports) {
   // One thread, like the wasm backend and the peer's 1-thread runs; worker threads give the parallelism.
+#ifndef METALEARN_OWN_GEMM
   openblas_set_num_threads(1);
+#endif
   napi_property_descriptor props[] = {
       {"conv2d", nullptr, Conv2d, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"reduceBlock", nullptr, ReduceBlock, nullptr, nullptr, nullptr, napi_default, nullptr},
@@ -462,6 +557,9 @@ napi_value Init(napi_env env, napi_value exports) {
       {"poolRoute", nullptr, PoolRoute, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"reverse", nullptr, Reverse, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"tanh", nullptr, Tanh, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"sgemm", nullptr, Sgemm, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"gemmPath", nullptr, GemmPath, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"gemmKernels", nullptr, GemmKernels, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
   return exports;

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { tf } from '../src/engine/tf.js';
 import { initEngine } from '../src/engine/backend.js';
 import { Rng } from '../src/engine/rng.js';
-import { nativeKernels, nativeKernelsActive } from '../src/engine/kernels/native.js';
+import { nativeGemmPath, nativeKernels, nativeKernelsActive } from '../src/engine/kernels/native.js';
 
 /** Run fn on a backend and return the values of its result. */
 async function on(
@@ -48,9 +48,9 @@ describe('wasm Sum/Mean kernels (float64 accumulation) agree with the cpu backen
   });
 });
 
-describe('native Conv2D (OpenBLAS, over the wasm heap) agrees with the cpu backend', () => {
+describe(`native Conv2D (GEMM: ${nativeGemmPath()}, over the wasm heap) agrees with the cpu backend`, () => {
   const addon = nativeKernels();
-  const skip = addon ? false : 'native addon not built (native/build.mjs needs g++ and libopenblas-dev)';
+  const skip = addon ? false : 'native addon not built (native/build.mjs needs g++)';
   // [x shape, filter shape, strides, pad, dilations]: the shapes Conv4 and its gradients produce, and edges.
   const cases: [
     number[],
@@ -116,10 +116,8 @@ describe('native Conv2D (OpenBLAS, over the wasm heap) agrees with the cpu backe
   });
 });
 
-describe('native BatchMatMul, Transpose and broadcasting Add/Sub/Multiply/RealDiv agree with the cpu backend', () => {
-  const skip = nativeKernels()
-    ? false
-    : 'native addon not built (native/build.mjs needs g++ and libopenblas-dev)';
+describe(`native BatchMatMul (GEMM: ${nativeGemmPath()}), Transpose and broadcasting Add/Sub/Multiply/RealDiv agree with the cpu backend`, () => {
+  const skip = nativeKernels() ? false : 'native addon not built (native/build.mjs needs g++)';
   const values = (shape: number[], seed: number) => {
     const v = new Rng(seed).normalArray(shape.reduce((a, b) => a * b, 1));
     return () => tf.tensor(v, shape);
@@ -221,6 +219,109 @@ describe('native BatchMatMul, Transpose and broadcasting Add/Sub/Multiply/RealDi
   });
 });
 
+describe('native sgemm, every implementation of this build, against a float64 reference', () => {
+  const addon = nativeKernels();
+  const skip = addon ? false : 'native addon not built (native/build.mjs needs g++)';
+  const impls = addon ? addon.gemmKernels() : [];
+  // One case: C = alpha op(A) op(B) + beta C with padded leading dimensions (lda, ldb, ldc wider than
+  // the matrices): every element of C within the float32 bound of its float64 value, the padding untouched.
+  const check = (
+    impl: string,
+    [m, n, k]: [number, number, number],
+    ta: boolean,
+    tb: boolean,
+    alpha: number,
+    beta: number,
+    seed: number,
+  ) => {
+    const rng = new Rng(seed);
+    const lda = (ta ? m : k) + 3;
+    const ldb = (tb ? k : n) + 1;
+    const ldc = n + 2;
+    const a = new Float32Array(rng.normalArray((ta ? k : m) * lda));
+    const b = new Float32Array(rng.normalArray((tb ? n : k) * ldb));
+    // beta 0 must not read C: NaN there would otherwise show in the result.
+    const c0 = new Float32Array(beta === 0 ? new Array<number>(m * ldc).fill(NaN) : rng.normalArray(m * ldc));
+    const c = c0.slice();
+    addon!.sgemm(impl, a, b, c, [m, n, k, lda, ldb, ldc, ta ? 1 : 0, tb ? 1 : 0], alpha, beta);
+    const what = `${impl} m${m} n${n} k${k} ta ${ta} tb ${tb} alpha ${alpha} beta ${beta}`;
+    // A float32 sum of k products is within about k units of rounding of the sum of their magnitudes.
+    const u = 2 ** -24;
+    for (let i = 0; i < m; i++) {
+      for (let j = 0; j < ldc; j++) {
+        const got = c[i * ldc + j];
+        if (j >= n) {
+          assert.ok(Object.is(got, c0[i * ldc + j]), `${what}: padding (${i}, ${j}) written`);
+          continue;
+        }
+        let s = 0;
+        let mag = 0;
+        for (let p = 0; p < k; p++) {
+          const v = (ta ? a[p * lda + i] : a[i * lda + p]) * (tb ? b[j * ldb + p] : b[p * ldb + j]);
+          s += v;
+          mag += Math.abs(v);
+        }
+        const old = beta === 0 ? 0 : beta * c0[i * ldc + j];
+        const want = alpha * s + old;
+        const tol = 2 * (k + 2) * u * (Math.abs(alpha) * mag + Math.abs(old));
+        assert.ok(Math.abs(got - want) <= tol, `${what} (${i}, ${j}): ${got} vs ${want}`);
+      }
+    }
+  };
+  it('lists its implementations, the kernels use the best one, and bad calls throw', { skip }, () => {
+    assert.ok(impls.includes('generic'), `${impls}`);
+    const path = addon!.gemmPath();
+    const own = impls.filter((x) => x !== 'openblas');
+    assert.ok(
+      path === 'openblas' ? impls.includes('openblas') : path === `own-${own[own.length - 1]}`,
+      `${path} / ${impls}`,
+    );
+    assert.equal(nativeGemmPath(), path);
+    const one = () => new Float32Array(4);
+    assert.throws(
+      () => addon!.sgemm('nope', one(), one(), one(), [2, 2, 2, 2, 2, 2, 0, 0], 1, 0),
+      /'nope' is not one of gemmKernels/,
+    );
+    assert.throws(
+      () => addon!.sgemm(impls[0], one(), one(), new Float32Array(3), [2, 2, 2, 2, 2, 2, 0, 0], 1, 0),
+      /smaller than its shape/,
+    );
+    assert.throws(
+      () => addon!.sgemm(impls[0], one(), one(), one(), [2, 2, 2, 1, 2, 2, 0, 0], 1, 0),
+      /leading dimension is too small/,
+    );
+  });
+  // Sizes around the register tiles (6 x 8, 6 x 16, 12 x 32) and primes; (transA, transB, beta) cycle
+  // over their eight combinations through the grid.
+  const sizes = [1, 2, 5, 7, 12, 13, 16, 17, 31, 33, 61, 70];
+  for (const impl of impls) {
+    it(`${impl}: m, n, k in 1..70, both transposes, beta 0 and 1`, { skip }, () => {
+      let q = 0;
+      for (const m of sizes)
+        for (const n of sizes)
+          for (const k of sizes) {
+            check(impl, [m, n, k], (q & 1) === 1, (q & 2) === 2, 1, q & 4 ? 1 : 0, q);
+            q++;
+          }
+    });
+    it(`${impl}: across the cache blocks, other alpha and beta, and k = 0`, { skip }, () => {
+      // kc is 192 or 256, mc 144, nc 2048: each crossed at least once, with a ragged last block.
+      const big: [number, number, number][] = [
+        [150, 70, 300],
+        [7, 33, 520],
+        [13, 2100, 5],
+        [290, 3, 17],
+      ];
+      let q = 0;
+      for (const shape of big)
+        for (let t = 0; t < 8; t++)
+          check(impl, shape, (t & 1) === 1, (t & 2) === 2, t < 4 ? 1 : -0.75, [0, 1, 0.5, -2][t & 3], q++);
+      check(impl, [5, 7, 0], false, false, 1, 0.5, q++);
+      check(impl, [5, 7, 0], true, true, 1, 0, q++);
+    });
+  }
+});
+
 describe('wasm Identity and same-dtype Cast share the buffer', () => {
   it('a clone outlives its source, and the buffer is freed with the last reference', async () => {
     await initEngine({ backend: 'wasm' });
@@ -253,9 +354,7 @@ describe('wasm Identity and same-dtype Cast share the buffer', () => {
 });
 
 describe('max-pool gradient with the native routing agrees with the cpu backend', () => {
-  const skip = nativeKernels()
-    ? false
-    : 'native addon not built (native/build.mjs needs g++ and libopenblas-dev)';
+  const skip = nativeKernels() ? false : 'native addon not built (native/build.mjs needs g++)';
   for (const [shape, k] of [
     [[2, 6, 6, 3], 2],
     [[2, 7, 5, 4], 2], // floor pooling drops the last row and column
@@ -331,9 +430,7 @@ describe('second and third order through the native max-pool routing agree with 
 });
 
 describe('native Reverse agrees with the cpu backend', () => {
-  const skip = nativeKernels()
-    ? false
-    : 'native addon not built (native/build.mjs needs g++ and libopenblas-dev)';
+  const skip = nativeKernels() ? false : 'native addon not built (native/build.mjs needs g++)';
   for (const [shape, axes] of [
     [
       [3, 3, 4, 5],

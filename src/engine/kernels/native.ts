@@ -5,7 +5,8 @@ import { isNode } from '../env.js';
 import { sizeOf } from '../rng.js';
 
 /**
- * The optional native addon (native/kernels.cc, built at install against OpenBLAS by native/build.mjs).
+ * The optional native addon (native/kernels.cc, built at install by native/build.mjs, its matrix products
+ * by OpenBLAS when installed, else by its own GEMM, native/gemm.cc).
  * Its kernels work on Float32Array views of the wasm heap, so installing them changes where the wasm
  * backend's arithmetic runs and nothing else: tensors stay wasm tensors. Absent addon, browser, or
  * METALEARN_NATIVE=0: everything stays on the wasm kernels.
@@ -29,6 +30,23 @@ export interface NativeKernels {
   poolRoute(x: Float32Array, v: Float32Array, out: Float32Array, dims: number[], mode: 0 | 1): void;
   reverse(x: Float32Array, out: Float32Array, shape: number[], flags: number[]): void;
   tanh(x: Float32Array, out: Float32Array): void;
+  /**
+   * c = alpha op(a) op(b) + beta c (row-major; dims = [m, n, k, lda, ldb, ldc, transA, transB]) with the
+   * implementation `impl`, one of gemmKernels(); for tests and benchmarks.
+   */
+  sgemm(
+    impl: string,
+    a: Float32Array,
+    b: Float32Array,
+    c: Float32Array,
+    dims: number[],
+    alpha: number,
+    beta: number,
+  ): void;
+  /** The GEMM the kernels use: 'openblas', or 'own-' and our variant for this CPU ('own-avx2', ...). */
+  gemmPath(): string;
+  /** The implementations sgemm takes here: our variants this CPU runs, best last, then 'openblas' if linked. */
+  gemmKernels(): string[];
 }
 
 /** Environment variable: `0` turns the native kernels off. */
@@ -438,6 +456,11 @@ export function installNativeKernels(): boolean {
   overrideWasmKernels(make);
   installed = true;
   return true;
+}
+
+/** The GEMM behind the native kernels ('openblas', 'own-avx2', ...), or null without the addon. */
+export function nativeGemmPath(): string | null {
+  return nativeKernels()?.gemmPath() ?? null;
 }
 
 /** Whether the native kernels are registered in this process (for logs and benchmarks). */

@@ -1,0 +1,277 @@
+// Our single-precision GEMM, in the layered design of Goto & van de Geijn, "Anatomy of high-performance
+// matrix multiplication", ACM TOMS 34(3), 2008: C is updated in blocks of nc columns (B block kc x nc,
+// packed, meant for L3), kc-deep rank updates (A block mc x kc, packed, meant for L2), and mr x nr
+// register tiles computed by a micro-kernel from an mr-wide sliver of packed A and an nr-wide sliver of
+// packed B (kc x nr, meant to stay in L1 while the micro-kernel sweeps the A block).
+// Packing lays each sliver out in the order the micro-kernel reads it, handles the transposes, and pads
+// the last sliver with zeros, so the micro-kernel has no edge cases in its inner loop.
+//
+// Variants (one binary runs everywhere: each is compiled with a function-level target attribute and
+// chosen at run time by the CPU's features):
+//   avx512: 12 x 32 tile (24 zmm accumulators), kc 192, mc 144, nc 2048
+//   avx2:    6 x 16 tile (12 ymm accumulators), kc 256, mc 144, nc 2048
+//   generic: 6 x 8 tile of 4-float vectors (compiler vector extensions: SSE on x86-64, NEON on arm64).
+// One thread: the library runs one per worker, like the wasm backend.
+#include "gemm.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <vector>
+
+#if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
+#define METALEARN_X86 1
+#include <immintrin.h>
+#endif
+
+namespace metalearn {
+
+using MicroFn = void (*)(int64_t kc, const float* ap, const float* bp, float* c, int64_t ldc, float alpha,
+                         float beta, int mv, int nv);
+
+struct GemmKernel {
+  const char* name;
+  int mr, nr;
+  int64_t mc, kc, nc;  // mc a multiple of mr, nc of nr
+  MicroFn micro;
+};
+
+namespace generic {
+#define ML_TARGET
+typedef float V __attribute__((vector_size(16)));
+constexpr int LANES = 4;
+inline V vzero() { return V{0, 0, 0, 0}; }
+inline V vload(const float* p) {
+  V v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+inline void vstore(float* p, V v) { std::memcpy(p, &v, sizeof v); }
+inline V vset1(float x) { return V{x, x, x, x}; }
+inline V vadd(V a, V b) { return a + b; }
+inline V vmul(V a, V b) { return a * b; }
+inline V vfma(V a, V b, V c) { return a * b + c; }
+#include "gemm_micro.inc"
+#undef ML_TARGET
+void micro6x8(int64_t kc, const float* ap, const float* bp, float* c, int64_t ldc, float alpha, float beta,
+              int mv, int nv) {
+  micro<6, 2>(kc, ap, bp, c, ldc, alpha, beta, mv, nv);
+}
+}  // namespace generic
+
+#ifdef METALEARN_X86
+namespace avx2 {
+#define ML_TARGET __attribute__((target("avx2,fma")))
+#define ML_INLINE __attribute__((target("avx2,fma"), always_inline)) inline
+using V = __m256;
+constexpr int LANES = 8;
+ML_INLINE V vzero() { return _mm256_setzero_ps(); }
+ML_INLINE V vload(const float* p) { return _mm256_loadu_ps(p); }
+ML_INLINE void vstore(float* p, V v) { _mm256_storeu_ps(p, v); }
+ML_INLINE V vset1(float x) { return _mm256_set1_ps(x); }
+ML_INLINE V vadd(V a, V b) { return _mm256_add_ps(a, b); }
+ML_INLINE V vmul(V a, V b) { return _mm256_mul_ps(a, b); }
+ML_INLINE V vfma(V a, V b, V c) { return _mm256_fmadd_ps(a, b, c); }
+#include "gemm_micro.inc"
+ML_TARGET void micro6x16(int64_t kc, const float* ap, const float* bp, float* c, int64_t ldc, float alpha,
+                         float beta, int mv, int nv) {
+  micro<6, 2>(kc, ap, bp, c, ldc, alpha, beta, mv, nv);
+}
+#undef ML_INLINE
+#undef ML_TARGET
+}  // namespace avx2
+
+namespace avx512 {
+#define ML_TARGET __attribute__((target("avx512f")))
+#define ML_INLINE __attribute__((target("avx512f"), always_inline)) inline
+using V = __m512;
+constexpr int LANES = 16;
+ML_INLINE V vzero() { return _mm512_setzero_ps(); }
+ML_INLINE V vload(const float* p) { return _mm512_loadu_ps(p); }
+ML_INLINE void vstore(float* p, V v) { _mm512_storeu_ps(p, v); }
+ML_INLINE V vset1(float x) { return _mm512_set1_ps(x); }
+ML_INLINE V vadd(V a, V b) { return _mm512_add_ps(a, b); }
+ML_INLINE V vmul(V a, V b) { return _mm512_mul_ps(a, b); }
+ML_INLINE V vfma(V a, V b, V c) { return _mm512_fmadd_ps(a, b, c); }
+#include "gemm_micro.inc"
+ML_TARGET void micro12x32(int64_t kc, const float* ap, const float* bp, float* c, int64_t ldc, float alpha,
+                          float beta, int mv, int nv) {
+  micro<12, 2>(kc, ap, bp, c, ldc, alpha, beta, mv, nv);
+}
+#undef ML_INLINE
+#undef ML_TARGET
+}  // namespace avx512
+#endif
+
+namespace {
+
+const GemmKernel kGeneric{"generic", 6, 8, 144, 256, 2048, generic::micro6x8};
+#ifdef METALEARN_X86
+const GemmKernel kAvx2{"avx2", 6, 16, 144, 256, 2048, avx2::micro6x16};
+const GemmKernel kAvx512{"avx512", 12, 32, 144, 192, 2048, avx512::micro12x32};
+#endif
+
+bool supported(const GemmKernel& k) {
+#ifdef METALEARN_X86
+  // __builtin_cpu_supports reports a feature only when the OS also saves its registers (XGETBV). The
+  // explicit init makes the answer independent of the order in which constructors ran.
+  __builtin_cpu_init();
+  if (&k == &kAvx512) return __builtin_cpu_supports("avx512f");
+  if (&k == &kAvx2) return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#endif
+  return &k == &kGeneric;
+}
+
+const GemmKernel* const kAll[] = {
+    &kGeneric,
+#ifdef METALEARN_X86
+    &kAvx2,
+    &kAvx512,
+#endif
+};
+
+// A 64-byte aligned float buffer per thread (worker threads each call the addon), grown as needed.
+struct Scratch {
+  std::vector<float> raw;
+  float* get(size_t n) {
+    if (raw.size() < n + 16) raw.resize(n + 16);
+    const uintptr_t p = reinterpret_cast<uintptr_t>(raw.data());
+    return reinterpret_cast<float*>((p + 63) & ~static_cast<uintptr_t>(63));
+  }
+};
+
+// Ap: the mc x kc block of op(A) at (i0, p0) as ceil(mc / mr) slivers, each kc columns of mr values.
+void packA(const GemmKernel& K, bool trans, const float* a, int64_t lda, int64_t i0, int64_t p0, int64_t mc,
+           int64_t kc, float* ap) {
+  const int mr = K.mr;
+  for (int64_t is = 0; is < mc; is += mr) {
+    const int rows = static_cast<int>(std::min<int64_t>(mr, mc - is));
+    if (!trans) {
+      // op(A)(i, p) = a[i * lda + p]: mr row streams, interleaved.
+      const float* src = a + (i0 + is) * lda + p0;
+      for (int64_t p = 0; p < kc; p++) {
+        float* d = ap + p * mr;
+        int r = 0;
+        for (; r < rows; r++) d[r] = src[r * lda + p];
+        for (; r < mr; r++) d[r] = 0.0f;
+      }
+    } else {
+      // op(A)(i, p) = a[p * lda + i]: each column of the sliver is contiguous in a.
+      const float* src = a + p0 * lda + i0 + is;
+      for (int64_t p = 0; p < kc; p++) {
+        float* d = ap + p * mr;
+        const float* s = src + p * lda;
+        int r = 0;
+        for (; r < rows; r++) d[r] = s[r];
+        for (; r < mr; r++) d[r] = 0.0f;
+      }
+    }
+    ap += mr * kc;
+  }
+}
+
+// Bp: the kc x nc block of op(B) at (p0, j0) as ceil(nc / nr) slivers, each kc rows of nr values.
+void packB(const GemmKernel& K, bool trans, const float* b, int64_t ldb, int64_t p0, int64_t j0, int64_t kc,
+           int64_t nc, float* bp) {
+  const int nr = K.nr;
+  for (int64_t js = 0; js < nc; js += nr) {
+    const int cols = static_cast<int>(std::min<int64_t>(nr, nc - js));
+    if (!trans) {
+      // op(B)(p, j) = b[p * ldb + j]: each row of the sliver is contiguous in b.
+      const float* src = b + p0 * ldb + j0 + js;
+      for (int64_t p = 0; p < kc; p++) {
+        float* d = bp + p * nr;
+        const float* s = src + p * ldb;
+        int c = 0;
+        for (; c < cols; c++) d[c] = s[c];
+        for (; c < nr; c++) d[c] = 0.0f;
+      }
+    } else {
+      // op(B)(p, j) = b[j * ldb + p]: nr column streams, interleaved.
+      const float* src = b + (j0 + js) * ldb + p0;
+      for (int64_t p = 0; p < kc; p++) {
+        float* d = bp + p * nr;
+        int c = 0;
+        for (; c < cols; c++) d[c] = src[c * ldb + p];
+        for (; c < nr; c++) d[c] = 0.0f;
+      }
+    }
+    bp += nr * kc;
+  }
+}
+
+void scaleC(int64_t m, int64_t n, float beta, float* c, int64_t ldc) {
+  for (int64_t i = 0; i < m; i++) {
+    float* ci = c + i * ldc;
+    if (beta == 0.0f)
+      std::fill(ci, ci + n, 0.0f);
+    else if (beta != 1.0f)
+      for (int64_t j = 0; j < n; j++) ci[j] *= beta;
+  }
+}
+
+}  // namespace
+
+void gemm(const GemmKernel& K, bool transA, bool transB, int64_t m, int64_t n, int64_t k, float alpha,
+          const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
+  if (m <= 0 || n <= 0) return;
+  if (k <= 0 || alpha == 0.0f) return scaleC(m, n, beta, c, ldc);
+  static thread_local Scratch sa, sb;
+  const int64_t ncMax = std::min<int64_t>(K.nc, (n + K.nr - 1) / K.nr * K.nr);
+  const int64_t kcMax = std::min<int64_t>(K.kc, k);
+  const int64_t mcMax = std::min<int64_t>(K.mc, (m + K.mr - 1) / K.mr * K.mr);
+  float* bp = sb.get(static_cast<size_t>(ncMax * kcMax));
+  float* ap = sa.get(static_cast<size_t>(mcMax * kcMax));
+  for (int64_t jc = 0; jc < n; jc += K.nc) {
+    const int64_t nc = std::min(K.nc, n - jc);
+    for (int64_t pc = 0; pc < k; pc += K.kc) {
+      const int64_t kc = std::min(K.kc, k - pc);
+      // The first rank-kc update applies beta; the later ones accumulate.
+      const float bt = pc == 0 ? beta : 1.0f;
+      packB(K, transB, b, ldb, pc, jc, kc, nc, bp);
+      for (int64_t ic = 0; ic < m; ic += K.mc) {
+        const int64_t mc = std::min(K.mc, m - ic);
+        packA(K, transA, a, lda, ic, pc, mc, kc, ap);
+        for (int64_t jr = 0; jr < nc; jr += K.nr) {
+          const int nv = static_cast<int>(std::min<int64_t>(K.nr, nc - jr));
+          const float* bs = bp + jr * kc;
+          for (int64_t ir = 0; ir < mc; ir += K.mr) {
+            const int mv = static_cast<int>(std::min<int64_t>(K.mr, mc - ir));
+            K.micro(kc, ap + ir * kc, bs, c + (ic + ir) * ldc + jc + jr, ldc, alpha, bt, mv, nv);
+          }
+        }
+      }
+    }
+  }
+}
+
+const GemmKernel& bestGemmKernel() {
+  static const GemmKernel* best = [] {
+    const GemmKernel* b = &kGeneric;
+    for (const GemmKernel* k : kAll)
+      if (supported(*k)) b = k;
+    return b;
+  }();
+  return *best;
+}
+
+const GemmKernel* gemmKernelNamed(const char* name) {
+  for (const GemmKernel* k : kAll)
+    if (std::strcmp(k->name, name) == 0) return supported(*k) ? k : nullptr;
+  return nullptr;
+}
+
+const char* const* gemmKernelNames(int* count) {
+  static std::vector<const char*> names = [] {
+    std::vector<const char*> v;
+    for (const GemmKernel* k : kAll)
+      if (supported(*k)) v.push_back(k->name);
+    return v;
+  }();
+  *count = static_cast<int>(names.size());
+  return names.data();
+}
+
+const char* gemmKernelName(const GemmKernel& kernel) { return kernel.name; }
+
+}  // namespace metalearn
