@@ -7,6 +7,8 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } f
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { grayPng } from './fixtures/png_writer.js';
+import { tf } from '../src/engine/tf.js';
+import { checkParamsMatch } from '../src/meta/check_params.js';
 
 const root = new URL('..', import.meta.url).pathname;
 const cli = (args: string[]) =>
@@ -156,5 +158,41 @@ describe('loaded params must fit the learner (issue 16, case 5)', () => {
       r.stderr,
       /field 'initFrom': .*best: the params do not fit this learner.*'model\.head\.w' is \[\d+, 5\] where the learner's is \[\d+, 3\]/,
     );
+  });
+});
+
+describe('checkParamsMatch', () => {
+  const want = { 'a.w': [2, 3], 'a.b': [3], 'c.w': [3, 4] };
+  it('passes an exact match, and with `partial` a subset', () => {
+    checkParamsMatch(want, { 'a.w': [2, 3], 'a.b': [3], 'c.w': [3, 4] }, 'm.json');
+    checkParamsMatch(want, { 'c.w': [3, 4] }, 'm.json', { partial: true });
+  });
+  it('names every missing, extra and misshapen param, with the context and the hint', () => {
+    assert.throws(
+      () =>
+        checkParamsMatch(want, { 'a.w': [3, 2], 'x.w': [1] }, 'm.json', {
+          context: "learner 'maml' with way 5",
+          hint: 'put config.json back',
+        }),
+      (e: Error) =>
+        e.message ===
+        "m.json: the params do not fit learner 'maml' with way 5: 'a.w' is [3, 2] where the learner's is [2, 3]; " +
+          "this learner has no param 'x.w'; 'a.b' [3] is missing; 'c.w' [3, 4] is missing. Put config.json back",
+    );
+    assert.throws(
+      () => checkParamsMatch(want, { 'c.w': [4, 3] }, 'm.json', { partial: true }),
+      /'c\.w' is \[4, 3\]/,
+    );
+  });
+  it('lists six problems and counts the rest; reads the shapes of tensors too', () => {
+    const many = Object.fromEntries(Array.from({ length: 9 }, (_, i) => [`p${i}`, [1]]));
+    assert.throws(() => checkParamsMatch({}, many, 'm.json'), /no param 'p5' \(and 3 more\)$/);
+    const t = tf.zeros([2, 3]);
+    try {
+      checkParamsMatch(want, { 'a.w': t }, 'm.json', { partial: true });
+      assert.throws(() => checkParamsMatch({ 'a.w': [3, 2] }, { 'a.w': t }, 'm.json'), /'a\.w' is \[2, 3\]/);
+    } finally {
+      t.dispose();
+    }
   });
 });
