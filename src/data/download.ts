@@ -46,12 +46,26 @@ export interface FetchOmniglotOptions {
   log?: (msg: string) => void;
 }
 
-async function download(url: string, f: typeof fetch): Promise<Uint8Array> {
+/**
+ * Node's fetch reports every network failure as TypeError('fetch failed'); what went wrong (no DNS, a
+ * refused connection, a reset) is in its `cause`, a system error with a code.
+ */
+function networkCause(e: unknown): string {
+  const cause = (e as { cause?: unknown }).cause as { code?: unknown; message?: unknown } | undefined;
+  if (cause === undefined || cause === null) return '';
+  const code = typeof cause.code === 'string' ? cause.code : '';
+  const msg = typeof cause.message === 'string' ? cause.message : '';
+  const text = code && msg ? `${code}: ${msg}` : code || msg || String(cause);
+  return text ? ` (${text})` : '';
+}
+
+/** `offline` says what to do without a network (where to put the file by hand). */
+async function download(url: string, f: typeof fetch, offline: string): Promise<Uint8Array> {
   let res: Response;
   try {
     res = await f(url, { redirect: 'follow' });
   } catch (e) {
-    throw new Error(`${url}: download failed: ${(e as Error).message}`);
+    throw new Error(`${url}: download failed: ${(e as Error).message}${networkCause(e)}; ${offline}`);
   }
   if (!res.ok) throw new Error(`${url}: download failed: HTTP ${res.status} ${res.statusText}`);
   const body = new Uint8Array(await res.arrayBuffer());
@@ -86,7 +100,11 @@ export async function fetchOmniglot(dir?: string, opts: FetchOmniglotOptions = {
     }
     const url = opts.urls?.[set] ?? OMNIGLOT_URLS[set];
     log(`downloading ${url}`);
-    const body = await download(url, f);
+    const body = await download(
+      url,
+      f,
+      `without a network, put images_background.zip and images_evaluation.zip into ${join(root, 'omniglot')} by hand`,
+    );
     const md5 = opts.md5 === false ? undefined : (opts.md5 ?? OMNIGLOT_MD5)[set];
     if (md5 !== undefined) {
       const got = createHash('md5').update(body).digest('hex');
@@ -116,7 +134,8 @@ export async function fetchOmniglot(dir?: string, opts: FetchOmniglotOptions = {
       const path = join(root, 'omniglot', 'splits', 'vinyals', `${split}.txt`);
       if (existsSync(path) && !opts.force) continue;
       const url = `${VINYALS_SPLIT_URL_BASE}/${split}.txt`;
-      const text = new TextDecoder().decode(await download(url, f));
+      const offline = `without a network, put the Vinyals split files (train.txt, val.txt, trainval.txt, test.txt) into ${join(root, 'omniglot', 'splits', 'vinyals')} by hand`;
+      const text = new TextDecoder().decode(await download(url, f, offline));
       if (!/^[^\n]+\/rot\d{3}\s*$/m.test(text))
         throw new Error(`${url}: not a Vinyals split file (no 'Alphabet/characterNN/rotDDD' lines)`);
       writeFileAtomic(path, text);

@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync, realpathSync, statSync } from 'node:fs';
 import { extname, join, relative, sep } from 'node:path';
 import { type ClassDataset, checkExample } from './types.js';
 import { decodePng, pngToGray } from './png_decode.js';
@@ -98,13 +98,53 @@ export class ImageFolderDataset implements ClassDataset {
   }
 }
 
-function walk(root: string, dir: string, found: Map<string, string[]>): void {
+/**
+ * Collect `found` (class path -> PNG names) under `dir`. Symbolic links are followed, as a shell's
+ * `ls` shows them: a linked class folder or PNG counts like a real one. `seen` maps the real path of
+ * every folder visited to the path it was reached by, so a link loop (a folder leading back above
+ * itself) and a folder reached twice (its images would count twice) are refused, not walked forever.
+ */
+function walk(
+  root: string,
+  dir: string,
+  found: Map<string, string[]>,
+  seen: Map<string, string> = new Map([[realpathSync(root), root]]),
+  above: readonly string[] = [realpathSync(root)],
+): void {
   const pngs: string[] = [];
   for (const ent of readdirSync(dir, { withFileTypes: true })) {
     if (ent.name.startsWith('.')) continue;
     const path = join(dir, ent.name);
-    if (ent.isDirectory()) walk(root, path, found);
-    else if (ent.isFile()) {
+    let isDir = ent.isDirectory();
+    let isFile = ent.isFile();
+    if (ent.isSymbolicLink()) {
+      let st;
+      try {
+        st = statSync(path);
+      } catch (e) {
+        throw new Error(
+          `${path}: broken symbolic link (to ${readlinkSync(path)}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); remove or repair it`,
+        );
+      }
+      isDir = st.isDirectory();
+      isFile = st.isFile();
+    }
+    if (isDir) {
+      const real = realpathSync(path);
+      if (above.includes(real)) {
+        throw new Error(
+          `${path}: symbolic link loop: it leads back to ${seen.get(real) ?? real}, a folder above it`,
+        );
+      }
+      const other = seen.get(real);
+      if (other !== undefined) {
+        throw new Error(
+          `${path}: this folder is also reached as ${other} (through symbolic links), so its images would count twice; keep one of the two`,
+        );
+      }
+      seen.set(real, path);
+      walk(root, path, found, seen, [...above, real]);
+    } else if (isFile) {
       const ext = extname(ent.name).toLowerCase();
       if (ext === '.png') pngs.push(ent.name);
       else if (OTHER_IMAGES.has(ext)) {

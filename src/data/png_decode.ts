@@ -32,6 +32,17 @@ const ADAM7 = [
   [0, 1, 1, 2],
 ];
 
+/**
+ * The default pixel budget of decodePng: 8192x8192. A header claiming more is almost always a damaged
+ * file, and decoding it would allocate gigabytes before the missing image data is noticed.
+ */
+export const MAX_PNG_PIXELS = 8192 * 8192;
+
+export interface DecodePngOptions {
+  /** Refuse images of more pixels than this (width x height); default MAX_PNG_PIXELS. */
+  maxPixels?: number;
+}
+
 function fail(file: string, what: string): never {
   throw new Error(`${file}: ${what}`);
 }
@@ -40,7 +51,8 @@ function fail(file: string, what: string): never {
  * Decode a PNG (all standard colour types and bit depths, Adam7 interlacing). `file` names the source in
  * errors; for an image inside a zip pass `archive.zip: entry 'path/in/zip.png'`.
  */
-export function decodePng(buf: Uint8Array, file = '<buffer>'): PngImage {
+export function decodePng(buf: Uint8Array, file = '<buffer>', opts: DecodePngOptions = {}): PngImage {
+  const maxPixels = opts.maxPixels ?? MAX_PNG_PIXELS;
   if (buf.length < 8 || SIGNATURE.some((v, i) => buf[i] !== v)) fail(file, 'not a PNG file (bad signature)');
   const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   let pos = 8;
@@ -71,6 +83,13 @@ export function decodePng(buf: Uint8Array, file = '<buffer>'): PngImage {
       colorType = data[9];
       interlace = data[12];
       if (width === 0 || height === 0) fail(file, `invalid PNG size ${width}x${height}`);
+      if (width * height > maxPixels) {
+        const side = Math.sqrt(maxPixels);
+        fail(
+          file,
+          `PNG header claims ${width}x${height} pixels, more than the limit of ${maxPixels}${Number.isInteger(side) ? ` (${side}x${side})` : ''}; a damaged file, or raise the limit (maxPixels)`,
+        );
+      }
       if (!(colorType in SAMPLES)) fail(file, `invalid PNG colour type ${colorType}`);
       if (!DEPTHS[colorType].includes(depth)) {
         fail(
@@ -98,21 +117,34 @@ export function decodePng(buf: Uint8Array, file = '<buffer>'): PngImage {
   if (idat.length === 0) fail(file, 'corrupt PNG (no image data)');
   if (colorType === 3 && palette === null) fail(file, 'corrupt PNG (palette image without PLTE chunk)');
 
-  let raw: Buffer;
-  try {
-    raw = inflateSync(idat.length === 1 ? idat[0] : Buffer.concat(idat));
-  } catch (e) {
-    fail(file, `corrupt PNG image data: ${(e as Error).message}`);
-  }
-
   const spp = SAMPLES[colorType];
   const bitsPerPixel = spp * depth;
   const bpp = Math.max(1, bitsPerPixel >> 3);
+  const passes = interlace ? ADAM7 : [[0, 0, 1, 1]];
+  // The filtered image data's size, from the header: inflating is bounded by it (a small file can
+  // inflate to gigabytes), and a short stream is refused before the image is allocated.
+  let expected = 0;
+  for (const [x0, y0, dx, dy] of passes) {
+    const pw = Math.ceil((width - x0) / dx);
+    const ph = Math.ceil((height - y0) / dy);
+    if (pw > 0 && ph > 0) expected += ph * (Math.ceil((pw * bitsPerPixel) / 8) + 1);
+  }
+  let raw: Buffer;
+  try {
+    raw = inflateSync(idat.length === 1 ? idat[0] : Buffer.concat(idat), {
+      maxOutputLength: expected + 65536,
+    });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE')
+      fail(file, `corrupt PNG (image data is longer than the ${width}x${height} image of its header)`);
+    fail(file, `corrupt PNG image data: ${(e as Error).message}`);
+  }
+  if (raw.length < expected) fail(file, 'corrupt PNG (image data is shorter than the image)');
+
   const samples: Uint8Array | Uint16Array =
     depth === 16 ? new Uint16Array(width * height * spp) : new Uint8Array(width * height * spp);
   // Low bit depths of gray are scaled to 0..255 (exact: 255, 85, 17); palette indices stay indices.
   const scale = colorType === 0 && depth < 8 ? 255 / ((1 << depth) - 1) : 1;
-  const passes = interlace ? ADAM7 : [[0, 0, 1, 1]];
   let p = 0;
   for (const [x0, y0, dx, dy] of passes) {
     const pw = Math.ceil((width - x0) / dx);

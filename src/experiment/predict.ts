@@ -2,23 +2,41 @@ import { existsSync, readdirSync, readFileSync, writeFileSync, mkdirSync, copyFi
 import * as path from 'node:path';
 import { tf } from '../engine/tf.js';
 import { initEngine } from '../engine/backend.js';
-import { loadParams } from '../nn/io_files.js';
 import { disposeParams } from '../nn/params.js';
 import { decodePng, pngToGray } from '../data/png_decode.js';
 import { resizeGray } from '../data/image.js';
 import { loadImageFolder } from '../data/imagefolder.js';
 import { upgradeSavedConfig, type RunConfig } from './config.js';
 import { readRunConfig } from './config_file.js';
-import { makeLearner } from './learners.js';
+import { makeLearner, makeRegressionLearner } from './learners.js';
+import { checkParamsMatch, learnerShapes } from '../meta/check_params.js';
+import { fitContext, hasFixedWay, loadParamsFor, manifestShapes } from './params_fit.js';
+import { readDataFingerprint } from './data_fingerprint.js';
+
+/** Side of the square gray images predict reads (and every classification dataset of a run config gives). */
+const IMAGE_SIZE = 28;
 
 /**
  * Export a run for inference: its best params (tfjs weights format) with the run config as metadata,
- * so `predict` (or a browser page) can rebuild the learner without the run folder.
+ * so `predict` (or a browser page) can rebuild the learner without the run folder. The params are
+ * checked against the learner the config builds first.
  */
-export function exportRun(runDir: string, outDir: string, which: 'best' | 'last' = 'best'): string {
+export async function exportRun(
+  runDir: string,
+  outDir: string,
+  which: 'best' | 'last' = 'best',
+): Promise<string> {
   const cfg = readRunConfig(runDir);
   const src = path.join(runDir, which);
-  if (!existsSync(path.join(src, 'model.json'))) throw new Error(`${src}: no params (has the run finished?)`);
+  const modelFile = path.join(src, 'model.json');
+  if (!existsSync(modelFile)) throw new Error(`${src}: no params (has the run finished?)`);
+  await initEngine({ backend: cfg.backend });
+  const shape = readDataFingerprint(runDir)?.exampleShape ?? [IMAGE_SIZE, IMAGE_SIZE, 1];
+  const learner = cfg.dataset === 'sinusoid' ? makeRegressionLearner(cfg) : makeLearner(cfg, shape);
+  checkParamsMatch(learnerShapes(learner), manifestShapes(modelFile), modelFile, {
+    context: fitContext(cfg),
+    hint: `the run's config.json says ${fitContext(cfg)}; was it or ${modelFile} edited after training?`,
+  });
   mkdirSync(outDir, { recursive: true });
   const model = JSON.parse(readFileSync(path.join(src, 'model.json'), 'utf8'));
   model.userDefinedMetadata = { ...(model.userDefinedMetadata ?? {}), config: cfg };
@@ -76,11 +94,18 @@ export async function predictFolder(
   if (!cfg)
     throw new Error(`${modelJson}: no 'userDefinedMetadata.config'; export the run with 'metalearn export'`);
   await initEngine({ backend: cfg.backend });
-  const { params } = await loadParams(paramsDir);
   const invert = opts.invert ?? true;
-  const support = loadImageFolder(supportDir, { size: 28, invert });
+  const support = loadImageFolder(supportDir, { size: IMAGE_SIZE, invert });
   const ways = support.numClasses;
   const learner = makeLearner({ ...cfg, way: ways }, support.exampleShape);
+  const params = await loadParamsFor(
+    learner,
+    paramsDir,
+    { ...cfg, way: ways },
+    ways !== cfg.way && hasFixedWay(cfg.learner)
+      ? `the support folder ${supportDir} has ${ways} classes; learner '${cfg.learner}' was trained ${cfg.way}-way and has an output layer of that size, so the support folder needs ${cfg.way} classes`
+      : `the model's config says ${fitContext(cfg)}; was ${modelJson} edited?`,
+  );
   const [h, w] = support.exampleShape as [number, number];
   const xs: number[] = [];
   const ys: number[] = [];

@@ -15,6 +15,7 @@ import type { RunConfig } from './config.js';
 import { loadMetaDatasets } from './datasets.js';
 import { makeLearner, makeRegressionLearner } from './learners.js';
 import { evalSeed, testSeed, validationSeed } from './seeds.js';
+import { dataFingerprint, type DataFingerprint } from './data_fingerprint.js';
 
 export type ProblemKind = 'classification' | 'regression';
 
@@ -49,6 +50,8 @@ export interface Problem {
   episodeFiles: SavedEpisodes[];
   /** The export of learners.ts that builds `learner` in a worker thread, and its argument. */
   worker: { name: 'learnerForWorker' | 'regressionLearnerForWorker'; arg: unknown };
+  /** The classes and counts of the loaded data (classification), kept in the run and checked on resume. */
+  fingerprint?: DataFingerprint;
 }
 
 function* fromSet(set: EpisodeSet, sampler: EpisodeSampler): Iterable<SupportQuery> {
@@ -64,6 +67,10 @@ function fixedTasks(tasks: SinusoidTasks, seed: number, n: number, shot: number,
     for (let i = 0; i < n; i++) yield tasks.sample(r).source.supportQuery(shot, query, r);
   };
 }
+
+/** The data of `cfg` as fingerprints name it. */
+const dataSource = (cfg: RunConfig): string =>
+  `dataset '${cfg.dataset}'${cfg.dataset === 'folder' ? ` ${cfg.folder}` : ''}`;
 
 const innerSteps = (cfg: RunConfig): boolean =>
   isLearnerName(cfg.learner) && learnerEntry(cfg.learner).innerSteps;
@@ -108,6 +115,7 @@ function classificationProblem(cfg: RunConfig, log: (s: string) => void): Proble
       { file: 'test-episodes.json', set: testSet },
     ],
     worker: { name: 'learnerForWorker', arg: { cfg, shape } },
+    fingerprint: dataFingerprint(data, dataSource(cfg)),
   };
 }
 
@@ -158,6 +166,8 @@ export interface EvalProblem {
   line(metric: string): string;
   /** The result's file name in the run folder. */
   resultFile: string;
+  /** The classes and counts of the loaded data (classification), checked against the run's. */
+  fingerprint?: DataFingerprint;
 }
 
 /** The meta-test of `cfg`'s run with `over` applied. Episode sets are drawn from named seeds (seeds.ts). */
@@ -202,6 +212,7 @@ export function evalProblemOf(
     line: (m) =>
       `${way}-way ${shot}-shot${learner.family === 'optimization' ? `, ${steps} inner steps` : ''}: ${m}`,
     resultFile: `eval-${tag}.json`,
+    fingerprint: dataFingerprint(data, dataSource(cfg)),
   };
 }
 

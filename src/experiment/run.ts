@@ -9,7 +9,7 @@ import { tf } from '../engine/tf.js';
 import { initEngine } from '../engine/backend.js';
 import { Rng } from '../engine/rng.js';
 import { disposeParams, type Params } from '../nn/params.js';
-import { loadParams, saveParams } from '../nn/io_files.js';
+import { saveParams } from '../nn/io_files.js';
 import type { MetaLearner } from '../meta/types.js';
 import { metaTrain, metaTrainAsync, type MetaTrainOptions, type MetaTrainResult } from '../train/loop.js';
 import { WorkerPool } from '../train/workers.js';
@@ -31,6 +31,8 @@ import {
 } from './run_folder.js';
 import { trainingSeed } from './seeds.js';
 import { initFromFolder } from './warm_start.js';
+import { checkDataFingerprint, keepDataFingerprint } from './data_fingerprint.js';
+import { checkCheckpointFits, evalHint, loadParamsFor } from './params_fit.js';
 
 export interface RunSummary {
   config: RunConfig;
@@ -189,6 +191,8 @@ export async function runExperiment(
   else writeFileSync(folder.metrics, '');
 
   const problem = problemOf(cfg, log);
+  keepDataFingerprint(out, problem.fingerprint, !!ckpt);
+  if (ckpt) checkCheckpointFits(problem.learner, ckpt, folder.checkpoint, cfg);
   log(`backend ${backend}; ${problem.description}`);
   log(problem.headline);
   saveEpisodes(out, problem.episodeFiles);
@@ -254,7 +258,13 @@ export async function evaluateRun(
   await initEngine({ backend: cfg.backend });
   const which = over.which ?? 'best';
   const problem = evalProblemOf(cfg, over, log);
-  const { params } = await loadParams(path.join(runDir, which));
+  if (problem.fingerprint) checkDataFingerprint(runDir, problem.fingerprint, 'eval');
+  const params = await loadParamsFor(
+    problem.learner,
+    path.join(runDir, which),
+    { ...cfg, way: problem.way || cfg.way },
+    evalHint(cfg, problem.way || cfg.way),
+  );
   saveEpisodes(runDir, problem.episodeFiles);
   const t0 = Date.now();
   const test = evaluate(problem.learner, params, problem.episodes(), { dispose: true });

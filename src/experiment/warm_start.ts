@@ -1,6 +1,7 @@
 /** Warm starts: a fresh learner's params partly replaced by saved ones (Node: reads a params folder). */
 import { loadParams } from '../nn/io_files.js';
 import { disposeParams, type Params } from '../nn/params.js';
+import { checkParamsMatch, type ParamShapes } from '../meta/check_params.js';
 
 /**
  * Overwrite entries of a fresh theta with saved params (a warm start: e.g. a SNAIL encoder from a trained
@@ -24,18 +25,13 @@ export async function initFromFolder(
         `field 'initFrom': no param in '${dir}' starts with '${from}' (field 'initMap' is '${map}'); it holds ${Object.keys(saved).slice(0, 4).join(', ')}, ...`,
       );
     }
-    for (const k of used) {
-      const name = to + k.slice(from.length);
-      if (!(name in theta)) {
-        throw new Error(
-          `field 'initFrom': '${dir}' holds '${k}', but this learner has no param '${name}' (field 'initMap' is '${map}'; its params start ${Object.keys(theta).slice(0, 4).join(', ')}, ...)`,
-        );
-      }
-      const a = saved[k].shape.join(', ');
-      const b = theta[name].shape.join(', ');
-      if (a !== b)
-        throw new Error(`field 'initFrom': '${dir}' '${k}' is [${a}], this learner's '${name}' is [${b}]`);
-    }
+    // The one params check of every loader, on the saved params that are used (renamed).
+    const renamed: ParamShapes = {};
+    for (const k of used) renamed[to + k.slice(from.length)] = saved[k].shape;
+    checkParamsMatch(theta, renamed, `field 'initFrom': ${dir}`, {
+      partial: true,
+      hint: `field 'initMap' is '${map}' (saved names starting with '${from}' become '${to}...'); this learner's params start ${Object.keys(theta).slice(0, 4).join(', ')}, ...`,
+    });
   } catch (e) {
     disposeParams(saved);
     throw e;

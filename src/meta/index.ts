@@ -4,6 +4,15 @@
 export type { MetaLearner, LearnerFamily } from './types.js';
 export { taskLoss, episodeOutputs, episodeLoss, metaGrads } from './common.js';
 
+// Saved params against a learner's names and shapes, one check for every loader.
+export {
+  checkParamsMatch,
+  learnerShapes,
+  shapesOf,
+  type ParamShapes,
+  type FitOptions,
+} from './check_params.js';
+
 // Black-box learners: MANN, SNAIL, CNP.
 export * from './blackbox/index.js';
 

@@ -3,26 +3,33 @@ import * as path from 'node:path';
 import { lineChartSvg, smooth } from './line_chart.js';
 import { svgToPng } from './svg_raster.js';
 import { escapeXml } from './escape.js';
+import { readMetricLines } from './metrics_file.js';
 
-interface MetricLine {
-  step: number;
-  loss: number;
-  seconds: number;
-  val?: { mean: number; ci95: number; n: number };
+/** A JSON object file of the run folder, with errors that name it. */
+function readJson(file: string): Record<string, unknown> {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+  } catch (e) {
+    throw new Error(`${file}: cannot read it as JSON (${(e as Error).message})`);
+  }
 }
 
 /**
  * Learning curves (train loss, validation metric with its 95% band) as SVG, and report.html with the
  * config, the curves and the final numbers, from a run folder's metrics.jsonl, config.json, results.json.
  */
-export function writeRunReport(runDir: string): { loss: string; val: string; html: string; png: string[] } {
-  const lines = readFileSync(path.join(runDir, 'metrics.jsonl'), 'utf8')
-    .split('\n')
-    .filter((l) => l.trim())
-    .map((l) => JSON.parse(l) as MetricLine);
-  const cfg = JSON.parse(readFileSync(path.join(runDir, 'config.json'), 'utf8')) as Record<string, unknown>;
+export function writeRunReport(runDir: string): {
+  loss: string;
+  val: string;
+  html: string;
+  png: string[];
+  /** The last line of metrics.jsonl, when it was cut short (a killed run) and left out. */
+  skipped?: string;
+} {
+  const { lines, skipped } = readMetricLines(path.join(runDir, 'metrics.jsonl'));
+  const cfg = readJson(path.join(runDir, 'config.json'));
   const results = existsSync(path.join(runDir, 'results.json'))
-    ? (JSON.parse(readFileSync(path.join(runDir, 'results.json'), 'utf8')) as Record<string, unknown>)
+    ? readJson(path.join(runDir, 'results.json'))
     : null;
   const regression = cfg.dataset === 'sinusoid';
   const w = Math.max(1, Math.floor(lines.length / 100));
@@ -31,7 +38,7 @@ export function writeRunReport(runDir: string): { loss: string; val: string; htm
       {
         name: `train loss (mean of ${w})`,
         points: smooth(
-          lines.map((l) => [l.step, l.loss]),
+          lines.map((l) => [l.step, l.loss as number]),
           w,
         ),
       },
@@ -86,5 +93,5 @@ ${valSvg}
     const out = svg.replace(/\.svg$/, '.png');
     if (svgToPng(path.resolve(svg), out).ok) png.push(out);
   }
-  return { loss: lossPath, val: valPath, html: htmlPath, png };
+  return { loss: lossPath, val: valPath, html: htmlPath, png, ...(skipped ? { skipped } : {}) };
 }

@@ -6,6 +6,8 @@ import {
   episodeOutputs,
   fetchParams,
   countParams,
+  checkParamsMatch,
+  learnerShapes,
   type Params,
   type MetaLearner,
 } from '../../src/browser.js';
@@ -30,7 +32,18 @@ export async function loadModel(url: string): Promise<Model> {
   }
   let blocks = 0;
   while (params[`embed.block${blocks}.conv.w`]) blocks++;
-  return { theta: params, hidden: w0.shape[3], blocks, count: countParams(params), metadata: metadata ?? {} };
+  const model = {
+    theta: params,
+    hidden: w0.shape[3],
+    blocks,
+    count: countParams(params),
+    metadata: metadata ?? {},
+  };
+  // Every other param must be the one this Conv4 has, of its shape (an edited or foreign model.json).
+  checkParamsMatch(learnerShapes(learnerFor(model, 5)), params, url, {
+    context: `a ProtoNet with a Conv4 embedding of ${model.blocks} blocks of ${model.hidden} filters`,
+  });
+  return model;
 }
 
 const learners = new Map<number, MetaLearner>();

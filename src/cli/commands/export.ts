@@ -10,7 +10,7 @@ export const exportCommand: Command = {
 in userDefinedMetadata, so 'metalearn predict' or a web page can rebuild the learner from it alone.`,
   run: async (a) => {
     const which = oneOf('export', a, 'which', ['best', 'last'] as const) ?? 'best';
-    console.log(exportRun(a.positionals[0], a.positionals[1], which));
+    console.log(await exportRun(a.positionals[0], a.positionals[1], which));
     return 0;
   },
 };

@@ -11,6 +11,7 @@ metrics.jsonl, PNG copies when rsvg-convert or chromium is installed, and report
 the curves and the meta-test result. Works on a run still in progress.`,
   run: async (a) => {
     const r = writeRunReport(a.positionals[0]);
+    if (r.skipped) console.error(`note: left out ${r.skipped}, the last line of a run that was killed`);
     console.log([r.html, r.loss, r.val, ...r.png].join('\n'));
     return 0;
   },

@@ -51,7 +51,8 @@ export function matchingNet(opts: MatchingNetOptions): MetaLearner<SupportMemory
         keys: l2normalise(emb(theta, support.x)),
         labels: oneHotF32(support.y, ways),
       })) as SupportMemory,
-    predict: (theta, phi, x) => attend(emb(theta, x), phi.keys, phi.labels),
+    // In a tidy: the query embedding is an intermediate too (it leaked once per call).
+    predict: (theta, phi, x) => tf.tidy(() => attend(emb(theta, x), phi.keys, phi.labels)),
     disposePhi: (phi) => tf.dispose([phi.keys, phi.labels]),
     episodeOutputs: (theta, ep: SupportQuery) =>
       tf.tidy(() => {
