@@ -213,13 +213,17 @@ function explainFailure(e: unknown, cfg: RunConfig, folder: RunFolder): unknown 
   if (err instanceof Error && typeof err.code === 'string' && typeof err.syscall === 'string') {
     // A raw fs error (a metrics line, an episode file, the report): name the file and the way on.
     const wrapped = fileError(err.path ?? folder.root, err.syscall, err);
-    return hasCheckpoint(folder)
-      ? new Error(`${wrapped.message}; then 'metalearn resume ${cfg.out}'`, { cause: e })
-      : wrapped;
+    return hasCheckpoint(folder) ? resumeAfter(wrapped, cfg) : wrapped;
   }
-  if (err instanceof Error && /: cannot .*free space/.test(err.message) && hasCheckpoint(folder))
-    return new Error(`${err.message}; then 'metalearn resume ${cfg.out}'`, { cause: e });
+  if (err instanceof Error && /: cannot .* and try again$/.test(err.message) && hasCheckpoint(folder))
+    return resumeAfter(err, cfg);
   return e;
+}
+
+/** An fs failure of a run with a checkpoint: after the fix, resume (nothing before it was lost). */
+function resumeAfter(e: Error, cfg: RunConfig): Error {
+  const fix = e.message.replace(/ and try again$/, '');
+  return new Error(`${fix}, then resume the run: 'metalearn resume ${cfg.out}'`, { cause: e });
 }
 
 /** runExperiment's work, holding the run folder's lock. */
