@@ -83,4 +83,36 @@ describe('diverged training is caught before anything sees the params', () => {
       assert.equal(tf.memory().numTensors, before, 'tensors leaked by the failed run');
     });
   }
+
+  it('resuming a checkpoint saved diverged (NaN theta) is refused at once, without leaks', () => {
+    const learner = protoNet({ embed: conv4({ hidden: 8 }), ways: WAYS });
+    const rng = new Rng(3);
+    const theta = learner.init(rng);
+    const k = Object.keys(theta)[0];
+    const nan = tf.fill(theta[k].shape, NaN);
+    theta[k].dispose();
+    theta[k] = nan;
+    const opt = adam({ lr: 1e-3 });
+    const optState = opt.init(theta);
+    const before = tf.memory().numTensors - 3 * Object.keys(theta).length;
+    assert.throws(
+      () =>
+        metaTrain({
+          learner,
+          theta,
+          rng,
+          steps: 4,
+          sample: (r) => toyEpisode(r, WAYS, 1, 2),
+          optimizer: opt as never,
+          resume: { step: 2, optState },
+        }),
+      (e: unknown) =>
+        e instanceof TrainingDivergedError &&
+        e.lastCheckpointStep === 0 &&
+        new RegExp(`resumed from step 2 holds non-finite values \\('${k.replace(/\./g, '\\.')}'\\)`).test(
+          e.message,
+        ),
+    );
+    assert.equal(tf.memory().numTensors, before);
+  });
 });

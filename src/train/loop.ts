@@ -137,6 +137,21 @@ function session(opts: MetaTrainOptions) {
   let best: Params | null = opts.resume?.best ?? null;
   let bestStep = opts.resume?.bestStep ?? 0;
   let bestVal: EvalResult | undefined = opts.resume?.bestVal;
+  // A checkpoint written diverged (before these checks existed) cannot be resumed: say so at once.
+  const badResumed = opts.resume ? (firstNonFinite(theta) ?? firstNonFinite(opt.save(state).tensors)) : null;
+  if (opts.resume && badResumed !== null) {
+    const bestOk = best !== null && firstNonFinite(best) === null;
+    opt.dispose(state);
+    disposeParams(theta);
+    disposeParams(best ?? undefined);
+    throw new TrainingDivergedError(
+      `the state resumed from step ${opts.resume.step} holds non-finite values ('${badResumed}'): it was ` +
+        `saved after training had diverged`,
+      opts.resume.step,
+      0,
+      bestOk ? bestStep : 0,
+    );
+  }
   const t0 = Date.now() - 1000 * (opts.resume?.elapsedSeconds ?? 0);
   let lastCheckpoint = opts.resume?.step ?? 0;
   const diverged = (step: number, what: string) =>
