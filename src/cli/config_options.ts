@@ -1,4 +1,4 @@
-/** The options of train and demo: one per run-config field (config.ts SCHEMA), plus --config. */
+/** The options of train and demo: one per run-config field (config.ts SCHEMA), plus --config and --overwrite. */
 import {
   CONFIG_KEYS,
   DEFAULTS,
@@ -11,7 +11,7 @@ import {
 import { readConfigFile } from '../experiment/config_file.js';
 import { runExperiment } from '../experiment/run.js';
 import { ensureOmniglot } from '../data/omniglot.js';
-import { str, type OptionSpec, type ParsedArgs } from './schema.js';
+import { flag, str, type OptionSpec, type ParsedArgs } from './schema.js';
 
 function fieldOption(key: keyof RunConfig): OptionSpec {
   const f = SCHEMA[key];
@@ -23,6 +23,10 @@ function fieldOption(key: keyof RunConfig): OptionSpec {
 
 export const CONFIG_OPTIONS: Record<string, OptionSpec> = {
   config: { type: 'string', value: 'FILE', help: 'JSON config file (camelCase fields); flags override it' },
+  overwrite: {
+    type: 'boolean',
+    help: 'replace a run already in --out (its run files are deleted); without it such a folder is refused',
+  },
   ...Object.fromEntries(CONFIG_KEYS.map((k) => [kebabCase(k), fieldOption(k)])),
 };
 
@@ -36,6 +40,6 @@ export async function runFromFlags(a: ParsedArgs, base: Record<string, unknown>)
   const cfg = resolveConfig({ ...base, ...(file ?? {}) }, config ?? '(defaults)', flags);
   // Like learn2learn's benchmark task sets: Omniglot not in the data folder yet is downloaded (and checked) there.
   if (cfg.dataset === 'omniglot') await ensureOmniglot(cfg.dataDir, { log: console.log });
-  await runExperiment(cfg);
+  await runExperiment(cfg, console.log, { overwrite: flag(a, 'overwrite') });
   return 0;
 }

@@ -11,6 +11,7 @@ import {
 } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
+import { testKillPoint } from '../nn/io_files.js';
 
 export type Chunk = Uint8Array | string;
 /** Data to write: whole, or a producer that calls `write` for each piece (so large files need no concat). */
@@ -38,6 +39,7 @@ export function writeFileAtomic(path: string, source: WriteSource): void {
     fsyncSync(fd);
     closeSync(fd);
     fd = -1;
+    testKillPoint(path, 'written');
     renameSync(tmp, path);
   } catch (e) {
     if (fd >= 0) {

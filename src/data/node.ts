@@ -19,7 +19,7 @@ export { fetchOmniglot, OMNIGLOT_URLS, OMNIGLOT_MD5, type FetchOmniglotOptions }
 
 // Your own images: one folder per class.
 export { ImageFolderDataset, loadImageFolder, type ImageFolderOptions } from './imagefolder.js';
-export { decodePng, pngToGray, type PngImage } from './png_decode.js';
+export { decodePng, pngToGray, MAX_PNG_PIXELS, type PngImage, type DecodePngOptions } from './png_decode.js';
 export { encodeGrayPng } from './png_encode.js';
 
 // CSV tables and the tabular benchmarks read from them.

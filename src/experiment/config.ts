@@ -90,7 +90,7 @@ export const DEFAULTS: RunConfig = {
   checkpointEvery: 50,
 };
 
-export type FieldKind = 'int' | 'posint' | 'number' | 'string' | { oneOf: readonly string[] };
+export type FieldKind = 'int' | 'posint' | 'number' | 'posnumber' | 'string' | { oneOf: readonly string[] };
 
 /** A config field: how it is validated and how `--help` describes it. */
 export interface FieldSpec {
@@ -121,7 +121,7 @@ export const SCHEMA: Record<keyof RunConfig, FieldSpec> = {
   testShot: { kind: 'posint', help: 'K at meta-test', note: '= shot' },
   steps: { kind: 'int', help: 'meta-training steps' },
   metaBatch: { kind: 'posint', help: 'episodes per step' },
-  lr: { kind: 'number', help: 'Adam learning rate' },
+  lr: { kind: 'posnumber', help: 'Adam learning rate' },
   innerLr: { kind: 'number', help: 'inner-loop rate of MAML-family learners and Reptile' },
   innerSteps: { kind: 'int', help: 'inner-loop steps of MAML-family learners and Reptile' },
   testInnerSteps: { kind: 'int', help: 'inner steps at meta-test', note: '= inner-steps' },
@@ -182,16 +182,23 @@ export function checkValue(key: string, value: unknown, source: string, fromStri
   }
   const kind = SCHEMA[key as keyof RunConfig].kind;
   let v = value;
-  if (fromString && typeof v === 'string' && kind !== 'string' && typeof kind === 'string') v = Number(v);
+  // Number('') is 0 and Number('0x10') 16: a flag's number must be written as one.
+  if (fromString && typeof v === 'string' && kind !== 'string' && typeof kind === 'string')
+    v = /^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$/.test(v) ? Number(v) : NaN;
+  // JSON.stringify prints Infinity (a config's 1e400) and NaN as null.
+  const shown = typeof value === 'number' && !Number.isFinite(value) ? String(value) : JSON.stringify(value);
   const fail = (expected: string): never => {
-    throw new Error(`${source}: field '${key}' must be ${expected}, got ${JSON.stringify(value)}`);
+    throw new Error(`${source}: field '${key}' must be ${expected}, got ${shown}`);
   };
-  if (kind === 'int' && !(typeof v === 'number' && Number.isInteger(v) && v >= 0))
+  // Integers are counts: beyond 2^53 they are not even exact (and 1e99 steps never end).
+  if (kind === 'int' && !(typeof v === 'number' && Number.isSafeInteger(v) && v >= 0))
     fail('a non-negative integer');
-  if (kind === 'posint' && !(typeof v === 'number' && Number.isInteger(v) && v > 0))
+  if (kind === 'posint' && !(typeof v === 'number' && Number.isSafeInteger(v) && v > 0))
     fail('a positive integer');
   if (kind === 'number' && !(typeof v === 'number' && Number.isFinite(v) && v >= 0))
     fail('a non-negative number');
+  if (kind === 'posnumber' && !(typeof v === 'number' && Number.isFinite(v) && v > 0))
+    fail('a positive number');
   if (kind === 'string' && typeof v !== 'string') fail('a string');
   if (typeof kind === 'object' && !(typeof v === 'string' && kind.oneOf.includes(v))) {
     fail(`one of ${kind.oneOf.join(', ')}${typeof v === 'string' ? suggest(v, kind.oneOf) : ''}`);
@@ -253,7 +260,7 @@ export function resolveConfig(
   const cfg: Record<string, unknown> = { ...DEFAULTS };
   if (file !== undefined) {
     if (file === null || typeof file !== 'object' || Array.isArray(file)) {
-      throw new Error(`${fileName}: a config file must hold a JSON object`);
+      throw new Error(`${fileName}: a config file must hold a JSON object, got ${JSON.stringify(file)}`);
     }
     for (const [k, v] of Object.entries(file)) cfg[k] = checkValue(k, v, fileName);
   }
@@ -261,6 +268,19 @@ export function resolveConfig(
   const c = cfg as unknown as RunConfig;
   if (c.dataset === 'folder' && !c.folder)
     throw new Error(`dataset 'folder' needs field 'folder' (a folder of class/file.png)`);
+  // Checked here, with the field named, rather than as a tfjs error (oneHot) mid-run.
+  if (c.dataset !== 'sinusoid') {
+    for (const k of ['way', 'testWay'] as const) {
+      const v = c[k];
+      if (v !== undefined && v < 2) {
+        const from = k in flags ? `--${kebabCase(k)}` : file && k in file ? fileName : '(defaults)';
+        throw new Error(
+          `${from}: field '${k}' must be at least 2 for classification (an episode tells classes apart), got ${v}`,
+        );
+      }
+    }
+  }
+  if (c.lrSchedule !== undefined) parseLrSchedule(c.lrSchedule);
   return c;
 }
 

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { resolveConfig, upgradeSavedConfig, type RunConfig } from './config.js';
 
-/** A JSON config file, with errors that name the file. */
+/** A JSON config file (an object), with errors that name the file. */
 export function readConfigFile(file: string): Record<string, unknown> {
   let text: string;
   try {
@@ -11,11 +11,16 @@ export function readConfigFile(file: string): Record<string, unknown> {
   } catch (e) {
     throw new Error(`${file}: cannot read config file (${(e as Error).message})`);
   }
+  let value: unknown;
   try {
-    return JSON.parse(text);
+    value = JSON.parse(text);
   } catch (e) {
     throw new Error(`${file}: not valid JSON (${(e as Error).message})`);
   }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new Error(`${file}: a config file must hold a JSON object, got ${JSON.stringify(value)}`);
+  }
+  return value as Record<string, unknown>;
 }
 
 /**

@@ -29,3 +29,10 @@ export {
   type TransferPreset,
   type TransferOutcome,
 } from './transfer.js';
+export {
+  dataFingerprint,
+  checkDataFingerprint,
+  DATA_FILE,
+  type DataFingerprint,
+  type SplitFingerprint,
+} from './data_fingerprint.js';

@@ -2,6 +2,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync, mkdirSync, copyFi
 import * as path from 'node:path';
 import { tf } from '../engine/tf.js';
 import { initEngine } from '../engine/backend.js';
+import { settledDir } from '../nn/io_files.js';
 import { disposeParams } from '../nn/params.js';
 import { decodePng, pngToGray } from '../data/png_decode.js';
 import { resizeGray } from '../data/image.js';
@@ -27,7 +28,8 @@ export async function exportRun(
   which: 'best' | 'last' = 'best',
 ): Promise<string> {
   const cfg = readRunConfig(runDir);
-  const src = path.join(runDir, which);
+  // best/ is replaced while a run trains (replaceDir): a swap cut short leaves best.old/.
+  const src = settledDir(path.join(runDir, which));
   const modelFile = path.join(src, 'model.json');
   if (!existsSync(modelFile)) throw new Error(`${src}: no params (has the run finished?)`);
   await initEngine({ backend: cfg.backend });
@@ -83,7 +85,7 @@ export async function predictFolder(
   opts: { invert?: boolean } = {},
 ): Promise<Prediction[]> {
   const isRun = existsSync(path.join(modelDir, 'config.json'));
-  const paramsDir = isRun ? path.join(modelDir, 'best') : modelDir;
+  const paramsDir = isRun ? settledDir(path.join(modelDir, 'best')) : modelDir;
   const modelJson = path.join(paramsDir, 'model.json');
   if (!existsSync(modelJson))
     throw new Error(`${modelJson}: not found; give a run folder or an exported model folder`);

@@ -3,31 +3,44 @@
  * validation params, meta-test them on fixed episodes, and write the run folder (run_folder.ts) and its
  * report. Also `evaluateRun`, the meta-test of a finished run with another episode shape (Node: files).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { tf } from '../engine/tf.js';
 import { initEngine } from '../engine/backend.js';
 import { Rng } from '../engine/rng.js';
 import { disposeParams, type Params } from '../nn/params.js';
-import { saveParams } from '../nn/io_files.js';
+import { fileError, replaceParamsDir, settledDir } from '../nn/io_files.js';
 import type { MetaLearner } from '../meta/types.js';
-import { metaTrain, metaTrainAsync, type MetaTrainOptions, type MetaTrainResult } from '../train/loop.js';
+import {
+  TrainingDivergedError,
+  metaTrain,
+  metaTrainAsync,
+  type MetaTrainOptions,
+  type MetaTrainResult,
+} from '../train/loop.js';
 import { WorkerPool } from '../train/workers.js';
 import { evaluate, type EvalResult } from '../train/evaluate.js';
 import { adam, type Optimizer } from '../nn/optim.js';
 import { loadCheckpoint, saveCheckpoint, type Checkpoint } from '../train/checkpoint.js';
 import { writeRunReport } from '../report/run_report.js';
-import { learningRate, parseLrSchedule, takesBlockStack, type RunConfig } from './config.js';
+import { DEFAULTS, learningRate, parseLrSchedule, takesBlockStack, type RunConfig } from './config.js';
 import { readRunConfig } from './config_file.js';
 import { LEARNERS_MODULE } from './learners.js';
 import { evalProblemOf, problemOf, saveEpisodes, type EvalOverrides, type Problem } from './problem.js';
 import {
+  acquireRunLock,
+  clearRun,
   formatMetric,
   hasCheckpoint,
+  makeRunDir,
   metricName,
+  removeStaleTemps,
+  runEntries,
   runFolder,
   stepLogger,
   truncateMetrics,
+  writeRunFile,
+  type RunFolder,
 } from './run_folder.js';
 import { trainingSeed } from './seeds.js';
 import { initFromFolder } from './warm_start.js';
@@ -51,6 +64,8 @@ export interface RunOptions {
   resume?: boolean;
   /** Resume only: learning-rate changes ('step:lr,...') to add, each after the checkpoint's step. */
   addLrSchedule?: string;
+  /** A new run only: replace a run already in cfg.out (its run files are deleted) instead of refusing. */
+  overwrite?: boolean;
 }
 
 /** results.json and the HTML report at the end of a run. */
@@ -79,7 +94,7 @@ function writeRunSummary(
     test: { metric: test.metric, ...test.summary },
     testSeconds,
   };
-  writeFileSync(path.join(out, 'results.json'), JSON.stringify(summary, null, 2) + '\n');
+  writeRunFile(path.join(out, 'results.json'), JSON.stringify(summary, null, 2) + '\n');
   const rep = writeRunReport(out);
   log(`report: ${path.relative(process.cwd(), rep.html)} (curves as SVG${rep.png.length ? ' and PNG' : ''})`);
   return summary;
@@ -157,7 +172,73 @@ export async function runExperiment(
 ): Promise<RunSummary> {
   const backend = await initEngine({ backend: cfg.backend });
   const folder = runFolder(cfg.out);
+  // Everything that can be checked without the folder is checked before anything is written to it.
+  if (opts.addLrSchedule !== undefined) {
+    if (!opts.resume) throw new Error('--lr-schedule: only a resumed run takes added learning-rate changes');
+    parseLrSchedule(opts.addLrSchedule);
+  }
+  if (opts.resume && !hasCheckpoint(folder))
+    throw new Error(`${folder.checkpoint}: no checkpoint to resume from`);
+  // The stack is recorded so that a later change of the default cannot change what a saved run means.
+  if (takesBlockStack(cfg.learner) && cfg.snailBlocks === undefined)
+    cfg = { ...cfg, snailBlocks: 'attention' };
+  adam({ lr: learningRate(cfg) });
+  makeRunDir(folder.root);
+  const release = acquireRunLock(folder, log);
+  try {
+    return await runLocked(cfg, backend, folder, log, opts);
+  } catch (e) {
+    throw explainFailure(e, cfg, folder);
+  } finally {
+    release();
+  }
+}
+
+/** What to do after a failed run, added to its error: resume, with a lower rate after divergence. */
+function explainFailure(e: unknown, cfg: RunConfig, folder: RunFolder): unknown {
+  if (e instanceof TrainingDivergedError) {
+    const lr = learningRate(cfg);
+    const rate = typeof lr === 'number' ? lr : lr(e.step);
+    const lower = Number(Math.min(rate / 10, DEFAULTS.lr).toPrecision(2));
+    const restart =
+      e.bestStep > 0
+        ? `start a new run from the best params (step ${e.bestStep}): 'metalearn train --config ${path.join(cfg.out, 'config.json')} --init-from ${path.join(cfg.out, 'best')} --lr-schedule 1:${lower} --out <new folder>'`
+        : `start again with a lower rate and --overwrite, e.g. '--lr ${lower}'`;
+    // A finite checkpoint can still hold blown-up params (a huge rate moves them by ~rate, finitely).
+    const todo =
+      e.lastCheckpointStep > 0
+        ? `resume with a lower rate from there, e.g. 'metalearn resume ${cfg.out} --lr-schedule ${e.lastCheckpointStep + 1}:${lower}'; if that diverges at once, its params have blown up too: ${restart}`
+        : restart;
+    return new Error(`${folder.root}: ${e.message}. To go on, ${todo}`, { cause: e });
+  }
+  const err = e as NodeJS.ErrnoException;
+  if (err instanceof Error && typeof err.code === 'string' && typeof err.syscall === 'string') {
+    // A raw fs error (a metrics line, an episode file, the report): name the file and the way on.
+    const wrapped = fileError(err.path ?? folder.root, err.syscall, err);
+    return hasCheckpoint(folder) ? resumeAfter(wrapped, cfg) : wrapped;
+  }
+  if (err instanceof Error && /: cannot .* and try again$/.test(err.message) && hasCheckpoint(folder))
+    return resumeAfter(err, cfg);
+  return e;
+}
+
+/** An fs failure of a run with a checkpoint: after the fix, resume (nothing before it was lost). */
+function resumeAfter(e: Error, cfg: RunConfig): Error {
+  const fix = e.message.replace(/ and try again$/, '');
+  return new Error(`${fix}, then resume the run: 'metalearn resume ${cfg.out}'`, { cause: e });
+}
+
+/** runExperiment's work, holding the run folder's lock. */
+async function runLocked(
+  cfg: RunConfig,
+  backend: string,
+  folder: RunFolder,
+  log: (s: string) => void,
+  opts: RunOptions,
+): Promise<RunSummary> {
   const out = folder.root;
+  const temps = removeStaleTemps(folder);
+  if (temps.length) log(`removed temporary files of an interrupted write: ${temps.join(', ')}`);
   const ckpt = opts.resume ? loadCheckpoint(folder.checkpoint) : null;
   if (opts.resume && !ckpt) throw new Error(`${folder.checkpoint}: no checkpoint to resume from`);
   if (ckpt && ckpt.step > cfg.steps) {
@@ -165,13 +246,21 @@ export async function runExperiment(
       `--steps: the checkpoint is at step ${ckpt.step}; a resumed run cannot end before it (got ${cfg.steps})`,
     );
   }
-  if (!opts.resume && hasCheckpoint(folder)) {
-    throw new Error(
-      `${out} already holds a run with a checkpoint; resume it with 'metalearn resume ${cfg.out}' or choose another --out`,
-    );
+  if (!opts.resume && !opts.overwrite) {
+    if (hasCheckpoint(folder)) {
+      throw new Error(
+        `${out} already holds a run with a checkpoint; resume it with 'metalearn resume ${cfg.out}', choose another --out, or pass --overwrite to delete it and start afresh`,
+      );
+    }
+    const entries = runEntries(folder);
+    if (entries.length) {
+      throw new Error(
+        `${out} already holds a run (${entries.slice(0, 4).join(', ')}${entries.length > 4 ? ', ...' : ''}); choose another --out, or pass --overwrite to delete it and start afresh`,
+      );
+    }
   }
-  if (opts.addLrSchedule !== undefined) {
-    if (!ckpt) throw new Error('--lr-schedule: only a resumed run takes added learning-rate changes');
+  if (!opts.resume && opts.overwrite) clearRun(folder);
+  if (opts.addLrSchedule !== undefined && ckpt) {
     const added = opts.addLrSchedule;
     const early = parseLrSchedule(added).find((p) => !(p.from > ckpt.step));
     if (early !== undefined) {
@@ -181,14 +270,10 @@ export async function runExperiment(
     }
     cfg = { ...cfg, lrSchedule: cfg.lrSchedule ? `${cfg.lrSchedule},${added}` : added };
   }
-  mkdirSync(out, { recursive: true });
-  // The stack is recorded so that a later change of the default cannot change what a saved run means.
-  if (takesBlockStack(cfg.learner) && cfg.snailBlocks === undefined)
-    cfg = { ...cfg, snailBlocks: 'attention' };
-  // Written on resume too: `resume --steps` changes the total.
-  writeFileSync(folder.config, JSON.stringify(cfg, null, 2) + '\n');
+  // Written on resume too: `resume --steps` changes the total. Atomically: it is the run's config.
+  writeRunFile(folder.config, JSON.stringify(cfg, null, 2) + '\n');
   if (ckpt) truncateMetrics(folder.metrics, ckpt.step);
-  else writeFileSync(folder.metrics, '');
+  else writeRunFile(folder.metrics, '');
 
   const problem = problemOf(cfg, log);
   keepDataFingerprint(out, problem.fingerprint, !!ckpt);
@@ -203,6 +288,8 @@ export async function runExperiment(
     resume,
     checkpointEvery: cfg.checkpointEvery,
     onCheckpoint: (c) => saveCheckpoint(folder.checkpoint, c),
+    // Written as soon as validation improves, so a later crash or divergence cannot lose them.
+    onBest: (best, step) => replaceParamsDir(folder.best, best, { learner: cfg.learner, step }),
     learner: problem.learner,
     theta,
     rng,
@@ -214,8 +301,14 @@ export async function runExperiment(
     validation: () => problem.validation(),
     onStep: stepLogger(cfg, folder.metrics, problem.unit, log),
   });
-  await saveParams(folder.best, result.best, { learner: cfg.learner, step: result.bestStep });
-  await saveParams(folder.last, result.last, { learner: cfg.learner, step: cfg.steps });
+  try {
+    replaceParamsDir(folder.best, result.best, { learner: cfg.learner, step: result.bestStep });
+    replaceParamsDir(folder.last, result.last, { learner: cfg.learner, step: cfg.steps });
+  } catch (e) {
+    disposeParams(result.best);
+    disposeParams(result.last);
+    throw e;
+  }
 
   const t0 = Date.now();
   const test = evaluate(problem.testLearner, result.best, problem.test(), { dispose: true });
@@ -261,7 +354,7 @@ export async function evaluateRun(
   if (problem.fingerprint) checkDataFingerprint(runDir, problem.fingerprint, 'eval');
   const params = await loadParamsFor(
     problem.learner,
-    path.join(runDir, which),
+    settledDir(path.join(runDir, which)),
     { ...cfg, way: problem.way || cfg.way },
     evalHint(cfg, problem.way || cfg.way),
   );

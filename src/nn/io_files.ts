@@ -1,4 +1,4 @@
-import { promises as fs } from 'node:fs';
+import { existsSync, mkdirSync, promises as fs, renameSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Params } from './params.js';
 import {
@@ -6,6 +6,7 @@ import {
   WEIGHTS_FILE,
   artifactsToParams,
   paramsToArtifacts,
+  paramsToArtifactsSync,
   type ParamsArtifacts,
 } from './io.js';
 
@@ -27,10 +28,14 @@ export async function saveParams(
   await fs.rename(tmpM, path.join(dir, MODEL_FILE));
 }
 
-/** Read params written by saveParams (model.json + the weight files it lists) from `dir`. */
+/**
+ * Read params written by saveParams or replaceParamsDir (model.json + the weight files it lists) from
+ * `folder` (or `<folder>.old`, when a replaceDir was cut short).
+ */
 export async function loadParams(
-  dir: string,
+  folder: string,
 ): Promise<{ params: Params; metadata?: Record<string, unknown> }> {
+  const dir = settledDir(folder);
   const modelPath = path.join(dir, MODEL_FILE);
   let modelJson: ParamsArtifacts['modelJson'];
   try {
@@ -66,4 +71,82 @@ export async function loadParams(
     params: artifactsToParams({ modelJson, weightData: joined.buffer }, modelPath),
     metadata: modelJson.userDefinedMetadata,
   };
+}
+
+/**
+ * An fs failure as an Error naming `target` and what was being done, with what to do for the usual
+ * causes (a full disk, a read-only place). `cause` is the original error.
+ */
+export function fileError(target: string, doing: string, e: unknown): Error {
+  const err = e as NodeJS.ErrnoException;
+  const code = err?.code;
+  const hint =
+    code === 'ENOSPC' || code === 'EDQUOT'
+      ? `; the disk holding ${path.dirname(target)} is full: free space there and try again`
+      : code === 'EROFS' || code === 'EACCES' || code === 'EPERM'
+        ? `; ${path.dirname(target)} cannot be written here: choose another folder`
+        : '';
+  return new Error(`${target}: cannot ${doing} (${err?.message ?? String(e)})${hint}`, { cause: e });
+}
+
+/**
+ * Test hook: METALEARN_TEST_KILL='<name>:<stage>:<n>' SIGKILLs this
+ * process the n-th time a file or folder called <name> reaches <stage> of its atomic replacement
+ * ('written': the new content is complete in its temp; 'swapped-out': a folder's old version has been
+ * moved aside and the new one is not yet in place). Lets tests kill at the worst moment of a write.
+ */
+const killCounts = new Map<string, number>();
+export function testKillPoint(target: string, stage: 'written' | 'swapped-out'): void {
+  const spec = process.env.METALEARN_TEST_KILL;
+  if (!spec) return;
+  const [name, at, n] = spec.split(':');
+  if (name !== path.basename(target) || at !== stage) return;
+  const key = `${name}:${at}`;
+  const seen = (killCounts.get(key) ?? 0) + 1;
+  killCounts.set(key, seen);
+  if (seen === Number(n ?? 1)) process.kill(process.pid, 'SIGKILL');
+}
+
+/**
+ * Replace the folder `dir` by one holding `files` (name -> content), atomically: written into
+ * `<dir>.tmp-<pid>`, then swapped in by renames (the old one is `<dir>.old` for a moment), so a run
+ * killed at any moment leaves a whole `dir` or a whole `<dir>.old` (readers: settledDir). On failure
+ * (e.g. a full disk) the temp is removed and the old folder kept.
+ */
+export function replaceDir(dir: string, files: Record<string, string | Uint8Array>): void {
+  const tmp = `${dir}.tmp-${process.pid}`;
+  const old = `${dir}.old`;
+  try {
+    rmSync(tmp, { recursive: true, force: true });
+    mkdirSync(tmp, { recursive: true });
+    for (const [name, data] of Object.entries(files)) writeFileSync(path.join(tmp, name), data);
+    testKillPoint(dir, 'written');
+  } catch (e) {
+    rmSync(tmp, { recursive: true, force: true });
+    throw fileError(dir, 'write the folder', e);
+  }
+  // Keep `old` only when `dir` is missing (a swap cut short): then it is the latest whole version.
+  if (existsSync(dir)) {
+    rmSync(old, { recursive: true, force: true });
+    renameSync(dir, old);
+  }
+  testKillPoint(dir, 'swapped-out');
+  renameSync(tmp, dir);
+  rmSync(old, { recursive: true, force: true });
+}
+
+/** `dir`, or `<dir>.old` when a replaceDir of `dir` was cut short between its renames. */
+export function settledDir(dir: string): string {
+  if (existsSync(path.join(dir, MODEL_FILE))) return dir;
+  const old = `${dir}.old`;
+  return existsSync(path.join(old, MODEL_FILE)) ? old : dir;
+}
+
+/** saveParams' content as replaceDir writes it: the whole params folder replaced at once (sync). */
+export function replaceParamsDir(dir: string, params: Params, metadata?: Record<string, unknown>): void {
+  const a = paramsToArtifactsSync(params, metadata);
+  replaceDir(dir, {
+    [WEIGHTS_FILE]: new Uint8Array(a.weightData),
+    [MODEL_FILE]: JSON.stringify(a.modelJson, null, 1),
+  });
 }

@@ -1,2 +1,2 @@
-// Neural networks, Node-only: params saved to and loaded from a folder.
-export { saveParams, loadParams } from './io_files.js';
+// Neural networks, Node-only: params saved to and loaded from a folder, and atomic file replacement.
+export { saveParams, loadParams, replaceParamsDir, replaceDir, settledDir, fileError } from './io_files.js';

@@ -1,14 +1,16 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Checkpoint } from './loop.js';
 import { type Params, subParams, withPrefix } from '../nn/params.js';
 import { MODEL_FILE, WEIGHTS_FILE, artifactsToParams, paramsToArtifactsSync } from '../nn/io.js';
+import { replaceDir } from '../nn/io_files.js';
 
 export type { Checkpoint } from './loop.js';
 
 /**
- * Write the checkpoint as one tfjs-format params folder, atomically: into a temporary folder, then
- * swapped in with renames, so a run killed at any moment leaves either the old or the new checkpoint.
+ * Write the checkpoint as one tfjs-format params folder, atomically (replaceDir): into a temporary
+ * folder, then swapped in with renames, so a run killed at any moment leaves either the old or the new
+ * checkpoint, and a failed write (a full disk) leaves the old one and no temp folder.
  */
 export function saveCheckpoint(dir: string, c: Checkpoint): void {
   const tensors: Params = {
@@ -27,16 +29,10 @@ export function saveCheckpoint(dir: string, c: Checkpoint): void {
     hasBest: !!c.best,
   };
   const a = paramsToArtifactsSync(tensors, meta);
-  const tmp = `${dir}.tmp-${process.pid}`;
-  const old = `${dir}.old`;
-  rmSync(tmp, { recursive: true, force: true });
-  mkdirSync(tmp, { recursive: true });
-  writeFileSync(path.join(tmp, WEIGHTS_FILE), new Uint8Array(a.weightData));
-  writeFileSync(path.join(tmp, MODEL_FILE), JSON.stringify(a.modelJson));
-  rmSync(old, { recursive: true, force: true });
-  if (existsSync(dir)) renameSync(dir, old);
-  renameSync(tmp, dir);
-  rmSync(old, { recursive: true, force: true });
+  replaceDir(dir, {
+    [WEIGHTS_FILE]: new Uint8Array(a.weightData),
+    [MODEL_FILE]: JSON.stringify(a.modelJson),
+  });
 }
 
 /** Read a checkpoint written by saveCheckpoint (falling back to the previous one if a swap was cut short). */

@@ -2,6 +2,7 @@
 export {
   metaTrain,
   metaTrainAsync,
+  TrainingDivergedError,
   type MetaGradsFn,
   type MetaTrainOptions,
   type MetaTrainResult,

@@ -1,3 +1,4 @@
+import { tf } from '../engine/tf.js';
 import type { Rng } from '../engine/rng.js';
 import { type Params, cloneParams, disposeParams } from '../nn/params.js';
 import { metaGrads } from '../meta/common.js';
@@ -49,6 +50,49 @@ export interface MetaTrainOptions {
   /** Call onCheckpoint every this many steps (and after the last). */
   checkpointEvery?: number;
   onCheckpoint?: (c: Checkpoint) => void;
+  /**
+   * Called when validation finds new best params (before that step's checkpoint), e.g. to write them
+   * at once so they survive a later crash or divergence. The params stay owned by the loop.
+   */
+  onBest?: (best: Params, step: number, val: EvalResult) => void;
+}
+
+/**
+ * Training diverged: the update of `step` made the parameters or the optimiser state non-finite (or
+ * the query loss was). Thrown before that step is validated, logged or checkpointed, so what was
+ * written before (the checkpoint of `lastCheckpointStep`, best params of `bestStep`) is the last good
+ * state.
+ */
+export class TrainingDivergedError extends Error {
+  constructor(
+    message: string,
+    readonly step: number,
+    /** The step of the last checkpoint handed to onCheckpoint (or resumed from); 0 when none. */
+    readonly lastCheckpointStep: number,
+    /** The step of the best params so far; 0 when none. */
+    readonly bestStep: number,
+  ) {
+    super(message);
+    this.name = 'TrainingDivergedError';
+  }
+}
+
+/**
+ * The name of the first tensor of `tensors` holding NaN or +-Infinity, or null. One reduction for the
+ * usual all-finite case (x * 0 is NaN exactly for non-finite x), then a per-tensor search.
+ */
+function firstNonFinite(tensors: Params): string | null {
+  const names = Object.keys(tensors);
+  if (names.length === 0) return null;
+  const probe = tf.tidy(
+    () => tf.addN(names.map((k) => tf.sum(tf.mul(tf.cast(tensors[k], 'float32'), 0)))).dataSync()[0],
+  );
+  if (probe === 0) return null;
+  for (const k of names) {
+    const ok = tf.tidy(() => tf.all(tf.isFinite(tensors[k])).dataSync()[0]);
+    if (!ok) return k;
+  }
+  return names[0];
 }
 
 /** Progress after a step: mean query loss, validation (when run), elapsed seconds. */
@@ -93,8 +137,37 @@ function session(opts: MetaTrainOptions) {
   let best: Params | null = opts.resume?.best ?? null;
   let bestStep = opts.resume?.bestStep ?? 0;
   let bestVal: EvalResult | undefined = opts.resume?.bestVal;
+  // A checkpoint written diverged (before these checks existed) cannot be resumed: say so at once.
+  const badResumed = opts.resume ? (firstNonFinite(theta) ?? firstNonFinite(opt.save(state).tensors)) : null;
+  if (opts.resume && badResumed !== null) {
+    const bestOk = best !== null && firstNonFinite(best) === null;
+    opt.dispose(state);
+    disposeParams(theta);
+    disposeParams(best ?? undefined);
+    throw new TrainingDivergedError(
+      `the state resumed from step ${opts.resume.step} holds non-finite values ('${badResumed}'): it was ` +
+        `saved after training had diverged`,
+      opts.resume.step,
+      0,
+      bestOk ? bestStep : 0,
+    );
+  }
   const t0 = Date.now() - 1000 * (opts.resume?.elapsedSeconds ?? 0);
+  let lastCheckpoint = opts.resume?.step ?? 0;
+  const diverged = (step: number, what: string) =>
+    new TrainingDivergedError(
+      `training diverged at step ${step}: ${what}; nothing of step ${step} was validated, logged or ` +
+        `checkpointed` +
+        (lastCheckpoint > 0
+          ? `; the checkpoint of step ${lastCheckpoint} is the last with finite params`
+          : '') +
+        (best ? `, the best params are those of step ${bestStep}` : ''),
+      step,
+      lastCheckpoint,
+      best ? bestStep : 0,
+    );
   const checkpoint = (step: number) => {
+    lastCheckpoint = step;
     const saved = opt.save(state);
     opts.onCheckpoint!({
       step,
@@ -116,8 +189,24 @@ function session(opts: MetaTrainOptions) {
     batch: (): SupportQuery[] => Array.from({ length: metaBatch }, () => sample(rng)),
     /** The optimiser step with the meta-gradient of `step`, then validation, logging and checkpoint. */
     apply(step: number, loss: number, grads: Params): void {
+      if (!Number.isFinite(loss)) {
+        disposeParams(grads);
+        throw diverged(step, `the query loss is ${loss} (non-finite)`);
+      }
       ({ params: theta, state } = opt.step(theta, grads, state));
       disposeParams(grads);
+      // A loss can stay finite with NaN params (ProtoNet's is then exactly ln N), so the updated params
+      // and optimiser state are checked themselves, before anything sees them.
+      const badParam = firstNonFinite(theta);
+      const badState = badParam === null ? firstNonFinite(opt.save(state).tensors) : null;
+      if (badParam !== null || badState !== null) {
+        throw diverged(
+          step,
+          badParam !== null
+            ? `the update made parameter '${badParam}' non-finite (NaN or Infinity)`
+            : `the update made optimiser state '${badState}' non-finite (NaN or Infinity)`,
+        );
+      }
       let val: EvalResult | undefined;
       if (opts.validation && opts.valEvery && (step % opts.valEvery === 0 || step === opts.steps)) {
         val = evaluate(learner, theta, opts.validation(), { dispose: true });
@@ -126,6 +215,7 @@ function session(opts: MetaTrainOptions) {
           best = cloneParams(theta);
           bestStep = step;
           bestVal = val;
+          opts.onBest?.(best, step, val);
         }
       }
       opts.onStep?.({ step, loss, val, seconds: (Date.now() - t0) / 1000 });
@@ -136,6 +226,20 @@ function session(opts: MetaTrainOptions) {
       ) {
         checkpoint(step);
       }
+    },
+    /** A failed step: free what the loop owns (theta, optimiser state, best), and explain divergence. */
+    abort(step: number, e: unknown): unknown {
+      // The learners' own check (meta/common.ts metaGrads), also when rethrown from a worker thread.
+      const m =
+        e instanceof Error && !(e instanceof TrainingDivergedError)
+          ? /the query loss is (NaN|-?Infinity)\b/.exec(e.message)
+          : null;
+      const err = m ? diverged(step, `the query loss is ${m[1]} (non-finite)`) : e;
+      opt.dispose(state);
+      disposeParams(theta);
+      disposeParams(best ?? undefined);
+      best = null;
+      return err;
     },
     finish(): MetaTrainResult {
       opt.dispose(state);
@@ -153,15 +257,20 @@ function session(opts: MetaTrainOptions) {
 /** Meta-training: meta-batches of episodes, an optimiser step on theta, periodic validation, best kept. */
 export function metaTrain(opts: MetaTrainOptions): MetaTrainResult {
   const s = session(opts);
-  for (let step = s.first; step <= opts.steps; step++) {
-    const episodes = s.batch();
-    let r: { loss: number; grads: Params };
-    try {
-      r = metaGrads(opts.learner, s.theta, episodes);
-    } finally {
-      episodes.forEach(disposeSupportQuery);
+  let step = s.first;
+  try {
+    for (; step <= opts.steps; step++) {
+      const episodes = s.batch();
+      let r: { loss: number; grads: Params };
+      try {
+        r = metaGrads(opts.learner, s.theta, episodes);
+      } finally {
+        episodes.forEach(disposeSupportQuery);
+      }
+      s.apply(step, r.loss, r.grads);
     }
-    s.apply(step, r.loss, r.grads);
+  } catch (e) {
+    throw s.abort(step, e);
   }
   return s.finish();
 }
@@ -175,15 +284,20 @@ export async function metaTrainAsync(
   opts: MetaTrainOptions & { metaGrads: MetaGradsFn },
 ): Promise<MetaTrainResult> {
   const s = session(opts);
-  for (let step = s.first; step <= opts.steps; step++) {
-    const episodes = s.batch();
-    let r: { loss: number; grads: Params };
-    try {
-      r = await opts.metaGrads(s.theta, episodes);
-    } finally {
-      episodes.forEach(disposeSupportQuery);
+  let step = s.first;
+  try {
+    for (; step <= opts.steps; step++) {
+      const episodes = s.batch();
+      let r: { loss: number; grads: Params };
+      try {
+        r = await opts.metaGrads(s.theta, episodes);
+      } finally {
+        episodes.forEach(disposeSupportQuery);
+      }
+      s.apply(step, r.loss, r.grads);
     }
-    s.apply(step, r.loss, r.grads);
+  } catch (e) {
+    throw s.abort(step, e);
   }
   return s.finish();
 }
