@@ -12,8 +12,9 @@ import type { MetaDatasets } from './datasets.js';
 
 export const DATA_FILE = 'data.json';
 
-const SPLITS = ['train', 'val', 'test'] as const;
-type Split = (typeof SPLITS)[number];
+const SPLITS: readonly Split[] = ['train', 'val', 'test'];
+/** A meta-split of a run's data. */
+export type Split = 'train' | 'val' | 'test';
 
 /** Class lists are kept (to say which classes changed) up to this many classes in all; above, a hash. */
 const MAX_LISTED_CLASSES = 2000;

@@ -35,4 +35,5 @@ export {
   DATA_FILE,
   type DataFingerprint,
   type SplitFingerprint,
+  type Split as DataSplit,
 } from './data_fingerprint.js';
