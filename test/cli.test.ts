@@ -4,13 +4,9 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { runCli as cli } from './helpers/runs.js';
 
 const root = new URL('..', import.meta.url).pathname;
-const cli = (args: string[]) =>
-  spawnSync(process.execPath, [path.join(root, 'bin/metalearn.js'), ...args], {
-    cwd: root,
-    encoding: 'utf8',
-  });
 
 describe('metalearn CLI', () => {
   it('a small demo run writes config, metrics, checkpoints, episodes and results', () => {

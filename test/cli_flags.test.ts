@@ -1,6 +1,5 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -9,13 +8,9 @@ import { packageVersion } from '../src/cli/version.js';
 import { COMMANDS } from '../src/cli/main.js';
 import { CONFIG_KEYS, kebabCase } from '../src/experiment/config.js';
 import { workerEntry } from '../src/train/workers.js';
+import { runCli as cli } from './helpers/runs.js';
 
 const root = new URL('..', import.meta.url).pathname;
-const cli = (args: string[]) =>
-  spawnSync(process.execPath, [path.join(root, 'bin/metalearn.js'), ...args], {
-    cwd: root,
-    encoding: 'utf8',
-  });
 const version = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')).version as string;
 
 describe('metalearn --version', () => {

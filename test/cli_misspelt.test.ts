@@ -2,19 +2,11 @@
 // issue's cases: `predict --no-invrt` inverted anyway, `fetch --data-dri X` downloaded to the default).
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { grayPng } from './fixtures/png_writer.js';
-
-const root = new URL('..', import.meta.url).pathname;
-const cli = (args: string[], env: Record<string, string> = {}) =>
-  spawnSync(process.execPath, [path.join(root, 'bin/metalearn.js'), ...args], {
-    cwd: root,
-    encoding: 'utf8',
-    env: { ...process.env, ...env },
-  });
+import { runCli as cli } from './helpers/runs.js';
 
 describe('misspelt options of export, predict and fetch are refused (issue 16, case 11)', () => {
   let dir: string;

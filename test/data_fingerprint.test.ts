@@ -2,18 +2,11 @@
 // resume and eval refuse data that changed, instead of re-splitting it silently.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { grayPng } from './fixtures/png_writer.js';
-
-const root = new URL('..', import.meta.url).pathname;
-const cli = (args: string[]) =>
-  spawnSync(process.execPath, [path.join(root, 'bin/metalearn.js'), ...args], {
-    cwd: root,
-    encoding: 'utf8',
-  });
+import { runCli as cli } from './helpers/runs.js';
 
 /** Class folders c<from>..c<to-1> of three 28x28 PNGs each. */
 function addClasses(folder: string, from: number, to: number): void {

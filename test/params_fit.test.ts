@@ -2,20 +2,13 @@
 // the names and shapes of the learner the config builds, with one message that names the file.
 import { before, after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { grayPng } from './fixtures/png_writer.js';
 import { tf } from '../src/engine/tf.js';
 import { checkParamsMatch } from '../src/meta/check_params.js';
-
-const root = new URL('..', import.meta.url).pathname;
-const cli = (args: string[]) =>
-  spawnSync(process.execPath, [path.join(root, 'bin/metalearn.js'), ...args], {
-    cwd: root,
-    encoding: 'utf8',
-  });
+import { runCli as cli } from './helpers/runs.js';
 
 /** `n` class folders of two 28x28 gray PNGs each, and a query folder of two PNGs. */
 function imageFolders(dir: string, n: number): { support: string; query: string } {

@@ -3,7 +3,7 @@
 // what is left on disk.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import {
   existsSync,
   mkdirSync,
@@ -15,19 +15,11 @@ import {
 } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { metrics } from './helpers/runs.js';
+import { metrics, runCli as cli } from './helpers/runs.js';
 
 const root = new URL('..', import.meta.url).pathname;
 const bin = path.join(root, 'bin/metalearn.js');
 const small = ['--hidden', '8', '--query', '2', '--val-episodes', '4', '--test-episodes', '4'];
-
-function cli(args: string[], env: Record<string, string> = {}): SpawnSyncReturns<string> {
-  return spawnSync(process.execPath, [bin, ...args], {
-    cwd: root,
-    encoding: 'utf8',
-    env: { ...process.env, ...env },
-  });
-}
 
 /** Every float of a params folder's weights.bin. */
 function weights(dir: string): Float32Array {

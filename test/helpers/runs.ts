@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 
@@ -7,3 +8,13 @@ export const metrics = (runDir: string) =>
     .trim()
     .split('\n')
     .map((l) => JSON.parse(l) as { step: number; loss: number });
+
+const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..');
+
+/** Run the CLI (`bin/metalearn.js`, the compiled dist/) from the repository root, `env` added to ours. */
+export const runCli = (args: string[], env: Record<string, string> = {}) =>
+  spawnSync(process.execPath, [path.join(root, 'bin/metalearn.js'), ...args], {
+    cwd: root,
+    encoding: 'utf8',
+    env: { ...process.env, ...env },
+  });
