@@ -161,11 +161,7 @@ export async function ensureOmniglot(
   const have = (['background', 'evaluation'] as const).every((set) =>
     zipCandidates(set, dir).some((p) => existsSync(p)),
   );
-  const splits = VINYALS_SPLITS.every((s) =>
-    [join(dir, 'omniglot', 'splits', 'vinyals', `${s}.txt`), join(dir, 'splits', 'vinyals', `${s}.txt`)].some(
-      (p) => existsSync(p),
-    ),
-  );
+  const splits = VINYALS_SPLITS.every((s) => splitCandidates(s, dir).some((p) => existsSync(p)));
   if (have && (splits || opts.vinyals === false)) return dir;
   return fetchOmniglot(dir, opts);
 }
@@ -346,11 +342,14 @@ export interface VinyalsLine {
   rotation: Rotation;
 }
 
+function splitCandidates(split: VinyalsSplit, dir: string): string[] {
+  const rel = join('splits', 'vinyals', `${split}.txt`);
+  return [join(dir, 'omniglot', rel), join(dir, rel)];
+}
+
 /** Path of `splits/vinyals/<split>.txt` under the data directory. */
 export function vinyalsSplitPath(split: VinyalsSplit, dataDir?: string): string {
-  const dir = resolveDataDir(dataDir);
-  const rel = join('splits', 'vinyals', `${split}.txt`);
-  return findExisting(`Vinyals split file ${split}.txt`, [join(dir, 'omniglot', rel), join(dir, rel)]);
+  return findExisting(`Vinyals split file ${split}.txt`, splitCandidates(split, resolveDataDir(dataDir)));
 }
 
 /** Parse a Vinyals split file: one `Alphabet/characterNN/rotDDD` per line. */
