@@ -46,7 +46,10 @@ describe('the learner registry', () => {
         );
       }
     }
-    assert.deepEqual([...REGRESSION_LEARNERS], ['maml', 'fomaml', 'anil', 'meta-sgd', 'reptile', 'cnp']);
+    assert.deepEqual(
+      [...REGRESSION_LEARNERS],
+      ['maml', 'fomaml', 'anil', 'meta-sgd', 'hyper-maml', 'reptile', 'cnp'],
+    );
     assert.equal(tf.memory().numTensors, 0);
   });
 });

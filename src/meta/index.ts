@@ -36,6 +36,24 @@ export {
   type AdaptedParams,
 } from './optimization/maml.js';
 export { reptile, type ReptileOptions } from './optimization/reptile.js';
+// Hyperparameters as meta-parameters: unrolled hypergradients of an inner SGD run.
+export {
+  hyperMaml,
+  hypergradient,
+  unrolledSgd,
+  disposeUnrolled,
+  readHyperparams,
+  lrKey,
+  HYPER_PREFIX,
+  WEIGHT_DECAY_KEY,
+  MOMENTUM_KEY,
+  type HyperMamlOptions,
+  type HyperLrMode,
+  type HyperPhi,
+  type InnerHyperparams,
+  type UnrolledRun,
+  type Hypergradient,
+} from './optimization/hyper.js';
 export {
   LEARNERS,
   LEARNER_NAMES,

@@ -12,6 +12,7 @@ import { protoNet } from './metric/protonet.js';
 import { matchingNet } from './metric/matching.js';
 import { anil, maml, metaSgd } from './optimization/maml.js';
 import { reptile } from './optimization/reptile.js';
+import { hyperMaml } from './optimization/hyper.js';
 import { mann } from './blackbox/mann.js';
 import { snail, type SnailBlock } from './blackbox/snail.js';
 import { cnpClassifier, cnpRegressor } from './blackbox/cnp.js';
@@ -134,6 +135,14 @@ export const LEARNERS = {
     description: 'Meta-SGD, learned per-parameter inner rates (Li et al. 2017)',
     classifier: (o) => metaSgd(inner(o)),
     regressor: (o) => metaSgd(regression(o)),
+    secondOrder: true,
+  },
+  'hyper-maml': {
+    ...gradientBased,
+    description:
+      'MAML whose inner per-layer per-step rates, weight decay and momentum are meta-learned too (unrolled hypergradients)',
+    classifier: (o) => hyperMaml(inner(o)),
+    regressor: (o) => hyperMaml(regression(o)),
     secondOrder: true,
   },
   reptile: {

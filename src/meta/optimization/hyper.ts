@@ -1,0 +1,308 @@
+import { tf } from '../../engine/tf.js';
+import type { Module } from '../../nn/module.js';
+import { TRAIN } from '../../nn/module.js';
+import {
+  type Params,
+  disposeParams,
+  mapParams,
+  subParams,
+  valueAndGrads,
+  withPrefix,
+} from '../../nn/params.js';
+import { episodeLoss, taskLoss } from '../common.js';
+import type { MetaLearner } from '../types.js';
+import type { LabelledSet, SupportQuery } from '../../tasks/types.js';
+import type { LossName } from '../../tasks/losses.js';
+
+/*
+ * Hyperparameters as meta-parameters (the AutoML reading of meta-learning): theta holds the
+ * hyperparameters of an inner training process, phi the weights that process trains, and the
+ * hypergradient d L_val(phi_T(theta)) / d theta is taken by differentiating through the unrolled inner
+ * loop (Maclaurin et al. 2015; Franceschi et al. 2017, "forward and reverse gradient-based
+ * hyperparameter optimization"). The engine's second-order gradients make the unrolled derivative exact.
+ * Implicit differentiation at the inner optimum (iMAML's conjugate gradient) is not here.
+ */
+
+/** How finely the inner learning rates are learned. */
+export type HyperLrMode = 'global' | 'per-layer' | 'per-layer-per-step';
+
+/** Keys of the hyperparameters inside theta. */
+export const HYPER_PREFIX = 'hyper.';
+export const WEIGHT_DECAY_KEY = 'hyper.wd';
+export const MOMENTUM_KEY = 'hyper.momentum';
+
+/** The key of the inner learning rate of parameter `param` at inner step `step` under `mode`. */
+export function lrKey(mode: HyperLrMode, step: number, param: string): string {
+  if (mode === 'global') return 'hyper.lr';
+  if (mode === 'per-layer') return `hyper.lr.${param}`;
+  return `hyper.lr.s${step}.${param}`;
+}
+
+/**
+ * The inner training process: `steps` steps of SGD with heavy-ball momentum and L2 weight decay,
+ *   g_t = grad L_train(phi_t) + wd * phi_t,  v_t = mu * v_{t-1} + g_t,  phi_{t+1} = phi_t - lr_{t,k} * v_t,
+ * every hyperparameter either a number (fixed) or a scalar tensor (differentiable, so an outer tape sees
+ * d phi_T / d hyperparameters). Hyperparameters are used raw, not squashed: the outer step may move a
+ * rate or the decay below zero, and a learned value is reported as it is.
+ */
+export interface InnerHyperparams {
+  steps: number;
+  /** Learning rate of parameter `key` at inner step `step`. */
+  lr: (step: number, key: string) => tf.Tensor | number;
+  weightDecay: tf.Tensor | number;
+  momentum: tf.Tensor | number;
+  /** Treat inner gradients as constants (no second-order terms; the hypergradient of lr stays exact to first order). */
+  firstOrder?: boolean;
+}
+
+/** Weights after the inner loop, and every tensor it created (dispose them with disposeUnrolled). */
+export interface UnrolledRun {
+  params: Params;
+  owned: tf.Tensor[];
+  /** Training loss before each inner step. */
+  losses: number[];
+}
+
+const isZero = (v: tf.Tensor | number) => typeof v === 'number' && v === 0;
+
+/** A copy with the same value and no connection to the gradient tape. */
+function detached(t: tf.Tensor): tf.Tensor {
+  return tf.tensor(t.dataSync(), t.shape, t.dtype);
+}
+
+/**
+ * Run the inner loop from phi0 on `trainLoss`, adapting the parameters named in `keys` (others are held
+ * fixed). Differentiable with respect to phi0 and to every tensor hyperparameter.
+ */
+export function unrolledSgd(
+  phi0: Params,
+  keys: readonly string[],
+  trainLoss: (p: Params) => tf.Scalar,
+  hp: InnerHyperparams,
+): UnrolledRun {
+  if (!Number.isInteger(hp.steps) || hp.steps < 0)
+    throw new Error(`unrolledSgd: steps must be a non-negative integer, got ${hp.steps}`);
+  for (const k of keys) if (!(k in phi0)) throw new Error(`unrolledSgd: no parameter '${k}' to adapt`);
+  const owned: tf.Tensor[] = [];
+  const losses: number[] = [];
+  let phi = phi0;
+  let velocity: Params | null = null;
+  for (let s = 0; s < hp.steps; s++) {
+    const current = phi;
+    const sub: Params = {};
+    for (const k of keys) sub[k] = current[k];
+    const { value, grads } = valueAndGrads(sub, (q) => trainLoss({ ...current, ...q }));
+    losses.push(value.dataSync()[0]);
+    value.dispose();
+    const next: Params = { ...current };
+    const nextV: Params = {};
+    for (const k of keys) {
+      const g0 = hp.firstOrder ? detached(grads[k]) : grads[k];
+      const v = tf.tidy(() => {
+        let g = g0;
+        if (!isZero(hp.weightDecay)) g = tf.add(g, tf.mul(current[k], hp.weightDecay));
+        if (velocity !== null && !isZero(hp.momentum)) g = tf.add(g, tf.mul(velocity[k], hp.momentum));
+        return g === g0 ? tf.clone(g0) : g;
+      });
+      nextV[k] = v;
+      next[k] = tf.tidy(() => tf.sub(current[k], tf.mul(v, hp.lr(s, k))));
+      owned.push(v, next[k]);
+      // Safe under an outer tape too: the tape keeps its own references to what it saved.
+      if (g0 !== grads[k]) g0.dispose();
+      grads[k].dispose();
+    }
+    velocity = nextV;
+    phi = next;
+  }
+  return { params: phi, owned, losses };
+}
+
+/** Free what unrolledSgd created (not phi0). */
+export function disposeUnrolled(r: UnrolledRun): void {
+  for (const t of r.owned) if (!t.isDisposed) t.dispose();
+}
+
+/** Value and hypergradient of a validation loss after an unrolled inner run. */
+export interface Hypergradient {
+  /** L_val(phi_T). */
+  value: number;
+  /** d L_val(phi_T) / d hyper, for every tensor of `hyper` (caller disposes). */
+  grads: Params;
+}
+
+/**
+ * The hypergradient of the generic bilevel problem min_h L_val(phi_T(h)), phi_T = unrolledSgd(phi0, h):
+ * `hyperparams(h)` maps the differentiable tensors of `hyper` to the inner loop's settings. phi0 is held
+ * fixed (pass its keys in `hyper` too to learn the initialisation, as MAML does).
+ */
+export function hypergradient(
+  hyper: Params,
+  phi0: Params,
+  keys: readonly string[],
+  trainLoss: (p: Params) => tf.Scalar,
+  valLoss: (p: Params) => tf.Scalar,
+  hyperparams: (h: Params) => InnerHyperparams,
+): Hypergradient {
+  let run: UnrolledRun | null = null;
+  try {
+    const { value, grads } = valueAndGrads(hyper, (h) => {
+      const start = { ...phi0, ...h };
+      run = unrolledSgd(start, keys, trainLoss, hyperparams(h));
+      return valLoss(run.params);
+    });
+    const v = value.dataSync()[0];
+    value.dispose();
+    return { value: v, grads };
+  } finally {
+    if (run) disposeUnrolled(run);
+  }
+}
+
+/** Options of hyperMaml. */
+export interface HyperMamlOptions {
+  /** The network trained in the inner loop; its params live under `model.` in theta. */
+  model: Module;
+  loss?: LossName;
+  innerSteps?: number;
+  /** Initial inner learning rate(s). */
+  innerLr?: number;
+  /** Granularity of the learned rates (default 'per-layer-per-step', as in Antoniou et al. 2019's LSLR). */
+  lrMode?: HyperLrMode;
+  /** Initial L2 weight decay of the inner loop (default 0). */
+  weightDecay?: number;
+  /** Initial heavy-ball momentum of the inner loop (default 0). */
+  momentum?: number;
+  /** Which hyperparameters theta holds (default all three); the others are fixed at their initial values. */
+  learn?: { lr?: boolean; weightDecay?: boolean; momentum?: boolean };
+  /**
+   * Also learn the inner loop's starting weights, as MAML does (default true). With false theta is only
+   * hyperparameters: the inner loop starts every task from the same fixed random weights (drawn in
+   * init and kept in theta under `init.`, where they get zero gradient).
+   */
+  learnInit?: boolean;
+  firstOrder?: boolean;
+  name?: string;
+}
+
+/** phi of hyperMaml: the trained weights and what the inner loop created. */
+export type HyperPhi = { params: Params; owned: tf.Tensor[] };
+
+function checkNumber(v: number, name: string, lo = -Infinity): void {
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < lo)
+    throw new Error(`hyperMaml: option '${name}' must be a finite number >= ${lo}, got ${v}`);
+}
+
+/**
+ * A few-shot learner whose meta-parameters include the inner loop's hyperparameters: per-layer (and
+ * per-step) learning rates, weight decay and momentum, meta-learned by unrolled hypergradients on the
+ * query loss, with or without MAML's learned initialisation. With `learn` all false and learnInit true
+ * it is MAML with a fixed inner weight decay and momentum, the hand-tuned baseline of the same code.
+ */
+export function hyperMaml(opts: HyperMamlOptions): MetaLearner<HyperPhi> {
+  const model = opts.model;
+  const steps = opts.innerSteps ?? 1;
+  const lr0 = opts.innerLr ?? 0.01;
+  const wd0 = opts.weightDecay ?? 0;
+  const mu0 = opts.momentum ?? 0;
+  const mode = opts.lrMode ?? 'per-layer-per-step';
+  const learn = { lr: true, weightDecay: true, momentum: true, ...(opts.learn ?? {}) };
+  const learnInit = opts.learnInit ?? true;
+  const loss = opts.loss ?? 'cross-entropy';
+  if (!Number.isInteger(steps) || steps < 0)
+    throw new Error(`hyperMaml: option 'innerSteps' must be a non-negative integer, got ${steps}`);
+  checkNumber(lr0, 'innerLr', 0);
+  checkNumber(wd0, 'weightDecay');
+  checkNumber(mu0, 'momentum');
+  if (!['global', 'per-layer', 'per-layer-per-step'].includes(mode))
+    throw new Error(
+      `hyperMaml: option 'lrMode' must be 'global', 'per-layer' or 'per-layer-per-step', got '${mode}'`,
+    );
+  const start = learnInit ? 'model' : 'init';
+  const forward = (p: Params, x: tf.Tensor) => model.apply(p, x, TRAIN);
+  const name = opts.name ?? (learnInit ? 'hyper-maml' : 'hyper-sgd');
+
+  const settings = (theta: Params): InnerHyperparams => ({
+    steps,
+    lr: learn.lr ? (s, k) => theta[lrKey(mode, s, k)] : () => lr0,
+    weightDecay: learn.weightDecay ? theta[WEIGHT_DECAY_KEY] : wd0,
+    momentum: learn.momentum ? theta[MOMENTUM_KEY] : mu0,
+    firstOrder: opts.firstOrder,
+  });
+
+  const learner: MetaLearner<HyperPhi> = {
+    name,
+    family: 'optimization',
+    loss,
+    init: (rng) => {
+      const p = model.init(rng);
+      const theta: Params = withPrefix(start, p);
+      if (learn.lr) {
+        const names = mode === 'global' ? ['-'] : Object.keys(p);
+        const perStep = mode === 'per-layer-per-step' ? steps : 1;
+        for (let s = 0; s < perStep; s++) for (const k of names) theta[lrKey(mode, s, k)] ??= tf.scalar(lr0);
+      }
+      if (learn.weightDecay) theta[WEIGHT_DECAY_KEY] = tf.scalar(wd0);
+      if (learn.momentum) theta[MOMENTUM_KEY] = tf.scalar(mu0);
+      return theta;
+    },
+    adapt: (theta, support: LabelledSet) => {
+      const phi0 = subParams(theta, start);
+      const run = unrolledSgd(
+        phi0,
+        Object.keys(phi0),
+        (p) => taskLoss(loss, forward(p, support.x), support.y),
+        settings(theta),
+      );
+      return { params: run.params, owned: run.owned };
+    },
+    predict: (_theta, phi, x) => forward(phi.params, x),
+    disposePhi: (phi) => {
+      for (const t of phi.owned) if (!t.isDisposed) t.dispose();
+    },
+  };
+  if (!learnInit) {
+    // theta's fixed starting weights get zero gradient (Adam then leaves them exactly as they are).
+    learner.metaGrads = (theta: Params, episodes: SupportQuery[]) => {
+      if (episodes.length === 0) throw new Error(`${name}: the meta-batch is empty`);
+      const hyper: Params = {};
+      for (const k of Object.keys(theta)) if (k.startsWith(HYPER_PREFIX)) hyper[k] = theta[k];
+      let total = 0;
+      let acc: Params | null = null;
+      for (const ep of episodes) {
+        const { value, grads } = valueAndGrads(hyper, (h) => episodeLoss(learner, { ...theta, ...h }, ep));
+        const v = value.dataSync()[0];
+        value.dispose();
+        if (!Number.isFinite(v)) {
+          disposeParams(grads);
+          disposeParams(acc ?? undefined);
+          throw new Error(
+            `${name}: the query loss is ${v}; training stopped before the parameters were updated`,
+          );
+        }
+        total += v;
+        if (acc === null) acc = grads;
+        else {
+          const prev: Params = acc;
+          acc = mapParams(prev, (g, k) => tf.add(g, grads[k]));
+          disposeParams(prev);
+          disposeParams(grads);
+        }
+      }
+      const n = episodes.length;
+      const out = mapParams(acc!, (g) => tf.div(g, n));
+      disposeParams(acc!);
+      for (const k of Object.keys(theta)) if (!(k in out)) out[k] = tf.zerosLike(theta[k]);
+      return { loss: total / n, grads: out };
+    };
+  }
+  return learner;
+}
+
+/** The learned hyperparameters of a hyperMaml theta as plain numbers, for reports. */
+export function readHyperparams(theta: Params): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const k of Object.keys(theta).sort()) {
+    if (k.startsWith(HYPER_PREFIX)) out[k.slice(HYPER_PREFIX.length)] = theta[k].dataSync()[0];
+  }
+  return out;
+}
