@@ -65,6 +65,7 @@ export const TRANSFER_PRESETS: Record<string, TransferPreset> = {
       { label: 'multihead + dwa', architecture: 'multihead', weighting: 'dwa' },
       { label: 'multihead + gradnorm', architecture: 'multihead', weighting: 'gradnorm' },
       { label: 'multihead + pcgrad', architecture: 'multihead', weighting: 'pcgrad' },
+      { label: 'multihead + auto-lambda', architecture: 'multihead', weighting: 'auto-lambda' },
       soft(1e-4),
       soft(1e-3),
       soft(1e-2),

@@ -63,6 +63,13 @@ export { uncertaintyWeighting } from './weighting/uncertainty.js';
 export { dwaWeighting, type DwaOptions, type DwaState } from './weighting/dwa.js';
 export { gradNormWeighting, type GradNormOptions, type GradNormState } from './weighting/gradnorm.js';
 export { pcgradWeighting, type PcgradState } from './weighting/pcgrad.js';
+export {
+  autoLambdaWeighting,
+  autoLambdaStep,
+  AUTO_LAMBDA_KEY,
+  type AutoLambdaOptions,
+  type AutoLambdaStep,
+} from './weighting/auto_lambda.js';
 
 // Task sampling
 export {

@@ -162,6 +162,11 @@ export function trainMultiTask(net: MultiTaskNet, set: MultiTaskSet, opts: Train
     (k) => (k.startsWith(WEIGHTING_PREFIX) ? 'weighting' : `owner:${net.owner(k)}`),
   );
   const cyclers = set.tasks.map((t) => new RowCycler(t.train.n, dataRng.fork()));
+  // A second, independent stream of training rows for weightings that learn on a validation loss; forked
+  // only for them, so every other weighting sees exactly the rows it saw before.
+  const valCyclers = weighting.needsValidation
+    ? set.tasks.map((t) => new RowCycler(t.train.n, rng.fork()))
+    : null;
   const sizes = set.tasks.map((t) => t.train.n);
   const history: StepRecord[] = [];
   try {
@@ -172,6 +177,13 @@ export function trainMultiTask(net: MultiTaskNet, set: MultiTaskSet, opts: Train
           : sampleTasks(sampler.probabilities(sizes, step, opts.steps), opts.tasksPerStep, dataRng);
       const picks: RowPick[] = tasks.map((t) => ({ task: t, rows: cyclers[t].next(opts.batchSize) }));
       const batch = buildBatch(set, picks, 'train');
+      const valBatch = valCyclers
+        ? buildBatch(
+            set,
+            tasks.map((t) => ({ task: t, rows: valCyclers[t].next(opts.batchSize) })),
+            'train',
+          )
+        : null;
       try {
         const oracle: LossOracle = {
           numTasks: T,
@@ -187,6 +199,12 @@ export function trainMultiTask(net: MultiTaskNet, set: MultiTaskSet, opts: Train
           modelKeys,
           sharedKeys,
           lastSharedKeys: net.lastShared,
+          ...(valBatch && {
+            validationLosses: (p: Params) =>
+              net
+                .apply(p, valBatch.input, TRAIN)
+                .map((o, s) => LOSS_OF_KIND[kinds[tasks[s]]].fn(o, valBatch.targets[s])),
+          }),
         };
         const r = weighting.step(params, oracle, wstate, { step, totalSteps: opts.steps });
         wstate = r.state;
@@ -205,6 +223,7 @@ export function trainMultiTask(net: MultiTaskNet, set: MultiTaskSet, opts: Train
         opts.onStep?.(rec);
       } finally {
         disposeBatch(batch);
+        if (valBatch) disposeBatch(valBatch);
       }
     }
   } catch (e) {

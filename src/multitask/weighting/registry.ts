@@ -1,3 +1,4 @@
+import { autoLambdaWeighting } from './auto_lambda.js';
 import { dwaWeighting } from './dwa.js';
 import { equalWeighting, fixedWeighting } from './equal.js';
 import { gradNormWeighting } from './gradnorm.js';
@@ -16,6 +17,7 @@ export const WEIGHTINGS = {
   dwa: dwaWeighting,
   gradnorm: gradNormWeighting,
   pcgrad: pcgradWeighting,
+  'auto-lambda': autoLambdaWeighting,
 } as const satisfies Record<string, (opts: never) => Weighting<unknown>>;
 
 export type WeightingName = keyof typeof WEIGHTINGS;

@@ -28,6 +28,12 @@ export interface LossOracle {
   readonly sharedKeys: readonly string[];
   /** The last layer shared by every task (may be empty, e.g. for independent networks). */
   readonly lastSharedKeys: readonly string[];
+  /**
+   * Per-segment losses on a second batch of the same tasks, drawn from their training rows
+   * independently of this step's rows; present only for a weighting with `needsValidation`
+   * (Auto-Lambda's validation loss).
+   */
+  validationLosses?(params: Params): tf.Scalar[];
 }
 
 /** Where training is: the step and the total number of steps. */
@@ -61,6 +67,8 @@ export interface WeightingInit<S> {
  */
 export interface Weighting<S = unknown> {
   readonly name: string;
+  /** Ask the trainer for LossOracle.validationLosses (a second batch every step). */
+  readonly needsValidation?: boolean;
   init(ctx: { numTasks: number; kinds: readonly TaskKind[]; rng: Rng }): WeightingInit<S>;
   step(params: Params, oracle: LossOracle, state: S, info: WeightingStepInfo): WeightingResult<S>;
 }
