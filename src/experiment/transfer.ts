@@ -36,6 +36,11 @@ const soft = (lambda: number): ReportSetting => ({
   architecture: 'soft',
   architectureOptions: { lambda },
 });
+const relation = (lambda: number): ReportSetting => ({
+  label: `relation λ=${lambda}`,
+  architecture: 'relation',
+  architectureOptions: { lambda },
+});
 // Independent networks trained jointly are the baseline's own model: a check that the intervals do not
 // flag differences where there are none.
 const control: ReportSetting = { label: 'independent (control)', architecture: 'independent' };
@@ -66,6 +71,8 @@ export const TRANSFER_PRESETS: Record<string, TransferPreset> = {
       { label: 'multihead + gradnorm', architecture: 'multihead', weighting: 'gradnorm' },
       { label: 'multihead + pcgrad', architecture: 'multihead', weighting: 'pcgrad' },
       { label: 'multihead + auto-lambda', architecture: 'multihead', weighting: 'auto-lambda' },
+      relation(1e-3),
+      relation(1e-2),
       soft(1e-4),
       soft(1e-3),
       soft(1e-2),
@@ -93,6 +100,7 @@ export const TRANSFER_PRESETS: Record<string, TransferPreset> = {
       soft(1e-3),
       soft(1e-2),
       soft(1e-1),
+      relation(1e-3),
     ],
   },
   omniglot: {
@@ -116,6 +124,7 @@ export const TRANSFER_PRESETS: Record<string, TransferPreset> = {
       soft(1e-3),
       soft(1e-2),
       soft(1e-1),
+      relation(1e-3),
     ],
   },
 };

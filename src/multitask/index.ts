@@ -40,6 +40,15 @@ export { crossStitchNet, type CrossStitchOptions } from './conditioning/cross_st
 export { sluiceNet, type SluiceOptions } from './conditioning/sluice.js';
 export { mtanNet } from './conditioning/mtan.js';
 export { softSharingNet, type SoftSharingOptions } from './conditioning/soft.js';
+export {
+  relationNet,
+  relationCovariances,
+  taskCovariance,
+  invertMatrix,
+  type RelationOptions,
+  type Matrix,
+} from './conditioning/relation.js';
+export { heatmapSvg, type HeatmapOptions } from '../report/heatmap.js';
 export type { HeadKind } from './conditioning/common.js';
 
 // Loss weighting

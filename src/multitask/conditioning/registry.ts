@@ -7,6 +7,7 @@ import { gatingNet } from './gating.js';
 import { independentNet } from './independent.js';
 import { mtanNet } from './mtan.js';
 import { multiheadNet } from './multihead.js';
+import { relationNet } from './relation.js';
 import { sluiceNet } from './sluice.js';
 import { softSharingNet } from './soft.js';
 
@@ -25,6 +26,7 @@ export const ARCHITECTURES = {
   sluice: sluiceNet,
   mtan: mtanNet,
   soft: softSharingNet,
+  relation: relationNet,
 } as const satisfies Record<string, (spec: ArchSpec, opts: never) => MultiTaskNet>;
 
 export type ArchitectureName = keyof typeof ARCHITECTURES;
