@@ -41,6 +41,7 @@ const relation = (lambda: number): ReportSetting => ({
   architecture: 'relation',
   architectureOptions: { lambda },
 });
+const routing: ReportSetting = { label: 'routing (WPL)', architecture: 'routing' };
 // Independent networks trained jointly are the baseline's own model: a check that the intervals do not
 // flag differences where there are none.
 const control: ReportSetting = { label: 'independent (control)', architecture: 'independent' };
@@ -72,6 +73,7 @@ export const TRANSFER_PRESETS: Record<string, TransferPreset> = {
       { label: 'multihead + pcgrad', architecture: 'multihead', weighting: 'pcgrad' },
       { label: 'multihead + auto-lambda', architecture: 'multihead', weighting: 'auto-lambda' },
       relation(1e-3),
+      routing,
       relation(1e-2),
       soft(1e-4),
       soft(1e-3),
@@ -101,6 +103,7 @@ export const TRANSFER_PRESETS: Record<string, TransferPreset> = {
       soft(1e-2),
       soft(1e-1),
       relation(1e-3),
+      routing,
     ],
   },
   omniglot: {
@@ -125,6 +128,7 @@ export const TRANSFER_PRESETS: Record<string, TransferPreset> = {
       soft(1e-2),
       soft(1e-1),
       relation(1e-3),
+      routing,
     ],
   },
 };

@@ -12,6 +12,7 @@ export type {
   ArchSpec,
   Owner,
   MultiTaskNet,
+  StepObservation,
 } from './types.js';
 export {
   validateTaskSet,
@@ -49,6 +50,13 @@ export {
   type Matrix,
 } from './conditioning/relation.js';
 export { heatmapSvg, type HeatmapOptions } from '../report/heatmap.js';
+export {
+  routingNet,
+  wplUpdate,
+  type RoutingOptions,
+  type RoutingNet,
+  type RouterState,
+} from './conditioning/routing.js';
 export type { HeadKind } from './conditioning/common.js';
 
 // Loss weighting

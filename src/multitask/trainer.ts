@@ -218,6 +218,7 @@ export function trainMultiTask(net: MultiTaskNet, set: MultiTaskSet, opts: Train
         }
         params = optimizer.step(params, r.grads);
         tf.dispose(Object.values(r.grads));
+        net.observe?.({ step, tasks, losses: r.losses });
         const rec: StepRecord = { step, tasks, losses: r.losses, weights: r.weights };
         history.push(rec);
         opts.onStep?.(rec);

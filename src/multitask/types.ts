@@ -95,4 +95,16 @@ export interface MultiTaskNet {
   readonly lastShared: readonly string[];
   /** A regulariser of the parameters added to the training loss (soft sharing, sluice orthogonality). */
   penalty?(params: Params): tf.Scalar | null;
+  /**
+   * Called by the trainer after every optimiser step with that step's tasks and unweighted losses, for
+   * parts that learn outside backpropagation (a routing network's router).
+   */
+  observe?(o: StepObservation): void;
+}
+
+/** What a training step tells an architecture's observe hook. */
+export interface StepObservation {
+  readonly step: number;
+  readonly tasks: readonly number[];
+  readonly losses: readonly number[];
 }

@@ -8,6 +8,7 @@ import { independentNet } from './independent.js';
 import { mtanNet } from './mtan.js';
 import { multiheadNet } from './multihead.js';
 import { relationNet } from './relation.js';
+import { routingNet } from './routing.js';
 import { sluiceNet } from './sluice.js';
 import { softSharingNet } from './soft.js';
 
@@ -27,6 +28,7 @@ export const ARCHITECTURES = {
   mtan: mtanNet,
   soft: softSharingNet,
   relation: relationNet,
+  routing: routingNet,
 } as const satisfies Record<string, (spec: ArchSpec, opts: never) => MultiTaskNet>;
 
 export type ArchitectureName = keyof typeof ARCHITECTURES;
