@@ -110,7 +110,7 @@ export function relationNet(spec: ArchSpec, opts: RelationOptions = {}): MultiTa
     numTasks: T,
     spec: s,
     init: (rng) => {
-      let p: Params = shared.length > 0 ? initTrunk(rng, 'trunk', s.inputDim, shared) : {};
+      const p: Params = shared.length > 0 ? initTrunk(rng, 'trunk', s.inputDim, shared) : {};
       // Every task's top layers start from the same weights, as the paper's start from one pre-trained
       // network: their units then correspond, so covariances between tasks' weights mean something.
       const first = initLinear(rng, 'fc', topIn, top);
