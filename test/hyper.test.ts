@@ -22,6 +22,10 @@ import {
 import { mseLoss } from '../src/tasks/losses.js';
 import type { SupportQuery } from '../src/tasks/types.js';
 import { gradCheck } from './helpers/gradcheck.js';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { runCli } from './helpers/runs.js';
 
 // tanh keeps the objective smooth, so finite differences see the same function the tape differentiates.
 const net = mlp([1, 8, 1], { activation: 'tanh' });
@@ -197,5 +201,41 @@ describe('hyperMaml', () => {
     assert.throws(() => mk({ innerSteps: -1 }), /option 'innerSteps'/);
     assert.throws(() => mk({ innerLr: Number.NaN }), /option 'innerLr'/);
     assert.throws(() => mk({ lrMode: 'per-weight' as never }), /option 'lrMode'/);
+  });
+
+  it('trains from the CLI as learner hyper-maml and saves its hyperparameters in theta', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'metalearn-hyper-'));
+    try {
+      const r = runCli([
+        'train',
+        '--dataset',
+        'sinusoid',
+        '--learner',
+        'hyper-maml',
+        '--shot',
+        '5',
+        '--query',
+        '5',
+        '--inner-lr',
+        '0.01',
+        '--inner-steps',
+        '2',
+        '--steps',
+        '2',
+        '--val-every',
+        '0',
+        '--test-episodes',
+        '2',
+        '--out',
+        dir,
+      ]);
+      assert.equal(r.status, 0, r.stderr);
+      assert.match(r.stdout, /meta-test MSE/);
+      const cfg = JSON.parse(readFileSync(path.join(dir, 'config.json'), 'utf8'));
+      assert.equal(cfg.learner, 'hyper-maml');
+      assert.equal(cfg.innerLr, 0.01);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

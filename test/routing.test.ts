@@ -19,6 +19,10 @@ import {
 import { partialGrads } from '../src/multitask/weighting/grads.js';
 import { loadBenchmark } from '../src/multitask/benchmarks.js';
 import { LOSS_OF_KIND } from '../src/tasks/losses.js';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { runCli } from './helpers/runs.js';
 
 let set: MultiTaskSet;
 before(async () => {
@@ -87,5 +91,30 @@ describe('routing (routing networks, WPL router)', () => {
       `policies stayed uniform: ${a}`,
     );
     assert.throws(() => makeArchitecture('routing', spec(), { blocks: 0 }), /option 'blocks'/);
+  });
+
+  it('the CLI runs auto-lambda, relation and routing settings in the transfer report', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'metalearn-automl-'));
+    try {
+      const labels = ['multihead + auto-lambda', 'relation λ=0.001', 'routing (WPL)'];
+      const r = runCli([
+        'transfer',
+        'youtube-spam',
+        '--quick',
+        '--steps',
+        '3',
+        '--hidden',
+        '8',
+        '--settings',
+        labels.join(','),
+        '--out',
+        dir,
+      ]);
+      assert.equal(r.status, 0, r.stderr);
+      const md = readFileSync(path.join(dir, 'youtube-spam.md'), 'utf8');
+      for (const l of labels) assert.ok(md.includes(`| ${l} |`), `no row for '${l}'`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -18,7 +18,7 @@ import {
 export interface RelationOptions {
   /** Strength of the matrix-normal prior's term tr(W^T Omega^-1 W) / 2 (default 1e-3). */
   lambda?: number;
-  /** Ridge added to the task covariance, relative to its mean diagonal (default 0.1). */
+  /** Ridge added to the trace-1 task covariance, epsilon / T on its diagonal (default 0.1). */
   epsilon?: number;
 }
 
@@ -59,24 +59,77 @@ function stackedLayer(p: Params, T: number, layer: string): tf.Tensor2D {
   ) as tf.Tensor2D;
 }
 
+/** Eigenvalues and eigenvectors (columns of `vectors`) of a small symmetric matrix, by cyclic Jacobi rotations. */
+export function symmetricEigen(a: Matrix): { values: number[]; vectors: Matrix } {
+  const n = a.length;
+  const m = a.map((r) => r.slice());
+  const v: Matrix = Array.from({ length: n }, (_, i) =>
+    Array.from({ length: n }, (_, j) => (i === j ? 1 : 0)),
+  );
+  for (let sweep = 0; sweep < 100; sweep++) {
+    let off = 0;
+    for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) off += m[i][j] ** 2;
+    if (off < 1e-30) break;
+    for (let p = 0; p < n; p++) {
+      for (let q = p + 1; q < n; q++) {
+        if (Math.abs(m[p][q]) < 1e-300) continue;
+        const theta = (m[q][q] - m[p][p]) / (2 * m[p][q]);
+        const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
+        const c = 1 / Math.sqrt(t * t + 1);
+        const s = t * c;
+        for (let k = 0; k < n; k++) {
+          const mkp = m[k][p];
+          const mkq = m[k][q];
+          m[k][p] = c * mkp - s * mkq;
+          m[k][q] = s * mkp + c * mkq;
+        }
+        for (let k = 0; k < n; k++) {
+          const mpk = m[p][k];
+          const mqk = m[q][k];
+          m[p][k] = c * mpk - s * mqk;
+          m[q][k] = s * mpk + c * mqk;
+        }
+        for (let k = 0; k < n; k++) {
+          const vkp = v[k][p];
+          const vkq = v[k][q];
+          v[k][p] = c * vkp - s * vkq;
+          v[k][q] = s * vkp + c * vkq;
+        }
+      }
+    }
+  }
+  return { values: m.map((r, i) => r[i]), vectors: v };
+}
+
 /**
- * The closed-form task covariance of one layer given its weights W [T, D]: the maximum-likelihood
- * update of the task mode of the tensor-normal prior with the feature and class covariances held at
- * the identity (Long & Wang 2015's flip-flop step for the task covariance), Omega = W W^T / D + eps I,
- * with eps = `epsilon` times the mean diagonal of W W^T / D so the ridge scales with the weights.
+ * The closed-form task covariance of one layer given its weights W [T, D] (rows are tasks): the
+ * minimiser of tr(W^T Omega^-1 W) over covariances with trace 1, Omega = (W W^T)^(1/2) / tr((W W^T)^(1/2))
+ * (Zhang & Yeung 2010's multi-task relationship learning, the prior Long & Wang 2015 put on deep
+ * networks' top layers), plus a ridge of `epsilon` / T on the diagonal so it stays invertible. The trace
+ * constraint fixes the scale: tr(W^T Omega^-1 W) is then the squared trace norm of W, a regulariser of
+ * weight-decay strength that cannot run away as the maximum-likelihood estimate W W^T / D does (whose
+ * inverse grows without bound as the weights shrink).
  */
 export function taskCovariance(w: ArrayLike<number>, T: number, D: number, epsilon: number): Matrix {
-  const s: Matrix = Array.from({ length: T }, () => new Array<number>(T).fill(0));
+  const g: Matrix = Array.from({ length: T }, () => new Array<number>(T).fill(0));
   for (let i = 0; i < T; i++) {
     for (let j = i; j < T; j++) {
       let acc = 0;
       for (let k = 0; k < D; k++) acc += w[i * D + k] * w[j * D + k];
-      s[i][j] = s[j][i] = acc / D;
+      g[i][j] = g[j][i] = acc;
     }
   }
-  const ridge = (epsilon * s.reduce((a, row, i) => a + row[i], 0)) / T;
-  for (let i = 0; i < T; i++) s[i][i] += ridge;
-  return s;
+  const { values, vectors } = symmetricEigen(g);
+  const roots = values.map((x) => Math.sqrt(Math.max(0, x)));
+  const tr = roots.reduce((a, b) => a + b, 0) || 1;
+  return Array.from({ length: T }, (_, i) =>
+    Array.from(
+      { length: T },
+      (_, j) =>
+        roots.reduce((a, r, k) => a + vectors[i][k] * r * vectors[j][k], 0) / tr +
+        (i === j ? epsilon / T : 0),
+    ),
+  );
 }
 
 /**
