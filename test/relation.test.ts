@@ -53,7 +53,7 @@ describe('relation (deep relationship networks)', () => {
     const o = taskCovariance(w, 4, 7, 0);
     const tr = o.reduce((a, r, i) => a + r[i], 0);
     assert.ok(Math.abs(tr - 1) < 1e-9, `trace ${tr}`);
-    const o2 = o.map((r, i) => r.map((_, j) => r.reduce((a, x, k) => a + x * o[k][j], 0)));
+    const o2 = o.map((r) => r.map((_, j) => r.reduce((a, x, k) => a + x * o[k][j], 0)));
     const g = (i: number, j: number) =>
       w.slice(i * 7, i * 7 + 7).reduce((a, x, k) => a + x * w[j * 7 + k], 0);
     const scale = g(0, 0) / o2[0][0];
