@@ -45,7 +45,8 @@ export function heatmapSvg(matrix: readonly (readonly number[])[], o: HeatmapOpt
   const digits = o.digits ?? 2;
   const left = 12 + 7 * Math.max(...o.labels.map((l) => l.length));
   const top = 48;
-  const width = left + n * cell + 20;
+  // Wide enough for the title too (about 7 px a character at 14 px).
+  const width = Math.max(left + n * cell + 20, Math.ceil(16 + 7.5 * o.title.length));
   const height = top + n * cell + 40;
   const parts: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif">`,
