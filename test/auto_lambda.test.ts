@@ -119,6 +119,20 @@ describe('auto-lambda', () => {
       `lambdas did not move: ${a.lam}`,
     );
     assert.equal(a.w.length, 3);
+    // metaLrScale: the same Adam steps move the weights about that many times further.
+    const fast = trainMultiTask(makeArchitecture('multihead', spec()), set, {
+      steps: 25,
+      batchSize: 8,
+      lr: 1e-2,
+      seed: 4,
+      weighting: 'auto-lambda',
+      weightingOptions: { virtualLr: 0.5, metaLrScale: 10 },
+    });
+    const eff = fast.history[fast.history.length - 1].weights;
+    disposeParams(fast.params);
+    disposeParams(fast.weightingParams);
+    const dist = (w: readonly number[]) => Math.max(...w.map((v) => Math.abs(v - 1)));
+    assert.ok(dist(eff) > 3 * dist(a.w), `scaled ${eff} vs ${a.w}`);
     assert.throws(
       () =>
         trainMultiTask(makeArchitecture('multihead', spec()), set, {
@@ -127,7 +141,7 @@ describe('auto-lambda', () => {
           weighting: 'auto-lambda',
           weightingOptions: { virtualLR: 1 },
         }),
-      /auto-lambda: unknown option 'virtualLR'; known options: virtualLr, init/,
+      /auto-lambda: unknown option 'virtualLR'; known options: virtualLr, init, metaLrScale/,
     );
   });
 });

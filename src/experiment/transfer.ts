@@ -72,6 +72,12 @@ export const TRANSFER_PRESETS: Record<string, TransferPreset> = {
       { label: 'multihead + gradnorm', architecture: 'multihead', weighting: 'gradnorm' },
       { label: 'multihead + pcgrad', architecture: 'multihead', weighting: 'pcgrad' },
       { label: 'multihead + auto-lambda', architecture: 'multihead', weighting: 'auto-lambda' },
+      {
+        label: 'multihead + auto-lambda (meta lr x30)',
+        architecture: 'multihead',
+        weighting: 'auto-lambda',
+        weightingOptions: { metaLrScale: 30 },
+      },
       relation(1e-3),
       routing,
       relation(1e-2),

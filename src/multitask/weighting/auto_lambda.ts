@@ -12,6 +12,12 @@ export interface AutoLambdaOptions {
   virtualLr?: number;
   /** Starting task weights (default 1: training starts as equal weighting). */
   init?: number;
+  /**
+   * lambda's learning rate relative to the model's (default 1). lambda is stored divided by this
+   * factor, so the model's optimiser (Adam: steps of about lr whatever the gradient's size) moves it
+   * this many times faster; the paper gives lambda an optimiser of its own.
+   */
+  metaLrScale?: number;
 }
 
 /** What one Auto-Lambda step computes, exposed for checks. */
@@ -94,18 +100,22 @@ export function autoLambdaStep(
  */
 export function autoLambdaWeighting(opts: AutoLambdaOptions = {}): Weighting<null> {
   const who = 'auto-lambda';
-  checkOptions(opts, ['virtualLr', 'init'], who);
+  checkOptions(opts, ['virtualLr', 'init', 'metaLrScale'], who);
   const alpha = numberOption(opts.virtualLr ?? 0.1, 'virtualLr', who, 0);
   const init = numberOption(opts.init ?? 1, 'init', who, 0);
+  const scale = numberOption(opts.metaLrScale ?? 1, 'metaLrScale', who, 1e-6);
   return {
     name: who,
     needsValidation: true,
-    init: ({ numTasks }) => ({ state: null, params: { [AUTO_LAMBDA_KEY]: tf.fill([numTasks], init) } }),
+    init: ({ numTasks }) => ({
+      state: null,
+      params: { [AUTO_LAMBDA_KEY]: tf.fill([numTasks], init / scale) },
+    }),
     step: (params, oracle) => {
       const lam = params[AUTO_LAMBDA_KEY];
       if (lam === undefined) throw new Error(`${who}: parameter '${AUTO_LAMBDA_KEY}' is missing from params`);
       const all = lam.dataSync();
-      const weights = oracle.tasks.map((t) => Math.max(0, all[t]));
+      const weights = oracle.tasks.map((t) => Math.max(0, scale * all[t]));
       const r = autoLambdaStep(params, oracle, weights, alpha);
       // The network's gradient sum_t lambda_t g_t + penalty, from the gradients already taken.
       let grads: Params = {};
@@ -120,7 +130,8 @@ export function autoLambdaWeighting(opts: AutoLambdaOptions = {}): Weighting<nul
       grads = addGrads(grads, r.penaltyGrads);
       const losses = r.taskLosses;
       const g = new Float32Array(oracle.numTasks);
-      oracle.tasks.forEach((t, s) => (g[t] = r.lambdaGrads[s]));
+      // d L_val / d stored = scale * d L_val / d lambda.
+      oracle.tasks.forEach((t, s) => (g[t] = scale * r.lambdaGrads[s]));
       grads[AUTO_LAMBDA_KEY] = tf.tensor1d(g);
       return { grads, losses, weights, state: null };
     },
