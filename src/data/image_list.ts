@@ -2,6 +2,9 @@ import { readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { type ClassDataset, checkExample } from './types.js';
+import type { Normalization } from './image_array.js';
+
+export type { Normalization };
 import { decodePng, MAX_PNG_PIXELS } from './png_decode.js';
 import { decodeJpeg, isJpeg, MAX_JPEG_PIXELS } from './jpeg_decode.js';
 import { type ResizeMethod, resizeChannels } from './image.js';
@@ -18,12 +21,6 @@ import { resolveCacheDir } from './paths.js';
 
 /** Colour handling: 'gray' (ITU-R 601 luma, one channel) or 'rgb' (three channels). */
 export type ColorMode = 'gray' | 'rgb';
-
-/** Per-channel normalisation: stored values v in [0, 1] are read as (v - mean[c]) / std[c]. */
-export interface Normalization {
-  mean: readonly number[];
-  std: readonly number[];
-}
 
 /**
  * The ImageNet channel statistics (RGB, [0, 1] scale) that most mini-ImageNet code normalises with; the
