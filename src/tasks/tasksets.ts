@@ -105,7 +105,11 @@ export function loadTaskSplits(name: string, opts: TaskSetsOptions = {}): TaskSp
     }
     case 'omniglot': {
       const s = loadOmniglotVinyalsSplits(
-        { dataDir: opts.root ?? opts.dataDir, size: sizeNumber(opts.image?.size) },
+        {
+          dataDir: opts.root ?? opts.dataDir,
+          size: sizeNumber(opts.image?.size),
+          cacheDir: opts.image?.cacheDir,
+        },
         ['train', 'val', 'test'],
       );
       const split = { train: s.train!, val: s.val!, test: s.test! };
