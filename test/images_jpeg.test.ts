@@ -9,7 +9,7 @@ import { decodeJpeg, MAX_JPEG_PIXELS } from '../src/data/jpeg_decode.js';
 import { readExample } from '../src/data/types.js';
 import { resizeChannels } from '../src/data/image.js';
 import { encodePng } from './fixtures/png_writer.js';
-import { jpegOf, solidJpeg } from './fixtures/image_fixtures.js';
+import { solidJpeg, twoColourJpeg } from './fixtures/image_fixtures.js';
 
 function tmp(t: { after: (fn: () => void) => void }): string {
   const dir = mkdtempSync(join(tmpdir(), 'metalearn-jpeg-'));
@@ -22,7 +22,7 @@ const near = (a: ArrayLike<number>, b: ArrayLike<number>, tol: number) =>
 
 test('jpeg: decoded pixels match the encoded colours; size limit and corrupt files name the file', () => {
   // Left half red, right half blue, 16x8: JPEG is lossy, so within a few levels away from the edge.
-  const buf = jpegOf(16, 8, (x) => (x < 8 ? [255, 0, 0] : [0, 0, 255]));
+  const buf = twoColourJpeg(16, 8, [255, 0, 0], [0, 0, 255]);
   const img = decodeJpeg(buf, 'two.jpg');
   assert.deepEqual([img.width, img.height, img.channels], [16, 8, 3]);
   const px = (x: number, y: number) => Array.from(img.data.subarray((y * 16 + x) * 3, (y * 16 + x) * 3 + 3));
