@@ -44,12 +44,15 @@ test('image folder: one class per folder of PNGs, any PNG type, resized to 28x28
 
 test('image folder: empty, missing, non-PNG and corrupt inputs give clear errors', (t) => {
   const root = tmp(t);
-  assert.throws(() => loadImageFolder(root), /no PNG images found; expected <class>\/<image>\.png/);
+  assert.throws(() => loadImageFolder(root), /no PNG or JPEG images found; expected <class>\/<image>\.png/);
   assert.throws(() => loadImageFolder(join(root, 'nope')), /nope: image folder does not exist/);
   mkdirSync(join(root, 'a'));
   writeFileSync(join(root, 'a', 'photo.jpg'), 'jpeg');
-  assert.throws(() => loadImageFolder(root), /photo\.jpg: only PNG images are supported/);
+  assert.throws(() => loadImageFolder(root), /photo\.jpg: not a JPEG file/);
   rmSync(join(root, 'a', 'photo.jpg'));
+  writeFileSync(join(root, 'a', 'photo.bmp'), 'bmp');
+  assert.throws(() => loadImageFolder(root), /photo\.bmp: only PNG and JPEG images are supported/);
+  rmSync(join(root, 'a', 'photo.bmp'));
   writeFileSync(join(root, 'a', 'broken.png'), 'not really a png');
   assert.throws(
     () => loadImageFolder(root),
@@ -57,5 +60,5 @@ test('image folder: empty, missing, non-PNG and corrupt inputs give clear errors
   );
   rmSync(join(root, 'a', 'broken.png'));
   writeFileSync(join(root, 'loose.png'), grayPng(2, 2, [0, 0, 0, 0]));
-  assert.throws(() => loadImageFolder(root), /PNG files lie directly in the root/);
+  assert.throws(() => loadImageFolder(root), /image files lie directly in the root/);
 });

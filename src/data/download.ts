@@ -59,8 +59,8 @@ function networkCause(e: unknown): string {
   return text ? ` (${text})` : '';
 }
 
-/** `offline` says what to do without a network (where to put the file by hand). */
-async function download(url: string, f: typeof fetch, offline: string): Promise<Uint8Array> {
+/** Fetch `url` whole (checking Content-Length); `offline` says what to do without a network (where to put the file by hand). */
+export async function download(url: string, f: typeof fetch, offline: string): Promise<Uint8Array> {
   let res: Response;
   try {
     res = await f(url, { redirect: 'follow' });

@@ -150,3 +150,32 @@ export function rotateSquare(
       for (let x = 0, o = offset + y * n; x < n; x++) out[o + x] = src[(n - 1 - x) * n + y];
   }
 }
+
+/**
+ * Resize an image of `channels` interleaved channels (h * w * channels values) channel by channel with
+ * resizeGray, into `out` (allocated if not given), interleaved again.
+ */
+export function resizeChannels(
+  src: Float32Array,
+  sh: number,
+  sw: number,
+  channels: number,
+  dh: number,
+  dw: number,
+  method: ResizeMethod = 'area',
+  out: Float32Array = new Float32Array(dh * dw * channels),
+): Float32Array {
+  if (src.length !== sh * sw * channels)
+    throw new Error(`resizeChannels: ${src.length} values for a ${sh}x${sw}x${channels} image`);
+  if (out.length !== dh * dw * channels)
+    throw new Error(`resizeChannels: output holds ${out.length} values, not ${dh}x${dw}x${channels}`);
+  if (channels === 1) return resizeGray(src, sh, sw, dh, dw, method, out);
+  const plane = new Float32Array(sh * sw);
+  const small = new Float32Array(dh * dw);
+  for (let c = 0; c < channels; c++) {
+    for (let i = 0, n = sh * sw; i < n; i++) plane[i] = src[i * channels + c];
+    resizeGray(plane, sh, sw, dh, dw, method, small);
+    for (let i = 0, n = dh * dw; i < n; i++) out[i * channels + c] = small[i];
+  }
+  return out;
+}

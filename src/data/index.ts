@@ -16,8 +16,21 @@ export { RotatedClasses, type RotatedEntry } from './rotate.js';
 // Synthetic data that needs no files.
 export { SyntheticAlphabet, type SyntheticAlphabetOptions } from './synthetic.js';
 
+// Seeded data augmentations for few-shot training.
+export {
+  type Augmentation,
+  type ColorJitterOptions,
+  randomCrop,
+  horizontalFlip,
+  colorJitter,
+  normalizeChannels,
+  composeAugmentations,
+  parseAugmentations,
+} from './augment.js';
+export { ImageArrayDataset, type ImageArrayClass, type Normalization } from './image_array.js';
+
 // Image and text helpers.
-export { resizeGray, rotateSquare, type ResizeMethod, type Rotation } from './image.js';
+export { resizeChannels, resizeGray, rotateSquare, type ResizeMethod, type Rotation } from './image.js';
 export { HashingTextEmbedder, hashString, tokenize, type TextEmbedder, type HashingOptions } from './text.js';
 
 // Tabular tasks (rows grouped by task) and feature standardisation.

@@ -19,6 +19,43 @@ export { fetchOmniglot, OMNIGLOT_URLS, OMNIGLOT_MD5, type FetchOmniglotOptions }
 
 // Your own images: one folder per class.
 export { ImageFolderDataset, loadImageFolder, type ImageFolderOptions } from './imagefolder.js';
+export {
+  ImageListDataset,
+  decodeImageFile,
+  IMAGENET_NORMALIZATION,
+  AUTO_CACHE_IMAGES,
+  type ImageDecodeOptions,
+  type ImageClass,
+  type ColorMode,
+} from './image_list.js';
+export {
+  decodeJpeg,
+  isJpeg,
+  MAX_JPEG_PIXELS,
+  type JpegImage,
+  type DecodeJpegOptions,
+} from './jpeg_decode.js';
+export { readTar, writeTar } from './tar.js';
+
+// The standard few-shot image benchmarks from local files, with their published splits.
+export {
+  loadMiniImageNet,
+  loadTieredImageNet,
+  loadCifarFs,
+  loadFc100,
+  loadCub,
+  cubChenSplit,
+  ensureCifar100,
+  BENCHMARK_LOADERS,
+  BENCHMARK_FILES,
+  BENCHMARK_CLASS_COUNTS,
+  CIFAR_FS_CLASSES,
+  FC100_SUPERCLASSES,
+  CIFAR100_BINARY,
+  type ImageBenchmarkName,
+  type ImageBenchmarkOptions,
+  type ImageBenchmarkSplits,
+} from './fewshot_benchmarks.js';
 export { decodePng, pngToGray, MAX_PNG_PIXELS, type PngImage, type DecodePngOptions } from './png_decode.js';
 export { encodeGrayPng } from './png_encode.js';
 

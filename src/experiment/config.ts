@@ -3,10 +3,25 @@
  * validated with an error that names the source (file or flag), the field and what was expected.
  */
 import { LEARNER_NAMES, isLearnerName, learnerEntry, type LearnerName } from '../meta/registry.js';
+import { parseAugmentations } from '../data/augment.js';
 
 export type { LearnerName };
 
-export const DATASETS = ['synthetic', 'omniglot', 'folder', 'sinusoid'] as const;
+/**
+ * The datasets a run can use: the image-class sets of getTaskSets (tasks/tasksets.ts, TASKSET_NAMES) and
+ * 'sinusoid' regression.
+ */
+export const DATASETS = [
+  'synthetic',
+  'omniglot',
+  'folder',
+  'mini-imagenet',
+  'tiered-imagenet',
+  'cifar-fs',
+  'fc100',
+  'cub',
+  'sinusoid',
+] as const;
 export type DatasetName = (typeof DATASETS)[number];
 
 export const BACKENDS = ['wasm', 'cpu', 'tensorflow', 'webgl', 'webgpu'] as const;
@@ -16,8 +31,14 @@ export interface RunConfig {
   dataset: DatasetName;
   /** Data folder (holds omniglot/...); default $METALEARN_DATA, else the per-user data folder. */
   dataDir?: string;
-  /** For dataset 'folder': a folder of class/file.png. */
+  /** For dataset 'folder': a folder of class/image files (.png, .jpg). */
   folder?: string;
+  /** Side of the (square) images after resizing; default 28 for Omniglot and folders, 84 for the ImageNet-derived sets and CUB, 32 for CIFAR. */
+  imageSize?: number;
+  /** 'gray' or 'rgb'; default 'rgb' for the colour benchmarks, 'gray' for folders (inverted, ink = 1, as Omniglot). */
+  color?: 'gray' | 'rgb';
+  /** Data augmentation of training support sets, e.g. 'crop:8,flip,jitter:0.4' (see parseAugmentations). */
+  augment?: string;
   way: number;
   shot: number;
   query: number;
@@ -110,10 +131,24 @@ export const SCHEMA: Record<keyof RunConfig, FieldSpec> = {
   dataset: { kind: { oneOf: DATASETS }, help: "data: 'sinusoid' is regression (MAML paper)" },
   dataDir: {
     kind: 'string',
-    help: 'folder holding omniglot/',
+    help: 'folder holding omniglot/, mini-imagenet/, tiered-imagenet/, cifar100/, CUB_200_2011/',
     note: '$METALEARN_DATA, else ~/.local/share/metalearn',
   },
-  folder: { kind: 'string', help: 'for --dataset folder: a folder of class/file.png' },
+  folder: { kind: 'string', help: 'for --dataset folder: a folder of class/image files (.png, .jpg)' },
+  imageSize: {
+    kind: 'posint',
+    help: 'image side after resizing',
+    note: '28; 84 ImageNet sets and cub; 32 cifar',
+  },
+  color: {
+    kind: { oneOf: ['gray', 'rgb'] },
+    help: 'images in colour or gray (a gray folder is inverted: ink = 1)',
+    note: 'rgb for benchmarks, gray for folders',
+  },
+  augment: {
+    kind: 'string',
+    help: "training support augmentation: comma-separated crop:<pad>, flip[:<p>], jitter:<s>, e.g. 'crop:8,flip'",
+  },
   way: { kind: 'posint', help: 'N of N-way episodes' },
   shot: { kind: 'posint', help: 'K of K-shot episodes' },
   query: { kind: 'posint', help: 'queries per class' },
@@ -281,6 +316,7 @@ export function resolveConfig(
     }
   }
   if (c.lrSchedule !== undefined) parseLrSchedule(c.lrSchedule);
+  if (c.augment !== undefined) parseAugmentations(c.augment);
   return c;
 }
 

@@ -7,6 +7,8 @@ import * as path from 'node:path';
 import { Rng } from '../engine/rng.js';
 import { EpisodeSampler, EpisodeSet } from '../tasks/episodes.js';
 import { SinusoidTasks } from '../tasks/sinusoid.js';
+import { TaskSource, augment, kShots, nQueries, nWays } from '../tasks/transforms.js';
+import { parseAugmentations } from '../data/augment.js';
 import { saveEpisodeSet } from '../tasks/episode_files.js';
 import type { MetaLearner } from '../meta/types.js';
 import type { SupportQuery } from '../tasks/types.js';
@@ -93,6 +95,16 @@ function classificationProblem(cfg: RunConfig, log: (s: string) => void): Proble
       ? learner
       : makeLearner({ ...cfg, way: testWay, innerSteps: testSteps }, shape);
   const trainSampler = new EpisodeSampler(data.train, { nWay: cfg.way, kShot: cfg.shot, nQuery: cfg.query });
+  // Augmented training tasks (support sets only; validation and test episodes are never augmented).
+  const trainTasks =
+    cfg.augment !== undefined && parseAugmentations(cfg.augment).length > 0
+      ? new TaskSource(data.train, [
+          nWays(cfg.way),
+          kShots(cfg.shot),
+          nQueries(cfg.query),
+          augment(parseAugmentations(cfg.augment)),
+        ])
+      : undefined;
   const valSampler = new EpisodeSampler(data.val, { nWay: cfg.way, kShot: cfg.shot, nQuery: cfg.query });
   const testSampler = new EpisodeSampler(data.test, { nWay: testWay, kShot: testShot, nQuery: cfg.query });
   // Fixed, saved episode sets: every model evaluated on this data sees the same episodes.
@@ -105,7 +117,7 @@ function classificationProblem(cfg: RunConfig, log: (s: string) => void): Proble
     headline: `${learner.name}: ${cfg.way}-way ${cfg.shot}-shot, ${cfg.query} queries/class, meta-batch ${cfg.metaBatch}, ${cfg.steps} steps`,
     learner,
     testLearner,
-    sample: (r) => trainSampler.sample(r),
+    sample: (r) => (trainTasks ? trainTasks.sample(r) : trainSampler.sample(r)),
     validation: () => fromSet(valSet, valSampler),
     test: () => fromSet(testSet, testSampler),
     testLabel: `${testWay}-way ${testShot}-shot`,

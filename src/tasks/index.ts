@@ -45,6 +45,19 @@ export {
   type EpisodeSetJson,
 } from './episodes.js';
 
+// Composable task transforms (N ways, K shots, label order, class and data augmentation) and task sources.
+export {
+  TaskSource,
+  taskSource,
+  nWays,
+  kShots,
+  nQueries,
+  remapLabels,
+  classAugment,
+  augment,
+  type TaskTransform,
+} from './transforms.js';
+
 // Meta-train / meta-validation / meta-test splits of classes.
 export {
   splitClassIds,

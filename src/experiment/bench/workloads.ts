@@ -10,6 +10,7 @@ import { tf } from '../../engine/tf.js';
 import { Rng } from '../../engine/rng.js';
 import { sparseSoftmaxCrossEntropy } from '../../engine/ops.js';
 import { conv4 } from '../../nn/conv4.js';
+import { resnet12 } from '../../nn/resnet12.js';
 import { dense } from '../../nn/layers.js';
 import { lstm } from '../../nn/lstm.js';
 import { mlp } from '../../nn/mlp.js';
@@ -60,8 +61,38 @@ interface Workload {
   dispose(): void;
 }
 
-function protonet(variant: string, rng: Rng): Workload {
-  const net = conv4();
+/**
+ * Colour images for the 84x84x3 workloads, made like `images`: a 21x21x3 U(0,1) grid per class upsampled
+ * 4x, plus N(0,1) noise per value.
+ */
+function images84(rng: Rng, ways: number, perClass: number): tf.Tensor4D {
+  const px = 84 * 84 * 3;
+  const out = new Float32Array(ways * perClass * px);
+  for (let c = 0; c < ways; c++) {
+    const g = rng.uniformArray(21 * 21 * 3);
+    for (let k = 0; k < perClass; k++) {
+      const o = (c * perClass + k) * px;
+      for (let y = 0; y < 84; y++)
+        for (let x = 0; x < 84; x++)
+          for (let ch = 0; ch < 3; ch++)
+            out[o + (y * 84 + x) * 3 + ch] = g[((y >> 2) * 21 + (x >> 2)) * 3 + ch] + rng.normal();
+    }
+  }
+  return tf.tensor4d(out, [ways * perClass, 84, 84, 3]);
+}
+
+/**
+ * ProtoNet on a backbone: 'conv4' on the peer's 28x28 gray images (the peer workload), or on 84x84 colour
+ * images ('conv4-84'), or MetaOptNet's ResNet-12 on 84x84 colour images ('resnet12'). No peer figure for
+ * the last two.
+ */
+function protonet(
+  variant: string,
+  rng: Rng,
+  backbone: 'conv4' | 'conv4-84' | 'resnet12' = 'conv4',
+): Workload {
+  const net = backbone === 'resnet12' ? resnet12() : conv4({ inChannels: backbone === 'conv4' ? 1 : 3 });
+  const make = backbone === 'conv4' ? images : images84;
   let params: Params = net.init(rng);
   const opt = adam({ lr: 1e-3 });
   let state = opt.init(params);
@@ -77,7 +108,7 @@ function protonet(variant: string, rng: Rng): Workload {
   };
   return {
     prepare: (r) => {
-      const s = images(r, N, K + Q); // [c0 k0..k15, c1 ...]: split into support and query in class order
+      const s = make(r, N, K + Q); // [c0 k0..k15, c1 ...]: split into support and query in class order
       const idx = (first: boolean) =>
         tf.tensor1d(
           Array.from({ length: N * (first ? K : Q) }, (_, i) => {
@@ -101,7 +132,7 @@ function protonet(variant: string, rng: Rng): Workload {
       value.dispose();
       ({ params, state } = opt.step(params, grads, state));
       disposeParams(grads);
-      settle(params['block0.conv.w']); // wait for the update, like the peer's step end
+      settle(params[backbone === 'resnet12' ? 'block0.conv1.w' : 'block0.conv.w']); // wait for the update, like the peer's step end
     },
     dispose: () => {
       opt.dispose(state);
@@ -324,6 +355,9 @@ async function time(
 
 const MAKERS: Record<string, (variant: string) => Workload> = {
   protonet: (v) => protonet(v, new Rng(0)),
+  // One ProtoNet training (or inference) step on 84x84x3 images: Conv4, and ResNet-12 (Lee et al. 2019).
+  'protonet-conv4-84': (v) => protonet(v, new Rng(0), 'conv4-84'),
+  'protonet-resnet12': (v) => protonet(v, new Rng(0), 'resnet12'),
   maml: (v) => maml(v, new Rng(0)),
   mann: () => mann(new Rng(0)),
   mtl: () => mtl(new Rng(0)),
