@@ -3,6 +3,7 @@
  * validated with an error that names the source (file or flag), the field and what was expected.
  */
 import { LEARNER_NAMES, isLearnerName, learnerEntry, type LearnerName } from '../meta/registry.js';
+import type { MamlPlusPlusSwitches } from '../meta/optimization/maml_pp.js';
 
 export type { LearnerName };
 
@@ -63,7 +64,7 @@ export interface RunConfig {
    */
   lrSchedule?: string;
   /**
-   * For learner 'maml++': the switches on, comma-separated from msl (multi-step loss), bnwb (per-step
+   * For learner 'mamlpp': the switches on, comma-separated from msl (multi-step loss), bnwb (per-step
    * batch-norm weights), lslr (per-layer per-step inner rates), da (first- to second-order annealing), or
    * 'none'. Default: all.
    */
@@ -157,7 +158,7 @@ export const SCHEMA: Record<keyof RunConfig, FieldSpec> = {
   },
   mamlpp: {
     kind: 'string',
-    help: "maml++'s switches on: msl,bnwb,lslr,da or 'none'",
+    help: "mamlpp's (MAML++) switches on: msl,bnwb,lslr,da or 'none'",
     note: 'msl,bnwb,lslr,da',
   },
   workers: {
@@ -283,6 +284,33 @@ export function learningRate(
   };
 }
 
+const MAMLPP_SWITCHES = {
+  msl: 'multiStepLoss',
+  bnwb: 'perStepBatchNorm',
+  lslr: 'perStepLr',
+  da: 'derivativeAnnealing',
+} as const satisfies Record<string, keyof MamlPlusPlusSwitches>;
+
+/** MAML++'s switches from field 'mamlpp' ('msl,bnwb,lslr,da', a subset, or 'none'); all on when absent. */
+export function parseMamlppSwitches(text: string | undefined): MamlPlusPlusSwitches {
+  const on = new Set<string>(Object.keys(MAMLPP_SWITCHES));
+  if (text !== undefined) {
+    on.clear();
+    const names = text.trim() === 'none' ? [] : text.split(',').map((t) => t.trim());
+    for (const n of names) {
+      if (!Object.hasOwn(MAMLPP_SWITCHES, n)) {
+        throw new Error(
+          `field 'mamlpp': unknown switch '${n}'; expected a comma-separated list of ${Object.keys(MAMLPP_SWITCHES).join(', ')}, or 'none', got ${JSON.stringify(text)}`,
+        );
+      }
+      on.add(n);
+    }
+  }
+  const out: MamlPlusPlusSwitches = {};
+  for (const [k, field] of Object.entries(MAMLPP_SWITCHES)) out[field] = on.has(k);
+  return out;
+}
+
 /** The learner of `cfg` is built from a block stack (SNAIL), which a run's config.json records. */
 export const takesBlockStack = (learner: unknown): boolean =>
   typeof learner === 'string' && isLearnerName(learner) && learnerEntry(learner).blockStack;
@@ -329,6 +357,7 @@ export function resolveConfig(
     }
   }
   if (c.lrSchedule !== undefined) checkLrSchedule(c.lrSchedule);
+  if (c.mamlpp !== undefined) parseMamlppSwitches(c.mamlpp);
   return c;
 }
 

@@ -11,8 +11,7 @@ import {
 } from '../meta/registry.js';
 import type { MetaLearner } from '../meta/types.js';
 import { SNAIL_BLOCK_PRESETS, type SnailBlock } from '../meta/blackbox/snail.js';
-import type { MamlPlusPlusSwitches } from '../meta/optimization/maml_pp.js';
-import { takesBlockStack, type RunConfig } from './config.js';
+import { parseMamlppSwitches, takesBlockStack, type RunConfig } from './config.js';
 
 /** A preset name of SNAIL_BLOCK_PRESETS, or a JSON list of blocks. */
 function parseBlocks(text: string): SnailBlock[] {
@@ -29,33 +28,6 @@ function parseBlocks(text: string): SnailBlock[] {
         )} or a JSON list such as '[{"kind":"attention","dim":64}]', got ${JSON.stringify(text)} (${(e as Error).message})`,
     );
   }
-}
-
-const MAMLPP_SWITCHES = {
-  msl: 'multiStepLoss',
-  bnwb: 'perStepBatchNorm',
-  lslr: 'perStepLr',
-  da: 'derivativeAnnealing',
-} as const satisfies Record<string, keyof MamlPlusPlusSwitches>;
-
-/** MAML++'s switches from field 'mamlpp' ('msl,bnwb,lslr,da', a subset, or 'none'); all on when absent. */
-export function parseMamlppSwitches(text: string | undefined): MamlPlusPlusSwitches {
-  const on = new Set<string>(Object.keys(MAMLPP_SWITCHES));
-  if (text !== undefined) {
-    on.clear();
-    const names = text.trim() === 'none' ? [] : text.split(',').map((t) => t.trim());
-    for (const n of names) {
-      if (!Object.hasOwn(MAMLPP_SWITCHES, n)) {
-        throw new Error(
-          `field 'mamlpp': unknown switch '${n}'; expected a comma-separated list of ${Object.keys(MAMLPP_SWITCHES).join(', ')}, or 'none', got ${JSON.stringify(text)}`,
-        );
-      }
-      on.add(n);
-    }
-  }
-  const out: MamlPlusPlusSwitches = {};
-  for (const [k, field] of Object.entries(MAMLPP_SWITCHES)) out[field] = on.has(k);
-  return out;
 }
 
 /** The registry's options for a run config's classifier on `imageShape` examples. */

@@ -162,7 +162,7 @@ export const LEARNERS = {
     regressor: (o) => metaSgd(regression(o)),
     secondOrder: true,
   },
-  'maml++': {
+  mamlpp: {
     ...gradientBased,
     description:
       'MAML++, multi-step loss, per-step BN weights and inner rates, annealed order (Antoniou et al. 2019)',

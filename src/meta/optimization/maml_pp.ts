@@ -88,13 +88,13 @@ export function mamlPlusPlus(opts: MamlPlusPlusOptions): MetaLearner<MamlPlusPlu
   const foFraction = opts.firstOrderFraction ?? 1 / 3;
   const isNorm = opts.isNorm ?? ((k: string) => /(^|\.)bn\.(gamma|beta)$/.test(k));
   if (!Number.isInteger(steps) || steps < 1)
-    throw new Error(`maml++: option 'innerSteps' must be a positive integer, got ${steps}`);
-  if (!(lr0 >= 0)) throw new Error(`maml++: option 'innerLr' must be a non-negative number, got ${lr0}`);
+    throw new Error(`mamlpp: option 'innerSteps' must be a positive integer, got ${steps}`);
+  if (!(lr0 >= 0)) throw new Error(`mamlpp: option 'innerLr' must be a non-negative number, got ${lr0}`);
   for (const [k, v] of [
     ['mslFraction', mslFraction],
     ['firstOrderFraction', foFraction],
   ] as const) {
-    if (!(v >= 0 && v <= 1)) throw new Error(`maml++: option '${k}' must be in [0, 1], got ${v}`);
+    if (!(v >= 0 && v <= 1)) throw new Error(`mamlpp: option '${k}' must be in [0, 1], got ${v}`);
   }
   const forward = (p: Params, x: tf.Tensor) => model.apply(p, x, TRAIN);
   const perStep = (k: string) => bnPerStep && isNorm(k);
@@ -168,7 +168,7 @@ export function mamlPlusPlus(opts: MamlPlusPlusOptions): MetaLearner<MamlPlusPlu
   };
 
   return {
-    name: opts.name ?? 'maml++',
+    name: opts.name ?? 'mamlpp',
     family: 'optimization',
     loss,
     init: (rng) => {
@@ -198,6 +198,6 @@ export function mamlPlusPlus(opts: MamlPlusPlusOptions): MetaLearner<MamlPlusPlu
       for (const t of phi.owned) if (!t.isDisposed) t.dispose();
     },
     metaGrads: (theta, episodes, progress) =>
-      meanLossGrads(opts.name ?? 'maml++', theta, episodes, (p, ep) => episodeObjective(p, ep, progress)),
+      meanLossGrads(opts.name ?? 'mamlpp', theta, episodes, (p, ep) => episodeObjective(p, ep, progress)),
   };
 }
