@@ -16,7 +16,7 @@ export {
 // Black-box learners: MANN, SNAIL, CNP.
 export * from './blackbox/index.js';
 
-// Metric learners: prototypical and matching networks.
+// Metric learners: prototypical, matching and relation networks.
 export {
   protoNet,
   classMeans,
@@ -25,8 +25,9 @@ export {
   type Prototypes,
 } from './metric/protonet.js';
 export { matchingNet, type MatchingNetOptions, type SupportMemory } from './metric/matching.js';
+export { relationNet, type RelationNetOptions, type ClassFeatures } from './metric/relation.js';
 
-// Optimisation-based learners: MAML, ANIL, Meta-SGD, Reptile.
+// Optimisation-based learners: MAML, ANIL, Meta-SGD, MAML++, iMAML, R2D2, Reptile; implicit gradients.
 export {
   maml,
   anil,
@@ -36,6 +37,27 @@ export {
   type AdaptedParams,
 } from './optimization/maml.js';
 export { reptile, type ReptileOptions } from './optimization/reptile.js';
+export { r2d2, ridgeWeights, type R2d2Options, type RidgeWeights } from './optimization/r2d2.js';
+export {
+  mamlPlusPlus,
+  mslWeights,
+  type MamlPlusPlusOptions,
+  type MamlPlusPlusSwitches,
+  type MamlPlusPlusPhi,
+} from './optimization/maml_pp.js';
+export { imaml, type ImamlOptions } from './optimization/imaml.js';
+export {
+  hvp,
+  crossVjp,
+  gradOf,
+  dotParams,
+  addScaled,
+  conjugateGradient,
+  implicitGradient,
+  type CgOptions,
+  type CgResult,
+  type ImplicitGradientOptions,
+} from './optimization/implicit.js';
 export {
   LEARNERS,
   LEARNER_NAMES,
