@@ -51,7 +51,7 @@ describe('the learner registry', () => {
     }
     assert.deepEqual(
       [...REGRESSION_LEARNERS],
-      ['maml', 'fomaml', 'anil', 'meta-sgd', 'mamlpp', 'imaml', 'reptile', 'cnp'],
+      ['maml', 'fomaml', 'anil', 'meta-sgd', 'reptile', 'cnp', 'mamlpp', 'imaml'],
     );
     assert.equal(tf.memory().numTensors, 0);
   });

@@ -116,24 +116,6 @@ export const LEARNERS = {
     secondOrder: false,
     blockStack: false,
   },
-  relation: {
-    family: 'metric',
-    description: 'relation network, a learned comparison module (Sung et al. 2018)',
-    classifier: (o) => relationNet({ ways: o.ways, inChannels: o.inputShape[2] ?? 1, hidden: o.hidden }),
-    anyWay: true,
-    innerSteps: false,
-    secondOrder: false,
-    blockStack: false,
-  },
-  r2d2: {
-    family: 'optimization',
-    description: 'R2D2, a closed-form ridge-regression head (Bertinetto et al. 2019)',
-    classifier: (o) => r2d2({ embed: backbone(o).net, ways: o.ways }),
-    anyWay: true,
-    innerSteps: false,
-    secondOrder: false,
-    blockStack: false,
-  },
   maml: {
     ...gradientBased,
     description: 'MAML (Finn et al. 2017)',
@@ -160,21 +142,6 @@ export const LEARNERS = {
     description: 'Meta-SGD, learned per-parameter inner rates (Li et al. 2017)',
     classifier: (o) => metaSgd(inner(o)),
     regressor: (o) => metaSgd(regression(o)),
-    secondOrder: true,
-  },
-  mamlpp: {
-    ...gradientBased,
-    description:
-      'MAML++, multi-step loss, per-step BN weights and inner rates, annealed order (Antoniou et al. 2019)',
-    classifier: (o) => mamlPlusPlus({ ...inner(o), ...o.mamlpp }),
-    regressor: (o) => mamlPlusPlus({ ...regression(o), ...o.mamlpp }),
-    secondOrder: true,
-  },
-  imaml: {
-    ...gradientBased,
-    description: 'iMAML, implicit meta-gradients of a proximal inner problem (Rajeswaran et al. 2019)',
-    classifier: (o) => imaml(inner(o)),
-    regressor: (o) => imaml(regression(o)),
     secondOrder: true,
   },
   reptile: {
@@ -224,6 +191,39 @@ export const LEARNERS = {
     innerSteps: false,
     secondOrder: false,
     blockStack: false,
+  },
+  relation: {
+    family: 'metric',
+    description: 'relation network, a learned comparison module (Sung et al. 2018)',
+    classifier: (o) => relationNet({ ways: o.ways, inChannels: o.inputShape[2] ?? 1, hidden: o.hidden }),
+    anyWay: true,
+    innerSteps: false,
+    secondOrder: false,
+    blockStack: false,
+  },
+  r2d2: {
+    family: 'optimization',
+    description: 'R2D2, a closed-form ridge-regression head (Bertinetto et al. 2019)',
+    classifier: (o) => r2d2({ embed: backbone(o).net, ways: o.ways }),
+    anyWay: true,
+    innerSteps: false,
+    secondOrder: false,
+    blockStack: false,
+  },
+  mamlpp: {
+    ...gradientBased,
+    description:
+      'MAML++, multi-step loss, per-step BN weights and inner rates, annealed order (Antoniou et al. 2019)',
+    classifier: (o) => mamlPlusPlus({ ...inner(o), ...o.mamlpp }),
+    regressor: (o) => mamlPlusPlus({ ...regression(o), ...o.mamlpp }),
+    secondOrder: true,
+  },
+  imaml: {
+    ...gradientBased,
+    description: 'iMAML, implicit meta-gradients of a proximal inner problem (Rajeswaran et al. 2019)',
+    classifier: (o) => imaml(inner(o)),
+    regressor: (o) => imaml(regression(o)),
+    secondOrder: true,
   },
 } satisfies Record<string, LearnerEntry>;
 
