@@ -34,7 +34,7 @@ const spec = {
   hidden: preset.hidden,
 };
 const t0 = performance.now();
-const r = trainMultiTask(makeArchitecture('relation', spec, { lambda }), set, {
+const r = trainMultiTask(makeArchitecture('relationship', spec, { lambda }), set, {
   steps: preset.steps,
   batchSize: preset.batch,
   lr: preset.lr,
@@ -52,7 +52,7 @@ for (const c of covs) {
   writeFileSync(
     file,
     heatmapSvg(c.correlation, {
-      title: `${name}: learned task correlation, layer '${c.layer}' (relation λ=${lambda}, seed ${seed})`,
+      title: `${name}: learned task correlation, layer '${c.layer}' (relationship λ=${lambda}, seed ${seed})`,
       labels,
       min: -1,
       max: 1,

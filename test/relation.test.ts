@@ -65,7 +65,7 @@ describe('relation (deep relationship networks)', () => {
   it("the prior's gradient is lambda Omega^-1 W with Omega the step's closed-form covariance", () => {
     const spec = { inputDim: base.inputDim, descriptorDim: 1, outDims: [2, 2, 2], hidden: [6, 4] };
     const lambda = 0.3;
-    const net = makeArchitecture('relation', spec, { lambda });
+    const net = makeArchitecture('relationship', spec, { lambda });
     const p = net.init(new Rng(2));
     // Move the tasks apart so Omega is not the start's all-equal matrix.
     const rng = new Rng(3);
@@ -105,7 +105,7 @@ describe('relation (deep relationship networks)', () => {
     }
     tf.dispose(grads);
     disposeParams(p);
-    const uneven = makeArchitecture('relation', { ...spec, outDims: [2, 3, 2] });
+    const uneven = makeArchitecture('relationship', { ...spec, outDims: [2, 3, 2] });
     const pu = uneven.init(new Rng(1));
     assert.deepEqual(pu['task1.out.w'].shape, [4, 3]);
     assert.deepEqual(
@@ -114,7 +114,10 @@ describe('relation (deep relationship networks)', () => {
     );
     tf.dispose(uneven.penalty!(pu)!);
     disposeParams(pu);
-    assert.throws(() => makeArchitecture('relation', spec, { lamda: 1 } as never), /unknown option 'lamda'/);
+    assert.throws(
+      () => makeArchitecture('relationship', spec, { lamda: 1 } as never),
+      /unknown option 'lamda'/,
+    );
   });
 
   it('learns a positive relation between copies of a task and a negative one to its label-flipped copy', () => {
@@ -133,7 +136,7 @@ describe('relation (deep relationship networks)', () => {
       hidden: [16, 8],
     };
     const before = tf.memory().numTensors;
-    const r = trainMultiTask(makeArchitecture('relation', spec, { lambda: 1e-3 }), set, {
+    const r = trainMultiTask(makeArchitecture('relationship', spec, { lambda: 1e-3 }), set, {
       steps: 60,
       batchSize: 16,
       lr: 1e-2,

@@ -96,7 +96,7 @@ describe('routing (routing networks, WPL router)', () => {
   it('the CLI runs auto-lambda, relation and routing settings in the transfer report', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'metalearn-automl-'));
     try {
-      const labels = ['multihead + auto-lambda', 'relation λ=0.001', 'routing (WPL)'];
+      const labels = ['multihead + auto-lambda', 'relationship λ=0.001', 'routing (WPL)'];
       const r = runCli([
         'transfer',
         'youtube-spam',

@@ -27,6 +27,7 @@ export {
   accuracy,
 } from './ops.js';
 export { oneHotF32 } from './onehot.js';
+export { solveSpd } from './linalg.js';
 
 // Confidence intervals for reported means.
 export { meanCI, formatCI, type MeanCI } from './stats.js';

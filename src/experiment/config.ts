@@ -4,6 +4,7 @@
  */
 import { LEARNER_NAMES, isLearnerName, learnerEntry, type LearnerName } from '../meta/registry.js';
 import { parseAugmentations } from '../data/augment.js';
+import type { MamlPlusPlusSwitches } from '../meta/optimization/maml_pp.js';
 
 export type { LearnerName };
 
@@ -83,6 +84,12 @@ export interface RunConfig {
    * one to a run that was trained at a constant rate.
    */
   lrSchedule?: string;
+  /**
+   * For learner 'mamlpp': the switches on, comma-separated from msl (multi-step loss), bnwb (per-step
+   * batch-norm weights), lslr (per-layer per-step inner rates), da (first- to second-order annealing), or
+   * 'none'. Default: all.
+   */
+  mamlpp?: string;
   /**
    * Worker threads for the meta-gradient (default 1: this thread). The wasm backend uses one core per
    * thread; N workers split each meta-batch N ways. Changes speed only, not what is computed.
@@ -180,7 +187,15 @@ export const SCHEMA: Record<keyof RunConfig, FieldSpec> = {
     help: `snail's block stack: 'attention', 'paper' or JSON, e.g. '[{"kind":"attention","dim":32}]'`,
     note: 'attention',
   },
-  lrSchedule: { kind: 'string', help: 'learning-rate changes, step:lr[,step:lr...] (e.g. 2001:0.001)' },
+  lrSchedule: {
+    kind: 'string',
+    help: "learning-rate changes, step:lr[,step:lr...] (e.g. 2001:0.001), or 'cosine[:min]': cosine from lr to min (default 0) over the steps",
+  },
+  mamlpp: {
+    kind: 'string',
+    help: "mamlpp's (MAML++) switches on: msl,bnwb,lslr,da or 'none'",
+    note: 'msl,bnwb,lslr,da',
+  },
   workers: {
     kind: 'posint',
     help: "worker threads sharing each meta-batch's meta-gradient (one core each)",
@@ -256,18 +271,79 @@ export function parseLrSchedule(text: string): { from: number; lr: number }[] {
   return points.sort((a, b) => a.from - b.from);
 }
 
+const COSINE = /^\s*cosine(?:\s*:\s*([0-9.eE+-]+))?\s*$/;
+
+/**
+ * The floor of a cosine `lrSchedule` ('cosine' or 'cosine:min'), or null for a list of changes. Throws on
+ * a malformed floor, naming the field.
+ */
+export function cosineFloor(text: string): number | null {
+  const m = COSINE.exec(text);
+  if (!m) return null;
+  const min = m[1] === undefined ? 0 : Number(m[1]);
+  if (!(min >= 0))
+    throw new Error(
+      `field 'lrSchedule': expected 'cosine' or 'cosine:min' with min >= 0, got ${JSON.stringify(text)}`,
+    );
+  return min;
+}
+
+/** Throws unless `text` is a valid lrSchedule: a list of changes or a cosine schedule. */
+export function checkLrSchedule(text: string): void {
+  if (cosineFloor(text) === null) parseLrSchedule(text);
+}
+
 /**
  * The learning rate at each optimiser step (1-based) of a run: `lr`, changed from the steps of
- * `lrSchedule` on.
+ * `lrSchedule` on, or annealed by a half cosine from `lr` at step 1 to the floor at the last step (the
+ * outer rate of MAML++, Antoniou et al. 2019; Loshchilov and Hutter 2017 without restarts).
  */
-export function learningRate(cfg: Pick<RunConfig, 'lr' | 'lrSchedule'>): number | ((step: number) => number) {
+export function learningRate(
+  cfg: Pick<RunConfig, 'lr' | 'lrSchedule' | 'steps'>,
+): number | ((step: number) => number) {
   if (!cfg.lrSchedule) return cfg.lr;
+  const floor = cosineFloor(cfg.lrSchedule);
+  if (floor !== null) {
+    const span = Math.max(1, cfg.steps - 1);
+    return (step: number) => {
+      const t = Math.min(1, Math.max(0, (step - 1) / span));
+      // A floor of 0 would make the last step's rate 0, which Adam refuses: keep it just above.
+      return Math.max(floor + ((cfg.lr - floor) * (1 + Math.cos(Math.PI * t))) / 2, cfg.lr * 1e-6);
+    };
+  }
   const points = parseLrSchedule(cfg.lrSchedule);
   return (step: number) => {
     let lr = cfg.lr;
     for (const p of points) if (step >= p.from) lr = p.lr;
     return lr;
   };
+}
+
+const MAMLPP_SWITCHES = {
+  msl: 'multiStepLoss',
+  bnwb: 'perStepBatchNorm',
+  lslr: 'perStepLr',
+  da: 'derivativeAnnealing',
+} as const satisfies Record<string, keyof MamlPlusPlusSwitches>;
+
+/** MAML++'s switches from field 'mamlpp' ('msl,bnwb,lslr,da', a subset, or 'none'); all on when absent. */
+export function parseMamlppSwitches(text: string | undefined): MamlPlusPlusSwitches {
+  const on = new Set<string>(Object.keys(MAMLPP_SWITCHES));
+  if (text !== undefined) {
+    on.clear();
+    const names = text.trim() === 'none' ? [] : text.split(',').map((t) => t.trim());
+    for (const n of names) {
+      if (!Object.hasOwn(MAMLPP_SWITCHES, n)) {
+        throw new Error(
+          `field 'mamlpp': unknown switch '${n}'; expected a comma-separated list of ${Object.keys(MAMLPP_SWITCHES).join(', ')}, or 'none', got ${JSON.stringify(text)}`,
+        );
+      }
+      on.add(n);
+    }
+  }
+  const out: MamlPlusPlusSwitches = {};
+  for (const [k, field] of Object.entries(MAMLPP_SWITCHES)) out[field] = on.has(k);
+  return out;
 }
 
 /** The learner of `cfg` is built from a block stack (SNAIL), which a run's config.json records. */
@@ -315,8 +391,9 @@ export function resolveConfig(
       }
     }
   }
-  if (c.lrSchedule !== undefined) parseLrSchedule(c.lrSchedule);
   if (c.augment !== undefined) parseAugmentations(c.augment);
+  if (c.lrSchedule !== undefined) checkLrSchedule(c.lrSchedule);
+  if (c.mamlpp !== undefined) parseMamlppSwitches(c.mamlpp);
   return c;
 }
 

@@ -11,7 +11,7 @@ import {
 } from '../meta/registry.js';
 import type { MetaLearner } from '../meta/types.js';
 import { SNAIL_BLOCK_PRESETS, type SnailBlock } from '../meta/blackbox/snail.js';
-import { takesBlockStack, type RunConfig } from './config.js';
+import { parseMamlppSwitches, takesBlockStack, type RunConfig } from './config.js';
 
 /** A preset name of SNAIL_BLOCK_PRESETS, or a JSON list of blocks. */
 function parseBlocks(text: string): SnailBlock[] {
@@ -38,6 +38,7 @@ export function classifierOptions(cfg: RunConfig, imageShape: readonly number[])
     hidden: cfg.hidden,
     innerLr: cfg.innerLr,
     innerSteps: cfg.innerSteps,
+    mamlpp: parseMamlppSwitches(cfg.mamlpp),
     snailBlocks:
       takesBlockStack(cfg.learner) && cfg.snailBlocks !== undefined
         ? parseBlocks(cfg.snailBlocks)
@@ -66,7 +67,7 @@ export function makeRegressionLearner(cfg: RunConfig, innerSteps = cfg.innerStep
   if (!regressor) {
     throw new Error(`learner '${cfg.learner}' does not do regression; use ${REGRESSION_LEARNERS.join(', ')}`);
   }
-  return regressor({ innerLr: cfg.innerLr, innerSteps });
+  return regressor({ innerLr: cfg.innerLr, innerSteps, mamlpp: parseMamlppSwitches(cfg.mamlpp) });
 }
 
 /** This module's URL: WorkerPool's workers import the two factories below from it. */

@@ -23,7 +23,14 @@ import { evaluate, type EvalResult } from '../train/evaluate.js';
 import { adam, type Optimizer } from '../nn/optim.js';
 import { loadCheckpoint, saveCheckpoint, type Checkpoint } from '../train/checkpoint.js';
 import { writeRunReport } from '../report/run_report.js';
-import { DEFAULTS, learningRate, parseLrSchedule, takesBlockStack, type RunConfig } from './config.js';
+import {
+  DEFAULTS,
+  cosineFloor,
+  learningRate,
+  parseLrSchedule,
+  takesBlockStack,
+  type RunConfig,
+} from './config.js';
 import { readRunConfig } from './config_file.js';
 import { LEARNERS_MODULE } from './learners.js';
 import { evalProblemOf, problemOf, saveEpisodes, type EvalOverrides, type Problem } from './problem.js';
@@ -121,7 +128,10 @@ async function trainOn(
   });
   log(`meta-gradients on ${n} worker threads`);
   try {
-    return await metaTrainAsync({ ...opts, metaGrads: (theta, episodes) => pool.metaGrads(theta, episodes) });
+    return await metaTrainAsync({
+      ...opts,
+      metaGrads: (theta, episodes, progress) => pool.metaGrads(theta, episodes, progress),
+    });
   } finally {
     await pool.terminate();
   }
@@ -262,6 +272,10 @@ async function runLocked(
   if (!opts.resume && opts.overwrite) clearRun(folder);
   if (opts.addLrSchedule !== undefined && ckpt) {
     const added = opts.addLrSchedule;
+    if (cfg.lrSchedule !== undefined && cosineFloor(cfg.lrSchedule) !== null)
+      throw new Error(
+        `--lr-schedule: this run's lrSchedule is '${cfg.lrSchedule}', which takes no added changes`,
+      );
     const early = parseLrSchedule(added).find((p) => !(p.from > ckpt.step));
     if (early !== undefined) {
       throw new Error(

@@ -37,8 +37,8 @@ const soft = (lambda: number): ReportSetting => ({
   architectureOptions: { lambda },
 });
 const relation = (lambda: number): ReportSetting => ({
-  label: `relation λ=${lambda}`,
-  architecture: 'relation',
+  label: `relationship λ=${lambda}`,
+  architecture: 'relationship',
   architectureOptions: { lambda },
 });
 const routing: ReportSetting = { label: 'routing (WPL)', architecture: 'routing' };

@@ -2,7 +2,7 @@ import { tf } from '../engine/tf.js';
 import { type Params, disposeParams, mapParams, valueAndGrads } from '../nn/params.js';
 import type { SupportQuery } from '../tasks/types.js';
 import { LOSSES, type LossName } from '../tasks/losses.js';
-import type { MetaLearner } from './types.js';
+import type { MetaLearner, TrainProgress } from './types.js';
 
 /** The query loss a learner trains on: mean cross-entropy of logits, or MSE against targets reshaped to the outputs. */
 export function taskLoss(name: LossName, outputs: tf.Tensor, y: tf.Tensor): tf.Scalar {
@@ -28,28 +28,28 @@ export function episodeLoss(learner: MetaLearner, theta: Params, ep: SupportQuer
 }
 
 /**
- * Mean query loss and its gradient over a meta-batch, one episode at a time (gradients accumulate, so
- * memory holds one episode's graph, as the peer's per-task backward does).
+ * Mean of `loss` and of its gradient over a meta-batch, one episode at a time (gradients accumulate, so
+ * memory holds one episode's graph, as the peer's per-task backward does). `who` names the learner in
+ * the error thrown on a non-finite loss. Learners that train on another loss than their task loss
+ * (relation networks' MSE, MAML++'s multi-step loss) build their metaGrads from it.
  */
-export function metaGrads(
-  learner: MetaLearner,
+export function meanLossGrads(
+  who: string,
   theta: Params,
   episodes: SupportQuery[],
+  loss: (p: Params, ep: SupportQuery) => tf.Scalar,
 ): { loss: number; grads: Params } {
-  if (episodes.length === 0) throw new Error('metaGrads: the meta-batch is empty');
-  if (learner.metaGrads) return learner.metaGrads(theta, episodes);
+  if (episodes.length === 0) throw new Error(`${who}: the meta-batch is empty`);
   let total = 0;
   let acc: Params | null = null;
   for (const ep of episodes) {
-    const { value, grads } = valueAndGrads(theta, (p) => episodeLoss(learner, p, ep));
+    const { value, grads } = valueAndGrads(theta, (p) => loss(p, ep));
     const v = value.dataSync()[0];
     value.dispose();
     if (!Number.isFinite(v)) {
       disposeParams(grads);
       disposeParams(acc ?? undefined);
-      throw new Error(
-        `${learner.name}: the query loss is ${v}; training stopped before the parameters were updated`,
-      );
+      throw new Error(`${who}: the query loss is ${v}; training stopped before the parameters were updated`);
     }
     total += v;
     if (acc === null) acc = grads;
@@ -64,4 +64,20 @@ export function metaGrads(
   const mean = mapParams(acc!, (g) => tf.div(g, n));
   disposeParams(acc!);
   return { loss: total / n, grads: mean };
+}
+
+/**
+ * Mean query loss and its gradient over a meta-batch (the learner's own metaGrads when it has one).
+ * `progress` (the training step, 1-based, of `steps`) reaches learners whose meta-gradient changes over
+ * training (MAML++'s annealing); without it they use their end-of-training setting.
+ */
+export function metaGrads(
+  learner: MetaLearner,
+  theta: Params,
+  episodes: SupportQuery[],
+  progress?: TrainProgress,
+): { loss: number; grads: Params } {
+  if (episodes.length === 0) throw new Error('metaGrads: the meta-batch is empty');
+  if (learner.metaGrads) return learner.metaGrads(theta, episodes, progress);
+  return meanLossGrads(learner.name, theta, episodes, (p, ep) => episodeLoss(learner, p, ep));
 }

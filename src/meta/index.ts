@@ -1,8 +1,8 @@
 // Meta-learners (browser-safe): one MetaLearner interface; black-box, optimisation-based and metric learners.
 
 // The interface, and the episode-level helpers every learner shares.
-export type { MetaLearner, LearnerFamily } from './types.js';
-export { taskLoss, episodeOutputs, episodeLoss, metaGrads } from './common.js';
+export type { MetaLearner, LearnerFamily, TrainProgress } from './types.js';
+export { taskLoss, episodeOutputs, episodeLoss, metaGrads, meanLossGrads } from './common.js';
 
 // Saved params against a learner's names and shapes, one check for every loader.
 export {
@@ -16,7 +16,7 @@ export {
 // Black-box learners: MANN, SNAIL, CNP.
 export * from './blackbox/index.js';
 
-// Metric learners: prototypical and matching networks.
+// Metric learners: prototypical, matching and relation networks.
 export {
   protoNet,
   classMeans,
@@ -25,8 +25,9 @@ export {
   type Prototypes,
 } from './metric/protonet.js';
 export { matchingNet, type MatchingNetOptions, type SupportMemory } from './metric/matching.js';
+export { relationNet, type RelationNetOptions, type ClassFeatures } from './metric/relation.js';
 
-// Optimisation-based learners: MAML, ANIL, Meta-SGD, Reptile.
+// Optimisation-based learners: MAML, ANIL, Meta-SGD, MAML++, iMAML, R2D2, Reptile; implicit gradients.
 export {
   maml,
   anil,
@@ -54,6 +55,27 @@ export {
   type UnrolledRun,
   type Hypergradient,
 } from './optimization/hyper.js';
+export { r2d2, ridgeWeights, type R2d2Options, type RidgeWeights } from './optimization/r2d2.js';
+export {
+  mamlPlusPlus,
+  mslWeights,
+  type MamlPlusPlusOptions,
+  type MamlPlusPlusSwitches,
+  type MamlPlusPlusPhi,
+} from './optimization/maml_pp.js';
+export { imaml, type ImamlOptions } from './optimization/imaml.js';
+export {
+  hvp,
+  crossVjp,
+  gradOf,
+  dotParams,
+  addScaled,
+  conjugateGradient,
+  implicitGradient,
+  type CgOptions,
+  type CgResult,
+  type ImplicitGradientOptions,
+} from './optimization/implicit.js';
 export {
   LEARNERS,
   LEARNER_NAMES,

@@ -10,9 +10,13 @@ import { sequential } from '../nn/sequential.js';
 import type { Module } from '../nn/module.js';
 import { protoNet } from './metric/protonet.js';
 import { matchingNet } from './metric/matching.js';
+import { relationNet } from './metric/relation.js';
+import { r2d2 } from './optimization/r2d2.js';
 import { anil, maml, metaSgd } from './optimization/maml.js';
 import { reptile } from './optimization/reptile.js';
 import { hyperMaml } from './optimization/hyper.js';
+import { mamlPlusPlus, type MamlPlusPlusSwitches } from './optimization/maml_pp.js';
+import { imaml } from './optimization/imaml.js';
 import { mann } from './blackbox/mann.js';
 import { snail, type SnailBlock } from './blackbox/snail.js';
 import { cnpClassifier, cnpRegressor } from './blackbox/cnp.js';
@@ -31,12 +35,16 @@ export interface ClassifierOptions {
   innerSteps: number;
   /** SNAIL's block stack (default: its own default, the attention preset). */
   snailBlocks?: SnailBlock[];
+  /** MAML++'s switches (default: all on). */
+  mamlpp?: MamlPlusPlusSwitches;
 }
 
 /** What a 1-D regressor (sinusoid regression, Finn et al. 2017) is built from. */
 export interface RegressorOptions {
   innerLr: number;
   innerSteps: number;
+  /** MAML++'s switches (default: all on). */
+  mamlpp?: MamlPlusPlusSwitches;
 }
 
 export interface LearnerEntry {
@@ -192,6 +200,39 @@ export const LEARNERS = {
     innerSteps: false,
     secondOrder: false,
     blockStack: false,
+  },
+  relation: {
+    family: 'metric',
+    description: 'relation network, a learned comparison module (Sung et al. 2018)',
+    classifier: (o) => relationNet({ ways: o.ways, inChannels: o.inputShape[2] ?? 1, hidden: o.hidden }),
+    anyWay: true,
+    innerSteps: false,
+    secondOrder: false,
+    blockStack: false,
+  },
+  r2d2: {
+    family: 'optimization',
+    description: 'R2D2, a closed-form ridge-regression head (Bertinetto et al. 2019)',
+    classifier: (o) => r2d2({ embed: backbone(o).net, ways: o.ways }),
+    anyWay: true,
+    innerSteps: false,
+    secondOrder: false,
+    blockStack: false,
+  },
+  mamlpp: {
+    ...gradientBased,
+    description:
+      'MAML++, multi-step loss, per-step BN weights and inner rates, annealed order (Antoniou et al. 2019)',
+    classifier: (o) => mamlPlusPlus({ ...inner(o), ...o.mamlpp }),
+    regressor: (o) => mamlPlusPlus({ ...regression(o), ...o.mamlpp }),
+    secondOrder: true,
+  },
+  imaml: {
+    ...gradientBased,
+    description: 'iMAML, implicit meta-gradients of a proximal inner problem (Rajeswaran et al. 2019)',
+    classifier: (o) => imaml(inner(o)),
+    regressor: (o) => imaml(regression(o)),
+    secondOrder: true,
   },
 } satisfies Record<string, LearnerEntry>;
 

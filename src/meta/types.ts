@@ -8,6 +8,15 @@ import type { LossName } from '../tasks/losses.js';
 export type LearnerFamily = 'black-box' | 'optimization' | 'metric';
 
 /**
+ * Where meta-training is: step (1-based) of steps. Learners whose meta-gradient is annealed over training
+ * (MAML++) read it; the training loop passes it to every metaGrads call.
+ */
+export interface TrainProgress {
+  step: number;
+  steps: number;
+}
+
+/**
  * One interface for every meta-learner, black-box, optimisation-based and metric alike (one frame for
  * all three as in Gordon et al. 2019, ML-PIP): adaptation computes phi_i = f_theta(D_i^tr), prediction
  * uses phi_i on new inputs. theta is a flat Params record.
@@ -31,7 +40,11 @@ export interface MetaLearner<Phi = unknown> {
    * Meta-gradient over a meta-batch and its mean query loss. Defaults to the gradient of the mean
    * query loss; Reptile, which is not the gradient of a loss, overrides it.
    */
-  metaGrads?(theta: Params, episodes: SupportQuery[]): { loss: number; grads: Params };
+  metaGrads?(
+    theta: Params,
+    episodes: SupportQuery[],
+    progress?: TrainProgress,
+  ): { loss: number; grads: Params };
   /** Task loss L_i on outputs and targets: cross-entropy for classification, MSE for regression. */
   readonly loss: LossName;
 }

@@ -42,7 +42,7 @@ export { sluiceNet, type SluiceOptions } from './conditioning/sluice.js';
 export { mtanNet } from './conditioning/mtan.js';
 export { softSharingNet, type SoftSharingOptions } from './conditioning/soft.js';
 export {
-  relationNet,
+  relationshipNet,
   relationCovariances,
   taskCovariance,
   invertMatrix,

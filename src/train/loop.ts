@@ -2,7 +2,7 @@ import { tf } from '../engine/tf.js';
 import type { Rng } from '../engine/rng.js';
 import { type Params, cloneParams, disposeParams } from '../nn/params.js';
 import { metaGrads } from '../meta/common.js';
-import type { MetaLearner } from '../meta/types.js';
+import type { MetaLearner, TrainProgress } from '../meta/types.js';
 import { type SupportQuery, disposeSupportQuery } from '../tasks/types.js';
 import { type EvalResult, evaluate } from './evaluate.js';
 import { type Optimizer, adam } from '../nn/optim.js';
@@ -122,6 +122,7 @@ function better(a: EvalResult, b: EvalResult | undefined): boolean {
 export type MetaGradsFn = (
   theta: Params,
   episodes: SupportQuery[],
+  progress?: TrainProgress,
 ) => Promise<{ loss: number; grads: Params }>;
 
 /**
@@ -263,7 +264,7 @@ export function metaTrain(opts: MetaTrainOptions): MetaTrainResult {
       const episodes = s.batch();
       let r: { loss: number; grads: Params };
       try {
-        r = metaGrads(opts.learner, s.theta, episodes);
+        r = metaGrads(opts.learner, s.theta, episodes, { step, steps: opts.steps });
       } finally {
         episodes.forEach(disposeSupportQuery);
       }
@@ -290,7 +291,7 @@ export async function metaTrainAsync(
       const episodes = s.batch();
       let r: { loss: number; grads: Params };
       try {
-        r = await opts.metaGrads(s.theta, episodes);
+        r = await opts.metaGrads(s.theta, episodes, { step, steps: opts.steps });
       } finally {
         episodes.forEach(disposeSupportQuery);
       }

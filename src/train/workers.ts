@@ -2,6 +2,7 @@ import { Worker } from 'node:worker_threads';
 import { tf } from '../engine/tf.js';
 import type { SupportQuery } from '../tasks/types.js';
 import type { Params } from '../nn/params.js';
+import type { TrainProgress } from '../meta/types.js';
 
 export interface WireTensor {
   data: Float32Array | Int32Array;
@@ -70,7 +71,11 @@ export class WorkerPool {
   }
 
   /** Mean query loss and meta-gradient of `episodes` under theta, computed on the workers. */
-  async metaGrads(theta: Params, episodes: SupportQuery[]): Promise<{ loss: number; grads: Params }> {
+  async metaGrads(
+    theta: Params,
+    episodes: SupportQuery[],
+    progress?: TrainProgress,
+  ): Promise<{ loss: number; grads: Params }> {
     if (episodes.length === 0) throw new Error('WorkerPool.metaGrads: the meta-batch is empty');
     const thetaWire: Record<string, WireTensor> = {};
     for (const [k, t] of Object.entries(theta)) thetaWire[k] = wire(t);
@@ -92,7 +97,7 @@ export class WorkerPool {
               w.off('error', onError);
               resolve(m);
             });
-            w.postMessage({ theta: thetaWire, episodes: eps });
+            w.postMessage({ theta: thetaWire, episodes: eps, progress });
           },
         );
       }),

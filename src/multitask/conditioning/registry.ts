@@ -7,7 +7,7 @@ import { gatingNet } from './gating.js';
 import { independentNet } from './independent.js';
 import { mtanNet } from './mtan.js';
 import { multiheadNet } from './multihead.js';
-import { relationNet } from './relation.js';
+import { relationshipNet } from './relation.js';
 import { routingNet } from './routing.js';
 import { sluiceNet } from './sluice.js';
 import { softSharingNet } from './soft.js';
@@ -27,7 +27,7 @@ export const ARCHITECTURES = {
   sluice: sluiceNet,
   mtan: mtanNet,
   soft: softSharingNet,
-  relation: relationNet,
+  relationship: relationshipNet,
   routing: routingNet,
 } as const satisfies Record<string, (spec: ArchSpec, opts: never) => MultiTaskNet>;
 

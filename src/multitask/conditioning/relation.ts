@@ -14,7 +14,7 @@ import {
   trunkLastKeys,
 } from './common.js';
 
-/** Options of relationNet. */
+/** Options of relationshipNet. */
 export interface RelationOptions {
   /** Strength of the matrix-normal prior's term tr(W^T Omega^-1 W) / 2 (default 1e-3). */
   lambda?: number;
@@ -145,7 +145,7 @@ export function taskCovariance(w: ArrayLike<number>, T: number, D: number, epsil
  * covariances stay at the identity (the paper learns them too). When tasks have output layers of
  * different widths, only the task-specific hidden layer has the prior.
  */
-export function relationNet(spec: ArchSpec, opts: RelationOptions = {}): MultiTaskNet {
+export function relationshipNet(spec: ArchSpec, opts: RelationOptions = {}): MultiTaskNet {
   const who = 'relation';
   checkOptions(opts, ['lambda', 'epsilon'], who);
   const s = resolveSpec(spec, who);
@@ -204,7 +204,7 @@ function sameWidth(p: Params, T: number): boolean {
   return new Set(Array.from({ length: T }, (_, t) => p[`task${t}.out.w`].shape[1])).size === 1;
 }
 
-/** The learned task covariance of each top layer of trained relationNet params, and their correlations. */
+/** The learned task covariance of each top layer of trained relationshipNet params, and their correlations. */
 export function relationCovariances(
   params: Params,
   numTasks: number,
