@@ -188,7 +188,8 @@ export function trainMultiTask(net: MultiTaskNet, set: MultiTaskSet, opts: Train
           sharedKeys,
           lastSharedKeys: net.lastShared,
         };
-        const r = weighting.step(params, oracle, wstate, { step, totalSteps: opts.steps });
+        const info = { step, totalSteps: opts.steps };
+        const r = weighting.step(params, oracle, wstate, info);
         wstate = r.state;
         for (const l of r.losses) {
           if (!Number.isFinite(l)) {
@@ -200,6 +201,7 @@ export function trainMultiTask(net: MultiTaskNet, set: MultiTaskSet, opts: Train
         }
         params = optimizer.step(params, r.grads);
         tf.dispose(Object.values(r.grads));
+        if (weighting.afterStep) wstate = weighting.afterStep(params, oracle, wstate, info);
         const rec: StepRecord = { step, tasks, losses: r.losses, weights: r.weights };
         history.push(rec);
         opts.onStep?.(rec);
