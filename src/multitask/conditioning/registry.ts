@@ -1,6 +1,7 @@
 import type { ArchSpec, MultiTaskNet } from '../types.js';
 import { additiveNet } from './additive.js';
 import { concatNet } from './concat.js';
+import { cgcNet, mmoeNet, pleNet } from './experts.js';
 import { crossStitchNet } from './cross_stitch.js';
 import { filmNet } from './film.js';
 import { gatingNet } from './gating.js';
@@ -25,6 +26,9 @@ export const ARCHITECTURES = {
   sluice: sluiceNet,
   mtan: mtanNet,
   soft: softSharingNet,
+  mmoe: mmoeNet,
+  cgc: cgcNet,
+  ple: pleNet,
 } as const satisfies Record<string, (spec: ArchSpec, opts: never) => MultiTaskNet>;
 
 export type ArchitectureName = keyof typeof ARCHITECTURES;
