@@ -39,6 +39,7 @@ export { independentNet } from './conditioning/independent.js';
 export { crossStitchNet, type CrossStitchOptions } from './conditioning/cross_stitch.js';
 export { sluiceNet, type SluiceOptions } from './conditioning/sluice.js';
 export { mtanNet } from './conditioning/mtan.js';
+export { mmoeNet, cgcNet, pleNet, extractionNet, type ExpertOptions } from './conditioning/experts.js';
 export { softSharingNet, type SoftSharingOptions } from './conditioning/soft.js';
 export type { HeadKind } from './conditioning/common.js';
 
@@ -63,6 +64,26 @@ export { uncertaintyWeighting } from './weighting/uncertainty.js';
 export { dwaWeighting, type DwaOptions, type DwaState } from './weighting/dwa.js';
 export { gradNormWeighting, type GradNormOptions, type GradNormState } from './weighting/gradnorm.js';
 export { pcgradWeighting, type PcgradState } from './weighting/pcgrad.js';
+export { aggregationStep, type AggregationInput, type Aggregated } from './weighting/aggregate.js';
+export {
+  mgdaWeighting,
+  mgdaAggregate,
+  minNormSener,
+  minNormFrankWolfe,
+  type MgdaOptions,
+  type MgdaNormalisation,
+  type MgdaSolver,
+} from './weighting/mgda.js';
+export { gradVacWeighting, type GradVacOptions, type GradVacState } from './weighting/gradvac.js';
+export { gradDropWeighting, type GradDropOptions, type GradDropState } from './weighting/graddrop.js';
+export { imtlWeighting, IMTL_KEY } from './weighting/imtl.js';
+export { caGradWeighting, type CaGradOptions } from './weighting/cagrad.js';
+export { nashMtlWeighting, nashWeights, type NashMtlOptions } from './weighting/nash_mtl.js';
+export { rlwWeighting, type RlwState } from './weighting/rlw.js';
+export { alignedMtlWeighting, type AlignedMtlOptions } from './weighting/aligned_mtl.js';
+export { dbMtlWeighting, type DbMtlOptions, type DbMtlState } from './weighting/db_mtl.js';
+export { famoWeighting, type FamoOptions, type FamoState } from './weighting/famo.js';
+export { upgradWeighting, upgradWeights, type UpgradOptions } from './weighting/upgrad.js';
 
 // Task sampling
 export {
