@@ -14,6 +14,7 @@ import {
   type MultiTaskSet,
 } from '../src/multitask/index.js';
 import { expertGate } from '../src/multitask/conditioning/experts.js';
+import { dselectWeights, smoothStep } from '../src/multitask/conditioning/dselect.js';
 import { partialGrads } from '../src/multitask/weighting/grads.js';
 
 const SPEC = { inputDim: 5, descriptorDim: 3, outDims: [2, 3, 1], hidden: [6, 4] };
@@ -39,7 +40,7 @@ describe('expert-gating architectures', () => {
     await initEngine({ backend: 'wasm' });
   });
 
-  for (const name of ['mmoe', 'cgc', 'ple'] as const) {
+  for (const name of ['mmoe', 'cgc', 'ple', 'dselect-k'] as const) {
     it(`${name}: shapes, gates sum to 1, gradient reaches every expert and gate, owners, no leaks`, () => {
       const net = makeArchitecture(name, SPEC);
       const rng = new Rng(3);
@@ -58,7 +59,7 @@ describe('expert-gating architectures', () => {
       tf.dispose(outs);
       assert.equal(tf.memory().numTensors, before, `${name} apply leaks`);
       const gates = Object.keys(p).filter((k) => /^l0\.gate(\d+|Shared)\.w$/.test(k));
-      assert.ok(gates.length >= 3);
+      assert.ok(gates.length >= 3 || name === 'dselect-k');
       for (const g of gates) {
         const sums = tf.tidy(() => tf.sum(expertGate(p, g.slice(0, -2), input.x), 1).dataSync());
         for (const v of sums) assert.ok(Math.abs(v - 1) < 1e-6, `${name} ${g}: gate row sums to ${v}`);
@@ -84,7 +85,8 @@ describe('expert-gating architectures', () => {
       }
       tf.dispose(Object.values(only1.grads));
       assert.equal(net.owner('head2.w'), 2);
-      assert.equal(net.owner('l0.gate1.w'), 1);
+      if (name !== 'dselect-k') assert.equal(net.owner('l0.gate1.w'), 1);
+      else assert.equal(net.owner('gate1.z.w'), 1);
       if (name === 'cgc') assert.equal(net.owner('l0.task0.e0.fc0.w'), 0);
       if (name === 'ple') {
         // Level 0's task experts feed the shared gate, so every task reaches them.
@@ -92,12 +94,32 @@ describe('expert-gating architectures', () => {
         assert.equal(net.owner('l1.task0.e0.fc0.w'), 0);
         assert.equal(net.owner('l0.gate0.w'), 0);
       }
-      assert.equal(net.owner('l0.shared0.fc0.w'), 'shared');
+      assert.equal(net.owner(name === 'dselect-k' ? 'expert0.fc0.w' : 'l0.shared0.fc0.w'), 'shared');
       for (const k of net.lastShared) assert.ok(k in p, `lastShared ${k}`);
       tf.dispose([input.x, input.z]);
       disposeParams(p);
     });
   }
+
+  it('DSelect-k gates sum to 1, and select at most k experts once the smooth steps saturate', () => {
+    const rng = new Rng(4);
+    tf.tidy(() => {
+      const z = tf.tensor3d(rng.normalArray(5 * 2 * 3), [5, 2, 3]);
+      const alpha = tf.tensor2d(rng.normalArray(5 * 2), [5, 2]);
+      const w = dselectWeights(z, alpha, 8, 1).arraySync() as number[][];
+      for (const row of w) assert.ok(Math.abs(row.reduce((a, b) => a + b, 0) - 1) < 1e-6, `sum ${row}`);
+      const hard = dselectWeights(tf.mul(tf.sign(z), 2), alpha, 8, 1).arraySync() as number[][];
+      for (const row of hard) {
+        assert.ok(row.filter((v) => v > 0).length <= 2, `more than k = 2 experts: ${row}`);
+        assert.ok(Math.abs(row.reduce((a, b) => a + b, 0) - 1) < 1e-6);
+      }
+      const st = smoothStep(tf.tensor1d([-1, -0.5, 0, 0.25, 0.5, 3]), 1).arraySync() as number[];
+      [0, 0, 0.5, 0.5 - 2 / 64 + 3 / 8, 1, 1].forEach((v, i) =>
+        assert.ok(Math.abs(st[i] - v) < 1e-6, `S ${i}`),
+      );
+    });
+    assert.throws(() => makeArchitecture('dselect-k', SPEC, { experts: 6 }), /power of two/);
+  });
 
   it('bad options are clear errors', () => {
     assert.throws(() => makeArchitecture('mmoe', SPEC, { sharedExperts: 0 }), /at least one expert/);

@@ -40,6 +40,16 @@ const soft = (lambda: number): ReportSetting => ({
 // flag differences where there are none.
 const control: ReportSetting = { label: 'independent (control)', architecture: 'independent' };
 
+// Weightings and an architecture of issue 20 (results/multitask/issue20 runs a subset of them).
+const ISSUE20_SETTINGS: ReportSetting[] = [
+  ...(['mgda', 'nash-mtl', 'famo', 'upgrad', 'aligned-mtl'] as const).map((weighting): ReportSetting => ({
+    label: `multihead + ${weighting}`,
+    architecture: 'multihead',
+    weighting,
+  })),
+  { label: 'mmoe', architecture: 'mmoe' },
+];
+
 export const TRANSFER_PRESETS: Record<string, TransferPreset> = {
   'youtube-spam': {
     title: 'Negative transfer: YouTube spam, one spam filter per video (5 tasks)',
@@ -65,6 +75,8 @@ export const TRANSFER_PRESETS: Record<string, TransferPreset> = {
       { label: 'multihead + dwa', architecture: 'multihead', weighting: 'dwa' },
       { label: 'multihead + gradnorm', architecture: 'multihead', weighting: 'gradnorm' },
       { label: 'multihead + pcgrad', architecture: 'multihead', weighting: 'pcgrad' },
+      ...ISSUE20_SETTINGS,
+      { label: 'ple', architecture: 'ple' },
       soft(1e-4),
       soft(1e-3),
       soft(1e-2),
@@ -89,6 +101,8 @@ export const TRANSFER_PRESETS: Record<string, TransferPreset> = {
       { label: 'concat (shared head)', architecture: 'concat' },
       { label: 'film (shared head)', architecture: 'film' },
       { label: 'multihead + uncertainty', architecture: 'multihead', weighting: 'uncertainty' },
+      ...ISSUE20_SETTINGS,
+      { label: 'cgc', architecture: 'cgc' },
       soft(1e-3),
       soft(1e-2),
       soft(1e-1),

@@ -39,6 +39,7 @@ export { independentNet } from './conditioning/independent.js';
 export { crossStitchNet, type CrossStitchOptions } from './conditioning/cross_stitch.js';
 export { sluiceNet, type SluiceOptions } from './conditioning/sluice.js';
 export { mtanNet } from './conditioning/mtan.js';
+export { dselectNet, dselectWeights, smoothStep, type DSelectOptions } from './conditioning/dselect.js';
 export { mmoeNet, cgcNet, pleNet, extractionNet, type ExpertOptions } from './conditioning/experts.js';
 export { softSharingNet, type SoftSharingOptions } from './conditioning/soft.js';
 export type { HeadKind } from './conditioning/common.js';
