@@ -65,6 +65,7 @@ export { uncertaintyWeighting } from './weighting/uncertainty.js';
 export { dwaWeighting, type DwaOptions, type DwaState } from './weighting/dwa.js';
 export { gradNormWeighting, type GradNormOptions, type GradNormState } from './weighting/gradnorm.js';
 export { pcgradWeighting, type PcgradState } from './weighting/pcgrad.js';
+export type { Mat, Vec } from './weighting/linalg.js';
 export { aggregationStep, type AggregationInput, type Aggregated } from './weighting/aggregate.js';
 export {
   mgdaWeighting,
