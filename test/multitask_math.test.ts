@@ -429,8 +429,8 @@ describe('multitask errors', () => {
       /unknown architecture 'hypernet'; known architectures: concat, additive, multihead, gating, film, independent, cross-stitch, sluice, mtan, soft, mmoe, cgc, ple, dselect-k/,
     );
     assert.throws(
-      () => makeWeighting('moco'),
-      /unknown weighting 'moco'; known weightings: equal, fixed, uncertainty, dwa, gradnorm, pcgrad, mgda, gradvac, graddrop, imtl, cagrad, nash-mtl, rlw, aligned-mtl, db-mtl, famo, upgrad/,
+      () => makeWeighting('stch'),
+      /unknown weighting 'stch'; known weightings: equal, fixed, uncertainty, dwa, gradnorm, pcgrad, mgda, gradvac, graddrop, imtl, cagrad, nash-mtl, rlw, aligned-mtl, db-mtl, famo, upgrad, gls, moco, excess-mtl/,
     );
     assert.throws(
       () => makeSampler('round-robin'),

@@ -35,6 +35,9 @@ const ISSUE20_WEIGHTINGS: ReadonlySet<WeightingName> = new Set<WeightingName>([
   'db-mtl',
   'famo',
   'upgrad',
+  'gls',
+  'moco',
+  'excess-mtl',
 ]);
 
 function trainsOn(set: MultiTaskSet, arch: ArchitectureName, weighting: WeightingName): void {

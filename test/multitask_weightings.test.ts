@@ -21,6 +21,9 @@ import { dbMtlAggregate } from '../src/multitask/weighting/db_mtl.js';
 import { famoCoefficients, famoUpdate, type FamoState } from '../src/multitask/weighting/famo.js';
 import { upgradAggregate, upgradWeights } from '../src/multitask/weighting/upgrad.js';
 import { nashMtlAggregate, nashWeights } from '../src/multitask/weighting/nash_mtl.js';
+import { glsCoefficients } from '../src/multitask/weighting/gls.js';
+import { mocoAggregate } from '../src/multitask/weighting/moco.js';
+import { excessMtlAggregate } from '../src/multitask/weighting/excess_mtl.js';
 import { combine, gramOf, matVec, nonnegQP, symEig } from '../src/multitask/weighting/linalg.js';
 
 interface Call {
@@ -296,6 +299,52 @@ describe('LibMTL reference, float64 maths', () => {
         near(upgradAggregate(s.raw_task_grads).shared, s.aggregated_grad, 1e-9, c.id);
     }
   });
+
+  it('GLS: coefficients of the geometric mean', () => {
+    for (const c of cases('GLS', 'a')) {
+      const x = c.calls![0];
+      const w = glsCoefficients(x.losses);
+      near(w, x.head_grads, 1e-12, `${c.id} coefficients`);
+      near(combine(x.grads, w), x.aggregated_grad, 1e-12, `${c.id} grad`);
+    }
+  });
+
+  it('MoCo: tracked gradients and weights carried across calls and steps', () => {
+    const o = { beta: 0.5, betaSigma: 0.5, gamma: 0.1, gammaSigma: 0.5, rho: 0 };
+    for (const c of [...cases('MoCo', 'a'), ...cases('MoCo', 'b')]) {
+      const y: (Float64Array | null)[] = [null, null, null];
+      let lambda = [1 / 3, 1 / 3, 1 / 3];
+      const steps = c.calls ?? c.trajectory!.map((s) => ({ ...s, grads: s.raw_task_grads }));
+      steps.forEach((x, k) => {
+        const r = mocoAggregate(x.grads, x.losses, y, lambda, k + 1, o);
+        lambda = r.lambda;
+        near(r.shared, x.aggregated_grad, F64, `${c.id} grad ${k}`);
+        near(lambda, x.weights!, F64, `${c.id} lambda ${k}`);
+        near(
+          y.flatMap((v) => Array.from(v!)),
+          (x.state_after!.y as number[][]).flat(),
+          F64,
+          `${c.id} y ${k}`,
+        );
+      });
+    }
+  });
+
+  it('ExcessMTL: AdaGrad sums and multiplicative weights carried across calls and steps', () => {
+    for (const c of [...cases('ExcessMTL', 'a'), ...cases('ExcessMTL', 'b')]) {
+      const sums: (Float64Array | null)[] = [null, null, null];
+      const initial: (number | null)[] = [null, null, null];
+      let omega = [1, 1, 1];
+      const steps = c.calls ?? c.trajectory!.map((s) => ({ ...s, grads: s.raw_task_grads }));
+      steps.forEach((x, k) => {
+        const r = excessMtlAggregate(x.grads, omega, sums, initial, 0.01);
+        omega = r.omega;
+        near(r.shared, x.aggregated_grad, F64, `${c.id} grad ${k}`);
+        near(omega, x.state_after!.loss_weight as number[], F64, `${c.id} omega ${k}`);
+        near(initial as number[], x.state_after!.initial_w as number[], F64, `${c.id} initial ${k}`);
+      });
+    }
+  });
 });
 
 /** Gradient sets for the property tests: seeded, with conflicts, K tasks in d dimensions. */
@@ -477,6 +526,19 @@ describe('weightings through tensors (float32) on LibMTL case (a)', () => {
     const nn = nashMtlAggregate(cc.grads, { maxNorm: 0 });
     near(rn.theta, nn.shared, F32, 'nash-mtl');
     near(rn.heads, nn.weights, F32, 'nash-mtl heads');
+  });
+
+  it('gls, moco, excess-mtl through tensors match their first LibMTL call', () => {
+    for (const [name, m] of [
+      ['gls', 'GLS'],
+      ['moco', 'MoCo'],
+      ['excess-mtl', 'ExcessMTL'],
+    ] as const) {
+      const c = call(m, 'a_random');
+      const r = drive(name, {}, c);
+      near(r.theta, c.aggregated_grad, F32, name);
+      near(r.heads, c.head_grads, F32, `${name} heads`);
+    }
   });
 
   it('gradvac (fixed order), graddrop, rlw replay the draws of their seeded Rng', () => {

@@ -86,6 +86,9 @@ export { alignedMtlWeighting, type AlignedMtlOptions } from './weighting/aligned
 export { dbMtlWeighting, type DbMtlOptions, type DbMtlState } from './weighting/db_mtl.js';
 export { famoWeighting, type FamoOptions, type FamoState } from './weighting/famo.js';
 export { upgradWeighting, upgradWeights, type UpgradOptions } from './weighting/upgrad.js';
+export { glsWeighting } from './weighting/gls.js';
+export { mocoWeighting, type MocoOptions, type MocoState } from './weighting/moco.js';
+export { excessMtlWeighting, type ExcessMtlOptions, type ExcessMtlState } from './weighting/excess_mtl.js';
 
 // Task sampling
 export {

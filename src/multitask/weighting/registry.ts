@@ -15,6 +15,9 @@ import { alignedMtlWeighting } from './aligned_mtl.js';
 import { dbMtlWeighting } from './db_mtl.js';
 import { famoWeighting } from './famo.js';
 import { upgradWeighting } from './upgrad.js';
+import { glsWeighting } from './gls.js';
+import { mocoWeighting } from './moco.js';
+import { excessMtlWeighting } from './excess_mtl.js';
 
 /**
  * name -> constructor for loss-weighting strategies; independent of the architecture registry. The one
@@ -38,6 +41,9 @@ export const WEIGHTINGS = {
   'db-mtl': dbMtlWeighting,
   famo: famoWeighting,
   upgrad: upgradWeighting,
+  gls: glsWeighting,
+  moco: mocoWeighting,
+  'excess-mtl': excessMtlWeighting,
 } as const satisfies Record<string, (opts: never) => Weighting<unknown>>;
 
 export type WeightingName = keyof typeof WEIGHTINGS;
