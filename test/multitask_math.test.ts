@@ -426,11 +426,11 @@ describe('multitask errors', () => {
   it('unknown names list the known ones', () => {
     assert.throws(
       () => makeArchitecture('hypernet', spec),
-      /unknown architecture 'hypernet'; known architectures: concat, additive, multihead, gating, film, independent, cross-stitch, sluice, mtan, soft/,
+      /unknown architecture 'hypernet'; known architectures: concat, additive, multihead, gating, film, independent, cross-stitch, sluice, mtan, soft, relationship, routing, mmoe, cgc, ple, dselect-k/,
     );
     assert.throws(
-      () => makeWeighting('mgda'),
-      /unknown weighting 'mgda'; known weightings: equal, fixed, uncertainty, dwa, gradnorm, pcgrad/,
+      () => makeWeighting('stch'),
+      /unknown weighting 'stch'; known weightings: equal, fixed, uncertainty, dwa, gradnorm, pcgrad, auto-lambda, mgda, gradvac, graddrop, imtl, cagrad, nash-mtl, rlw, aligned-mtl, db-mtl, famo, upgrad, gls, moco, excess-mtl/,
     );
     assert.throws(
       () => makeSampler('round-robin'),

@@ -23,6 +23,23 @@ let sets: Record<string, MultiTaskSet>;
 
 const STEPS = 40;
 
+const ISSUE20_WEIGHTINGS: ReadonlySet<WeightingName> = new Set<WeightingName>([
+  'mgda',
+  'gradvac',
+  'graddrop',
+  'imtl',
+  'cagrad',
+  'nash-mtl',
+  'rlw',
+  'aligned-mtl',
+  'db-mtl',
+  'famo',
+  'upgrad',
+  'gls',
+  'moco',
+  'excess-mtl',
+]);
+
 function trainsOn(set: MultiTaskSet, arch: ArchitectureName, weighting: WeightingName): void {
   const spec = {
     inputDim: set.inputDim,
@@ -104,11 +121,20 @@ describe('multi-task training on the real benchmarks', () => {
     it(`every weighting strategy trains on ${bench}, with a shared trunk and with task columns`, () => {
       const other: ArchitectureName =
         bench === 'omniglot' ? 'cross-stitch' : bench === 'parkinsons' ? 'soft' : 'film';
-      for (const w of weightingNames()) {
+      for (const w of weightingNames().filter((n) => !ISSUE20_WEIGHTINGS.has(n))) {
         trainsOn(sets[bench], 'multihead', w);
         trainsOn(sets[bench], other, w);
       }
     });
+
+    // The weightings of issue 20 (most share aggregationStep) are checked number by number in
+    // multitask_weightings.test.ts; here each trains once per benchmark (the two cheap ones) to keep
+    // the suite's time.
+    if (bench !== 'omniglot') {
+      it(`every gradient-aggregation weighting trains on ${bench} with a shared trunk`, () => {
+        for (const w of ISSUE20_WEIGHTINGS) trainsOn(sets[bench], 'multihead', w);
+      });
+    }
   }
 
   it('the transfer report compares settings with independent models and renders Markdown and SVG', () => {

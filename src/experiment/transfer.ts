@@ -46,6 +46,16 @@ const routing: ReportSetting = { label: 'routing (WPL)', architecture: 'routing'
 // flag differences where there are none.
 const control: ReportSetting = { label: 'independent (control)', architecture: 'independent' };
 
+// Weightings and an architecture of issue 20 (results/multitask/issue20 runs a subset of them).
+const ISSUE20_SETTINGS: ReportSetting[] = [
+  ...(['mgda', 'nash-mtl', 'famo', 'upgrad', 'aligned-mtl'] as const).map((weighting): ReportSetting => ({
+    label: `multihead + ${weighting}`,
+    architecture: 'multihead',
+    weighting,
+  })),
+  { label: 'mmoe', architecture: 'mmoe' },
+];
+
 export const TRANSFER_PRESETS: Record<string, TransferPreset> = {
   'youtube-spam': {
     title: 'Negative transfer: YouTube spam, one spam filter per video (5 tasks)',
@@ -81,6 +91,8 @@ export const TRANSFER_PRESETS: Record<string, TransferPreset> = {
       relation(1e-3),
       routing,
       relation(1e-2),
+      ...ISSUE20_SETTINGS,
+      { label: 'ple', architecture: 'ple' },
       soft(1e-4),
       soft(1e-3),
       soft(1e-2),
@@ -105,6 +117,8 @@ export const TRANSFER_PRESETS: Record<string, TransferPreset> = {
       { label: 'concat (shared head)', architecture: 'concat' },
       { label: 'film (shared head)', architecture: 'film' },
       { label: 'multihead + uncertainty', architecture: 'multihead', weighting: 'uncertainty' },
+      ...ISSUE20_SETTINGS,
+      { label: 'cgc', architecture: 'cgc' },
       soft(1e-3),
       soft(1e-2),
       soft(1e-1),

@@ -40,6 +40,8 @@ export { independentNet } from './conditioning/independent.js';
 export { crossStitchNet, type CrossStitchOptions } from './conditioning/cross_stitch.js';
 export { sluiceNet, type SluiceOptions } from './conditioning/sluice.js';
 export { mtanNet } from './conditioning/mtan.js';
+export { dselectNet, dselectWeights, smoothStep, type DSelectOptions } from './conditioning/dselect.js';
+export { mmoeNet, cgcNet, pleNet, extractionNet, type ExpertOptions } from './conditioning/experts.js';
 export { softSharingNet, type SoftSharingOptions } from './conditioning/soft.js';
 export {
   relationshipNet,
@@ -87,6 +89,30 @@ export {
   type AutoLambdaOptions,
   type AutoLambdaStep,
 } from './weighting/auto_lambda.js';
+export type { Mat, Vec } from './weighting/linalg.js';
+export { aggregationStep, type AggregationInput, type Aggregated } from './weighting/aggregate.js';
+export {
+  mgdaWeighting,
+  mgdaAggregate,
+  minNormSener,
+  minNormFrankWolfe,
+  type MgdaOptions,
+  type MgdaNormalisation,
+  type MgdaSolver,
+} from './weighting/mgda.js';
+export { gradVacWeighting, type GradVacOptions, type GradVacState } from './weighting/gradvac.js';
+export { gradDropWeighting, type GradDropOptions, type GradDropState } from './weighting/graddrop.js';
+export { imtlWeighting, IMTL_KEY } from './weighting/imtl.js';
+export { caGradWeighting, type CaGradOptions } from './weighting/cagrad.js';
+export { nashMtlWeighting, nashWeights, type NashMtlOptions } from './weighting/nash_mtl.js';
+export { rlwWeighting, type RlwState } from './weighting/rlw.js';
+export { alignedMtlWeighting, type AlignedMtlOptions } from './weighting/aligned_mtl.js';
+export { dbMtlWeighting, type DbMtlOptions, type DbMtlState } from './weighting/db_mtl.js';
+export { famoWeighting, type FamoOptions, type FamoState } from './weighting/famo.js';
+export { upgradWeighting, upgradWeights, type UpgradOptions } from './weighting/upgrad.js';
+export { glsWeighting } from './weighting/gls.js';
+export { mocoWeighting, type MocoOptions, type MocoState } from './weighting/moco.js';
+export { excessMtlWeighting, type ExcessMtlOptions, type ExcessMtlState } from './weighting/excess_mtl.js';
 
 // Task sampling
 export {

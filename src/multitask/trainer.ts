@@ -206,7 +206,8 @@ export function trainMultiTask(net: MultiTaskNet, set: MultiTaskSet, opts: Train
                 .map((o, s) => LOSS_OF_KIND[kinds[tasks[s]]].fn(o, valBatch.targets[s])),
           }),
         };
-        const r = weighting.step(params, oracle, wstate, { step, totalSteps: opts.steps });
+        const info = { step, totalSteps: opts.steps };
+        const r = weighting.step(params, oracle, wstate, info);
         wstate = r.state;
         for (const l of r.losses) {
           if (!Number.isFinite(l)) {
@@ -218,6 +219,7 @@ export function trainMultiTask(net: MultiTaskNet, set: MultiTaskSet, opts: Train
         }
         params = optimizer.step(params, r.grads);
         tf.dispose(Object.values(r.grads));
+        if (weighting.afterStep) wstate = weighting.afterStep(params, oracle, wstate, info);
         net.observe?.({ step, tasks, losses: r.losses });
         const rec: StepRecord = { step, tasks, losses: r.losses, weights: r.weights };
         history.push(rec);

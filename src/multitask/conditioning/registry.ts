@@ -1,6 +1,8 @@
 import type { ArchSpec, MultiTaskNet } from '../types.js';
 import { additiveNet } from './additive.js';
 import { concatNet } from './concat.js';
+import { dselectNet } from './dselect.js';
+import { cgcNet, mmoeNet, pleNet } from './experts.js';
 import { crossStitchNet } from './cross_stitch.js';
 import { filmNet } from './film.js';
 import { gatingNet } from './gating.js';
@@ -29,6 +31,10 @@ export const ARCHITECTURES = {
   soft: softSharingNet,
   relationship: relationshipNet,
   routing: routingNet,
+  mmoe: mmoeNet,
+  cgc: cgcNet,
+  ple: pleNet,
+  'dselect-k': dselectNet,
 } as const satisfies Record<string, (spec: ArchSpec, opts: never) => MultiTaskNet>;
 
 export type ArchitectureName = keyof typeof ARCHITECTURES;

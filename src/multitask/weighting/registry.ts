@@ -5,6 +5,20 @@ import { gradNormWeighting } from './gradnorm.js';
 import { pcgradWeighting } from './pcgrad.js';
 import type { Weighting } from './types.js';
 import { uncertaintyWeighting } from './uncertainty.js';
+import { mgdaWeighting } from './mgda.js';
+import { gradVacWeighting } from './gradvac.js';
+import { gradDropWeighting } from './graddrop.js';
+import { imtlWeighting } from './imtl.js';
+import { caGradWeighting } from './cagrad.js';
+import { nashMtlWeighting } from './nash_mtl.js';
+import { rlwWeighting } from './rlw.js';
+import { alignedMtlWeighting } from './aligned_mtl.js';
+import { dbMtlWeighting } from './db_mtl.js';
+import { famoWeighting } from './famo.js';
+import { upgradWeighting } from './upgrad.js';
+import { glsWeighting } from './gls.js';
+import { mocoWeighting } from './moco.js';
+import { excessMtlWeighting } from './excess_mtl.js';
 
 /**
  * name -> constructor for loss-weighting strategies; independent of the architecture registry. The one
@@ -18,6 +32,20 @@ export const WEIGHTINGS = {
   gradnorm: gradNormWeighting,
   pcgrad: pcgradWeighting,
   'auto-lambda': autoLambdaWeighting,
+  mgda: mgdaWeighting,
+  gradvac: gradVacWeighting,
+  graddrop: gradDropWeighting,
+  imtl: imtlWeighting,
+  cagrad: caGradWeighting,
+  'nash-mtl': nashMtlWeighting,
+  rlw: rlwWeighting,
+  'aligned-mtl': alignedMtlWeighting,
+  'db-mtl': dbMtlWeighting,
+  famo: famoWeighting,
+  upgrad: upgradWeighting,
+  gls: glsWeighting,
+  moco: mocoWeighting,
+  'excess-mtl': excessMtlWeighting,
 } as const satisfies Record<string, (opts: never) => Weighting<unknown>>;
 
 export type WeightingName = keyof typeof WEIGHTINGS;

@@ -71,4 +71,9 @@ export interface Weighting<S = unknown> {
   readonly needsValidation?: boolean;
   init(ctx: { numTasks: number; kinds: readonly TaskKind[]; rng: Rng }): WeightingInit<S>;
   step(params: Params, oracle: LossOracle, state: S, info: WeightingStepInfo): WeightingResult<S>;
+  /**
+   * Optional: called after the optimiser has applied the step's gradients, with the updated parameters
+   * and the same batch (FAMO learns its weights from the losses after the update). Returns the state.
+   */
+  afterStep?(params: Params, oracle: LossOracle, state: S, info: WeightingStepInfo): S;
 }
