@@ -2,7 +2,7 @@ import { tf } from '../engine/tf.js';
 import { type Params, disposeParams, mapParams, valueAndGrads } from '../nn/params.js';
 import type { SupportQuery } from '../tasks/types.js';
 import { LOSSES, type LossName } from '../tasks/losses.js';
-import type { MetaLearner } from './types.js';
+import type { MetaLearner, PredictiveDistribution } from './types.js';
 
 /** The query loss a learner trains on: mean cross-entropy of logits, or MSE against targets reshaped to the outputs. */
 export function taskLoss(name: LossName, outputs: tf.Tensor, y: tf.Tensor): tf.Scalar {
@@ -64,4 +64,40 @@ export function metaGrads(
   const mean = mapParams(acc!, (g) => tf.div(g, n));
   disposeParams(acc!);
   return { loss: total / n, grads: mean };
+}
+
+/** Frees every tensor of a predictive distribution. */
+export function disposePredictive(d: PredictiveDistribution): void {
+  if (d.kind === 'categorical') d.probs.dispose();
+  else {
+    d.mean.dispose();
+    d.std.dispose();
+    if (d.components) {
+      d.components.means.dispose();
+      d.components.stds.dispose();
+    }
+  }
+}
+
+/**
+ * The predictive distribution of an episode's queries: the learner's episodePredictive, else
+ * predictDistribution(adapt(support), query.x), else, for a classifier, softmax of its query logits
+ * (every classifier has that one); null for a regression learner with point predictions only (MAML).
+ */
+export function episodePredictive(
+  learner: MetaLearner,
+  theta: Params,
+  ep: SupportQuery,
+): PredictiveDistribution | null {
+  if (learner.episodePredictive) return learner.episodePredictive(theta, ep);
+  if (learner.predictDistribution) {
+    const phi = learner.adapt(theta, ep.support);
+    try {
+      return learner.predictDistribution(theta, phi, ep.query.x);
+    } finally {
+      learner.disposePhi(phi);
+    }
+  }
+  if (LOSSES[learner.loss].kind === 'regression') return null;
+  return { kind: 'categorical', probs: tf.tidy(() => tf.softmax(episodeOutputs(learner, theta, ep))) };
 }

@@ -1,8 +1,21 @@
 // Meta-learners (browser-safe): one MetaLearner interface; black-box, optimisation-based and metric learners.
 
 // The interface, and the episode-level helpers every learner shares.
-export type { MetaLearner, LearnerFamily } from './types.js';
-export { taskLoss, episodeOutputs, episodeLoss, metaGrads } from './common.js';
+export type {
+  MetaLearner,
+  LearnerFamily,
+  PredictiveDistribution,
+  GaussianPredictive,
+  CategoricalPredictive,
+} from './types.js';
+export {
+  taskLoss,
+  episodeOutputs,
+  episodeLoss,
+  metaGrads,
+  episodePredictive,
+  disposePredictive,
+} from './common.js';
 
 // Saved params against a learner's names and shapes, one check for every loader.
 export {

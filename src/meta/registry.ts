@@ -15,6 +15,7 @@ import { reptile } from './optimization/reptile.js';
 import { mann } from './blackbox/mann.js';
 import { snail, type SnailBlock } from './blackbox/snail.js';
 import { cnpClassifier, cnpRegressor } from './blackbox/cnp.js';
+import { npClassifier, npRegressor } from './blackbox/np.js';
 import type { LearnerFamily, MetaLearner } from './types.js';
 
 /** What a few-shot image classifier is built from. */
@@ -179,6 +180,22 @@ export const LEARNERS = {
         conv4: { hidden: o.hidden },
       }),
     regressor: () => cnpRegressor({}),
+    anyWay: false,
+    innerSteps: false,
+    secondOrder: false,
+    blockStack: false,
+  },
+  np: {
+    family: 'black-box',
+    description: 'latent-variable neural process, global z (Garnelo et al. 2018)',
+    classifier: (o) =>
+      npClassifier({
+        ways: o.ways,
+        inputShape: [...o.inputShape],
+        encoder: 'conv4',
+        conv4: { hidden: o.hidden },
+      }),
+    regressor: () => npRegressor({}),
     anyWay: false,
     innerSteps: false,
     secondOrder: false,

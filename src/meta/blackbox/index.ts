@@ -18,4 +18,14 @@ export {
   type CnpRegressor,
   type CnpRepresentation,
 } from './cnp.js';
+export {
+  npRegressor,
+  npClassifier,
+  seedOfTensors,
+  diagGaussianKl,
+  type NpRegressorOptions,
+  type NpClassifierOptions,
+  type NpPosterior,
+  type NpLearner,
+} from './np.js';
 export type { EncoderSpec, EncoderOptions } from './shared.js';
