@@ -16,6 +16,7 @@ import { mann } from './blackbox/mann.js';
 import { snail, type SnailBlock } from './blackbox/snail.js';
 import { cnpClassifier, cnpRegressor } from './blackbox/cnp.js';
 import { npClassifier, npRegressor } from './blackbox/np.js';
+import { mannMemory } from './blackbox/mann_memory.js';
 import type { LearnerFamily, MetaLearner } from './types.js';
 
 /** What a few-shot image classifier is built from. */
@@ -148,6 +149,15 @@ export const LEARNERS = {
     family: 'black-box',
     description: 'memory-augmented LSTM (Santoro et al. 2016)',
     classifier: (o) => mann({ ways: o.ways, inputShape: [...o.inputShape], encoder: 'flat' }),
+    anyWay: false,
+    innerSteps: false,
+    secondOrder: false,
+    blockStack: false,
+  },
+  'mann-memory': {
+    family: 'black-box',
+    description: 'MANN with an external memory and LRUA heads, labels one step late (Santoro et al. 2016)',
+    classifier: (o) => mannMemory({ ways: o.ways, inputShape: [...o.inputShape], encoder: 'flat' }),
     anyWay: false,
     innerSteps: false,
     secondOrder: false,

@@ -28,4 +28,11 @@ export {
   type NpPosterior,
   type NpLearner,
 } from './np.js';
+export {
+  mannMemory,
+  presentationAccuracy,
+  type MannMemoryOptions,
+  type MannMemoryLearner,
+  type LruaState,
+} from './mann_memory.js';
 export type { EncoderSpec, EncoderOptions } from './shared.js';
