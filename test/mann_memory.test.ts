@@ -7,7 +7,6 @@ import { initEngine } from '../src/engine/backend.js';
 import { Rng } from '../src/engine/rng.js';
 import { adam } from '../src/nn/optim.js';
 import { disposeParams } from '../src/nn/params.js';
-import { evaluate } from '../src/train/evaluate.js';
 import type { SupportQuery } from '../src/tasks/types.js';
 import { mannMemory, presentationAccuracy } from '../src/meta/blackbox/mann_memory.js';
 import { gradCheck } from './helpers/gradcheck.js';

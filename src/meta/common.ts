@@ -101,3 +101,18 @@ export function episodePredictive(
   if (LOSSES[learner.loss].kind === 'regression') return null;
   return { kind: 'categorical', probs: tf.tidy(() => tf.softmax(episodeOutputs(learner, theta, ep))) };
 }
+
+/**
+ * A 32-bit seed from the values of some tensors (FNV-1a over their float32 bits): the noise of an
+ * episode's z samples is a function of the episode, so training is reproducible from the run seed also
+ * across worker threads and resumes, without an Rng inside the learner.
+ */
+export function seedOfTensors(ts: tf.Tensor[]): number {
+  let h = 0x811c9dc5;
+  for (const t of ts) {
+    const bits = new Uint32Array(Float32Array.from(t.dataSync()).buffer);
+    for (let i = 0; i < bits.length; i++) h = Math.imul(h ^ bits[i], 0x01000193);
+    h = Math.imul(h ^ t.size, 0x01000193);
+  }
+  return h >>> 0;
+}

@@ -15,6 +15,7 @@ export {
   metaGrads,
   episodePredictive,
   disposePredictive,
+  seedOfTensors,
 } from './common.js';
 
 // Saved params against a learner's names and shapes, one check for every loader.
@@ -49,6 +50,13 @@ export {
   type AdaptedParams,
 } from './optimization/maml.js';
 export { reptile, type ReptileOptions } from './optimization/reptile.js';
+export {
+  abml,
+  weightKl,
+  type AbmlOptions,
+  type AbmlLearner,
+  type WeightPosterior,
+} from './optimization/abml.js';
 export {
   LEARNERS,
   LEARNER_NAMES,

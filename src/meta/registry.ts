@@ -12,6 +12,7 @@ import { protoNet } from './metric/protonet.js';
 import { matchingNet } from './metric/matching.js';
 import { anil, maml, metaSgd } from './optimization/maml.js';
 import { reptile } from './optimization/reptile.js';
+import { abml } from './optimization/abml.js';
 import { mann } from './blackbox/mann.js';
 import { snail, type SnailBlock } from './blackbox/snail.js';
 import { cnpClassifier, cnpRegressor } from './blackbox/cnp.js';
@@ -144,6 +145,12 @@ export const LEARNERS = {
     classifier: (o) => reptile(inner(o)),
     regressor: (o) => reptile(regression(o)),
     secondOrder: false,
+  },
+  abml: {
+    ...gradientBased,
+    description: 'amortised Bayesian meta-learning, a Gaussian over weights (Ravi & Beatson 2019)',
+    classifier: (o) => abml(inner(o)),
+    secondOrder: true,
   },
   mann: {
     family: 'black-box',

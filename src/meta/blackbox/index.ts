@@ -21,7 +21,6 @@ export {
 export {
   npRegressor,
   npClassifier,
-  seedOfTensors,
   diagGaussianKl,
   type NpRegressorOptions,
   type NpClassifierOptions,

@@ -7,7 +7,7 @@ import { type Params, subParams, withPrefix } from '../../nn/params.js';
 import type { MetaLearner } from '../types.js';
 import type { LabelledSet, SupportQuery } from '../../tasks/types.js';
 import { type EncoderOptions, batchedMetaGrads, checkWays, labelOneHot, makeEncoder } from './shared.js';
-import { seedOfTensors } from './np.js';
+import { seedOfTensors } from '../common.js';
 
 /** Options of mannMemory. */
 export interface MannMemoryOptions extends EncoderOptions {

@@ -5,6 +5,7 @@ import { mlp } from '../../nn/mlp.js';
 import { type Params, subParams, withPrefix } from '../../nn/params.js';
 import type { CategoricalPredictive, GaussianPredictive, MetaLearner } from '../types.js';
 import type { SupportQuery, LabelledSet } from '../../tasks/types.js';
+import { seedOfTensors } from '../common.js';
 import { type EncoderOptions, batchedMetaGrads, checkWays, labelOneHot, makeEncoder } from './shared.js';
 
 /**
@@ -28,21 +29,6 @@ function sizes(v: unknown, field: string, who: string, dflt: number[]): number[]
     throw new Error(`${who}: option '${field}' must be a non-empty list of layer sizes`);
   s.forEach((d, i) => positiveInt(d, `${field}[${i}]`, who));
   return s as number[];
-}
-
-/**
- * A 32-bit seed from the values of some tensors (FNV-1a over their float32 bits): the noise of an
- * episode's z samples is a function of the episode, so training is reproducible from the run seed also
- * across worker threads and resumes, without an Rng inside the learner.
- */
-export function seedOfTensors(ts: tf.Tensor[]): number {
-  let h = 0x811c9dc5;
-  for (const t of ts) {
-    const bits = new Uint32Array(Float32Array.from(t.dataSync()).buffer);
-    for (let i = 0; i < bits.length; i++) h = Math.imul(h ^ bits[i], 0x01000193);
-    h = Math.imul(h ^ t.size, 0x01000193);
-  }
-  return h >>> 0;
 }
 
 /**
