@@ -11,7 +11,11 @@ import { evaluate } from '../src/train/evaluate.js';
 import { disposePredictive, episodePredictive } from '../src/meta/common.js';
 import type { MetaLearner } from '../src/meta/types.js';
 import type { SupportQuery } from '../src/tasks/types.js';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
 import { diagGaussianKl, npClassifier, npRegressor } from '../src/meta/blackbox/np.js';
+import { runCli } from './helpers/runs.js';
 
 const disposeEp = (e: SupportQuery) => tf.dispose([e.support.x, e.support.y, e.query.x, e.query.y]);
 
@@ -196,5 +200,43 @@ describe('latent-variable neural process', () => {
     disposePredictive(d);
     disposeParams(r.theta as Params);
     val.forEach(disposeEp);
+  });
+
+  it('the CLI trains np and eval reports NLL and 95%-interval coverage with CIs', () => {
+    const run = mkdtempSync(path.join(tmpdir(), 'metalearn-np-'));
+    try {
+      const t = runCli([
+        'train',
+        '--dataset',
+        'sinusoid',
+        '--learner',
+        'np',
+        '--shot',
+        '5',
+        '--query',
+        '5',
+        '--steps',
+        '3',
+        '--meta-batch',
+        '2',
+        '--val-every',
+        '0',
+        '--test-episodes',
+        '8',
+        '--out',
+        run,
+        '--overwrite',
+      ]);
+      assert.equal(t.status, 0, t.stderr);
+      assert.match(t.stdout, /meta-test NLL -?[\d.]+ ± [\d.]+ \(95% CI, 8 episodes\); 95%-interval coverage/);
+      const e = runCli(['eval', run, '--episodes', '6']);
+      assert.equal(e.status, 0, e.stderr);
+      assert.match(e.stdout, /95%-interval coverage [\d.]+% ± [\d.]+% \(95% CI, 6 episodes\)/);
+      const res = JSON.parse(readFileSync(path.join(run, 'results.json'), 'utf8'));
+      assert.equal(res.uncertainty.coverage95.n, 8);
+      assert.ok(Number.isFinite(res.uncertainty.nll.mean));
+    } finally {
+      rmSync(run, { recursive: true, force: true });
+    }
   });
 });
