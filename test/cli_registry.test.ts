@@ -46,7 +46,7 @@ describe('the learner registry', () => {
         );
       }
     }
-    assert.deepEqual([...REGRESSION_LEARNERS], ['maml', 'fomaml', 'anil', 'meta-sgd', 'reptile', 'cnp']);
+    assert.deepEqual([...REGRESSION_LEARNERS], ['maml', 'fomaml', 'anil', 'meta-sgd', 'reptile', 'cnp', 'np']);
     assert.equal(tf.memory().numTensors, 0);
   });
 });

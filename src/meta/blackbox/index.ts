@@ -22,6 +22,7 @@ export {
   npRegressor,
   npClassifier,
   diagGaussianKl,
+  type NpCommonOptions,
   type NpRegressorOptions,
   type NpClassifierOptions,
   type NpPosterior,

@@ -46,7 +46,7 @@ export function diagGaussianKl(mq: tf.Tensor, sq: tf.Tensor, mp: tf.Tensor, sp: 
 const bcast = (t: tf.Tensor, shape: number[]) => tf.add(t, tf.zeros(shape));
 
 /** Options shared by the regression and classification neural processes. */
-interface NpCommonOptions {
+export interface NpCommonOptions {
   /** Size of the global latent z (default 64). */
   zDim?: number;
   /** Hidden layer sizes of the decoder (default [128, 128]). */
