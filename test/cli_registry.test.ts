@@ -46,7 +46,10 @@ describe('the learner registry', () => {
         );
       }
     }
-    assert.deepEqual([...REGRESSION_LEARNERS], ['maml', 'fomaml', 'anil', 'meta-sgd', 'reptile', 'cnp', 'np']);
+    assert.deepEqual(
+      [...REGRESSION_LEARNERS],
+      ['maml', 'fomaml', 'anil', 'meta-sgd', 'reptile', 'cnp', 'np'],
+    );
     assert.equal(tf.memory().numTensors, 0);
   });
 });
