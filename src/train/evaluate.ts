@@ -81,8 +81,13 @@ export function evaluate(
       dist === null ? episodeOutputs(learner, theta, ep) : dist.kind === 'gaussian' ? dist.mean : dist.probs;
     if (metric === 'accuracy') {
       scores.push(accuracy(out, ep.query.y));
-      const probs =
-        dist?.kind === 'categorical' ? dist.probs.dataSync() : tf.tidy(() => tf.softmax(out)).dataSync();
+      let probs: ArrayLike<number>;
+      if (dist?.kind === 'categorical') probs = dist.probs.dataSync();
+      else {
+        const p = tf.softmax(out);
+        probs = p.dataSync();
+        p.dispose();
+      }
       const labels = ep.query.y.dataSync();
       const ways = out.shape[1] as number;
       nll.push(categoricalNll(probs, labels, ways));
