@@ -31,3 +31,16 @@ export { solveSpd } from './linalg.js';
 
 // Confidence intervals for reported means.
 export { meanCI, formatCI, type MeanCI } from './stats.js';
+export {
+  erf,
+  normalCdf,
+  gaussianMixtureNll,
+  intervalCoverage,
+  categoricalNll,
+  calibrationBins,
+  addCalibrationBins,
+  eceOfBins,
+  expectedCalibrationError,
+  type GaussianMixtureValues,
+  type CalibrationBins,
+} from './uncertainty.js';

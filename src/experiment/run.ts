@@ -19,7 +19,7 @@ import {
   type MetaTrainResult,
 } from '../train/loop.js';
 import { WorkerPool } from '../train/workers.js';
-import { evaluate, type EvalResult } from '../train/evaluate.js';
+import { evaluate, formatUncertainty, uncertaintyRecord, type EvalResult } from '../train/evaluate.js';
 import { adam, type Optimizer } from '../nn/optim.js';
 import { loadCheckpoint, saveCheckpoint, type Checkpoint } from '../train/checkpoint.js';
 import { writeRunReport } from '../report/run_report.js';
@@ -63,6 +63,8 @@ export interface RunSummary {
   bestStep: number;
   val?: { mean: number; ci95: number; n: number };
   test: { metric: string; mean: number; ci95: number; n: number };
+  /** Scores of the predictive distribution (see UncertaintyResult), when the learner has one. */
+  uncertainty?: Record<string, unknown>;
   testSeconds: number;
 }
 
@@ -99,6 +101,7 @@ function writeRunSummary(
     bestStep: result.bestStep,
     val: result.bestVal ? { ...result.bestVal.summary } : undefined,
     test: { metric: test.metric, ...test.summary },
+    ...(test.uncertainty ? { uncertainty: uncertaintyRecord(test.uncertainty) } : {}),
     testSeconds,
   };
   writeRunFile(path.join(out, 'results.json'), JSON.stringify(summary, null, 2) + '\n');
@@ -333,6 +336,7 @@ async function runLocked(
     `meta-test ${metricName(test.metric)} (${problem.testLabel}, best checkpoint at step ${result.bestStep}): ` +
       formatMetric(test.metric, test.summary),
   );
+  if (test.uncertainty) log(`meta-test ${formatUncertainty(test.uncertainty)}`);
   const summary = writeRunSummary(out, cfg, backend, problem.description, result, test, testSeconds, log);
   log(
     `run written to ${out} (train ${result.seconds.toFixed(0)} s, test ${testSeconds.toFixed(0)} s, ${tf.memory().numTensors} tensors live)`,
@@ -349,6 +353,8 @@ export interface EvalSummary {
   /** Inner steps the learner adapted with (MAML family and Reptile; others ignore it). */
   innerSteps: number;
   test: { metric: string; mean: number; ci95: number; n: number };
+  /** Scores of the predictive distribution (NLL, ECE or 95%-interval coverage, with 95% CIs), when the learner has one. */
+  uncertainty?: Record<string, unknown>;
   seconds: number;
 }
 
@@ -378,6 +384,7 @@ export async function evaluateRun(
   disposeParams(params);
   const seconds = (Date.now() - t0) / 1000;
   log(`${problem.learner.name} (${which}) ${problem.line(formatMetric(test.metric, test.summary))}`);
+  if (test.uncertainty) log(`${problem.learner.name} (${which}) ${formatUncertainty(test.uncertainty)}`);
   const summary: EvalSummary = {
     run: runDir,
     checkpoint: which,
@@ -386,6 +393,7 @@ export async function evaluateRun(
     query: problem.query,
     innerSteps: problem.innerSteps,
     test: { metric: test.metric, ...test.summary },
+    ...(test.uncertainty ? { uncertainty: uncertaintyRecord(test.uncertainty) } : {}),
     seconds,
   };
   writeFileSync(path.join(runDir, problem.resultFile), JSON.stringify(summary, null, 2) + '\n');

@@ -2,7 +2,7 @@ import { tf } from '../engine/tf.js';
 import { type Params, disposeParams, mapParams, valueAndGrads } from '../nn/params.js';
 import type { SupportQuery } from '../tasks/types.js';
 import { LOSSES, type LossName } from '../tasks/losses.js';
-import type { MetaLearner, TrainProgress } from './types.js';
+import type { MetaLearner, PredictiveDistribution, TrainProgress } from './types.js';
 
 /** The query loss a learner trains on: mean cross-entropy of logits, or MSE against targets reshaped to the outputs. */
 export function taskLoss(name: LossName, outputs: tf.Tensor, y: tf.Tensor): tf.Scalar {
@@ -80,4 +80,55 @@ export function metaGrads(
   if (episodes.length === 0) throw new Error('metaGrads: the meta-batch is empty');
   if (learner.metaGrads) return learner.metaGrads(theta, episodes, progress);
   return meanLossGrads(learner.name, theta, episodes, (p, ep) => episodeLoss(learner, p, ep));
+}
+
+/** Frees every tensor of a predictive distribution. */
+export function disposePredictive(d: PredictiveDistribution): void {
+  if (d.kind === 'categorical') d.probs.dispose();
+  else {
+    d.mean.dispose();
+    d.std.dispose();
+    if (d.components) {
+      d.components.means.dispose();
+      d.components.stds.dispose();
+    }
+  }
+}
+
+/**
+ * The predictive distribution of an episode's queries: the learner's episodePredictive, else
+ * predictDistribution(adapt(support), query.x), else, for a classifier, softmax of its query logits
+ * (every classifier has that one); null for a regression learner with point predictions only (MAML).
+ */
+export function episodePredictive(
+  learner: MetaLearner,
+  theta: Params,
+  ep: SupportQuery,
+): PredictiveDistribution | null {
+  if (learner.episodePredictive) return learner.episodePredictive(theta, ep);
+  if (learner.predictDistribution) {
+    const phi = learner.adapt(theta, ep.support);
+    try {
+      return learner.predictDistribution(theta, phi, ep.query.x);
+    } finally {
+      learner.disposePhi(phi);
+    }
+  }
+  if (LOSSES[learner.loss].kind === 'regression') return null;
+  return { kind: 'categorical', probs: tf.tidy(() => tf.softmax(episodeOutputs(learner, theta, ep))) };
+}
+
+/**
+ * A 32-bit seed from the values of some tensors (FNV-1a over their float32 bits): the noise of an
+ * episode's z samples is a function of the episode, so training is reproducible from the run seed also
+ * across worker threads and resumes, without an Rng inside the learner.
+ */
+export function seedOfTensors(ts: tf.Tensor[]): number {
+  let h = 0x811c9dc5;
+  for (const t of ts) {
+    const bits = new Uint32Array(Float32Array.from(t.dataSync()).buffer);
+    for (let i = 0; i < bits.length; i++) h = Math.imul(h ^ bits[i], 0x01000193);
+    h = Math.imul(h ^ t.size, 0x01000193);
+  }
+  return h >>> 0;
 }

@@ -1,8 +1,24 @@
 // Meta-learners (browser-safe): one MetaLearner interface; black-box, optimisation-based and metric learners.
 
 // The interface, and the episode-level helpers every learner shares.
-export type { MetaLearner, LearnerFamily, TrainProgress } from './types.js';
-export { taskLoss, episodeOutputs, episodeLoss, metaGrads, meanLossGrads } from './common.js';
+export type {
+  MetaLearner,
+  LearnerFamily,
+  TrainProgress,
+  PredictiveDistribution,
+  GaussianPredictive,
+  CategoricalPredictive,
+} from './types.js';
+export {
+  taskLoss,
+  episodeOutputs,
+  episodeLoss,
+  metaGrads,
+  meanLossGrads,
+  episodePredictive,
+  disposePredictive,
+  seedOfTensors,
+} from './common.js';
 
 // Saved params against a learner's names and shapes, one check for every loader.
 export {
@@ -76,6 +92,13 @@ export {
   type CgResult,
   type ImplicitGradientOptions,
 } from './optimization/implicit.js';
+export {
+  abml,
+  weightKl,
+  type AbmlOptions,
+  type AbmlLearner,
+  type WeightPosterior,
+} from './optimization/abml.js';
 export {
   LEARNERS,
   LEARNER_NAMES,

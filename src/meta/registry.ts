@@ -17,9 +17,12 @@ import { reptile } from './optimization/reptile.js';
 import { hyperMaml } from './optimization/hyper.js';
 import { mamlPlusPlus, type MamlPlusPlusSwitches } from './optimization/maml_pp.js';
 import { imaml } from './optimization/imaml.js';
+import { abml } from './optimization/abml.js';
 import { mann } from './blackbox/mann.js';
 import { snail, type SnailBlock } from './blackbox/snail.js';
 import { cnpClassifier, cnpRegressor } from './blackbox/cnp.js';
+import { npClassifier, npRegressor } from './blackbox/np.js';
+import { mannMemory } from './blackbox/mann_memory.js';
 import type { LearnerFamily, MetaLearner } from './types.js';
 
 /** What a few-shot image classifier is built from. */
@@ -160,10 +163,25 @@ export const LEARNERS = {
     regressor: (o) => reptile(regression(o)),
     secondOrder: false,
   },
+  abml: {
+    ...gradientBased,
+    description: 'amortised Bayesian meta-learning, a Gaussian over weights (Ravi & Beatson 2019)',
+    classifier: (o) => abml(inner(o)),
+    secondOrder: true,
+  },
   mann: {
     family: 'black-box',
     description: 'memory-augmented LSTM (Santoro et al. 2016)',
     classifier: (o) => mann({ ways: o.ways, inputShape: [...o.inputShape], encoder: 'flat' }),
+    anyWay: false,
+    innerSteps: false,
+    secondOrder: false,
+    blockStack: false,
+  },
+  'mann-memory': {
+    family: 'black-box',
+    description: 'MANN with an external memory and LRUA heads, labels one step late (Santoro et al. 2016)',
+    classifier: (o) => mannMemory({ ways: o.ways, inputShape: [...o.inputShape], encoder: 'flat' }),
     anyWay: false,
     innerSteps: false,
     secondOrder: false,
@@ -206,6 +224,22 @@ export const LEARNERS = {
     description: 'relation network, a learned comparison module (Sung et al. 2018)',
     classifier: (o) => relationNet({ ways: o.ways, inChannels: o.inputShape[2] ?? 1, hidden: o.hidden }),
     anyWay: true,
+    innerSteps: false,
+    secondOrder: false,
+    blockStack: false,
+  },
+  np: {
+    family: 'black-box',
+    description: 'latent-variable neural process, global z (Garnelo et al. 2018)',
+    classifier: (o) =>
+      npClassifier({
+        ways: o.ways,
+        inputShape: [...o.inputShape],
+        encoder: 'conv4',
+        conv4: { hidden: o.hidden },
+      }),
+    regressor: () => npRegressor({}),
+    anyWay: false,
     innerSteps: false,
     secondOrder: false,
     blockStack: false,

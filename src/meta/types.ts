@@ -4,6 +4,28 @@ import type { Params } from '../nn/params.js';
 import type { LabelledSet, SupportQuery } from '../tasks/types.js';
 import type { LossName } from '../tasks/losses.js';
 
+/**
+ * A Gaussian predictive distribution of regression targets: its mean and std ([n, d], moment-matched
+ * when it is a mixture), and the mixture's components when there are several (K latent samples of a
+ * neural process: means and stds [K, n, d], equal weights), from which NLL and interval coverage are
+ * computed exactly.
+ */
+export interface GaussianPredictive {
+  kind: 'gaussian';
+  mean: tf.Tensor;
+  std: tf.Tensor;
+  components?: { means: tf.Tensor; stds: tf.Tensor };
+}
+
+/** A categorical predictive distribution: class probabilities [n, ways]. */
+export interface CategoricalPredictive {
+  kind: 'categorical';
+  probs: tf.Tensor;
+}
+
+/** What predictDistribution returns: p(y* | x*, D_tr, theta) for a regression or a classification learner. */
+export type PredictiveDistribution = GaussianPredictive | CategoricalPredictive;
+
 /** The three families of meta-learners: black-box, optimisation-based, metric. */
 export type LearnerFamily = 'black-box' | 'optimization' | 'metric';
 
@@ -31,6 +53,17 @@ export interface MetaLearner<Phi = unknown> {
   /** Predictions (logits, or regression outputs) for x under phi. */
   predict(theta: Params, phi: Phi, x: tf.Tensor): tf.Tensor;
   disposePhi(phi: Phi): void;
+  /**
+   * The predictive distribution at x under phi, for learners that have one (the probabilistic view:
+   * phi is a posterior, and predict gives its point summary). Optional; classifiers without it are
+   * scored on softmax(predict).
+   */
+  predictDistribution?(theta: Params, phi: Phi, x: tf.Tensor): PredictiveDistribution;
+  /**
+   * The predictive distribution of an episode's queries, for learners whose episodeOutputs see support
+   * and query together; defaults to predictDistribution(adapt(support), query.x).
+   */
+  episodePredictive?(theta: Params, episode: SupportQuery): PredictiveDistribution;
   /**
    * Query predictions of a whole episode. Defaults to predict(adapt(support), query.x); learners that
    * see support and query together (a joint batch-norm pass, a sequence model) override it.

@@ -9,4 +9,11 @@ export {
   type StepInfo,
   type Checkpoint,
 } from './loop.js';
-export { evaluate, type EvalResult } from './evaluate.js';
+export {
+  evaluate,
+  formatUncertainty,
+  uncertaintyRecord,
+  ECE_BINS,
+  type EvalResult,
+  type UncertaintyResult,
+} from './evaluate.js';

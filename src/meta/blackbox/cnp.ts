@@ -3,7 +3,7 @@ import { sparseSoftmaxCrossEntropy } from '../../engine/ops.js';
 import { TRAIN, positiveInt } from '../../nn/module.js';
 import { mlp } from '../../nn/mlp.js';
 import { type Params, subParams, withPrefix } from '../../nn/params.js';
-import type { MetaLearner } from '../types.js';
+import type { GaussianPredictive, MetaLearner } from '../types.js';
 import type { SupportQuery, LabelledSet } from '../../tasks/types.js';
 import {
   type EncoderOptions,
@@ -63,13 +63,9 @@ export interface CnpRegressorOptions {
 }
 
 /** A CNP regressor: a MetaLearner that also gives a predictive mean and standard deviation. */
-export type CnpRegressor = MetaLearner<CnpRepresentation> & {
+export type CnpRegressor = Omit<MetaLearner<CnpRepresentation>, 'predictDistribution'> & {
   /** Predictive mean and std at x, both [n, yDim]. */
-  predictDistribution(
-    theta: Params,
-    phi: CnpRepresentation,
-    x: tf.Tensor,
-  ): { mean: tf.Tensor; std: tf.Tensor };
+  predictDistribution(theta: Params, phi: CnpRepresentation, x: tf.Tensor): GaussianPredictive;
 };
 
 /**
@@ -126,11 +122,13 @@ export function cnpRegressor(opts: CnpRegressorOptions = {}): CnpRegressor {
       yq: tf.stack(eps.map((e) => asRows(e.query.y, yDim, 'query y'))),
     }));
 
-  const predictDistribution = (theta: Params, phi: CnpRepresentation, x: tf.Tensor) =>
-    tf.tidy(() => {
+  const predictDistribution = (theta: Params, phi: CnpRepresentation, x: tf.Tensor): GaussianPredictive => {
+    const { mean, std } = tf.tidy(() => {
       const d = decode(theta, phi.r, tf.expandDims(asRows(x, xDim, 'x'), 0));
       return { mean: tf.squeeze(d.mean, [0]), std: tf.squeeze(d.std, [0]) };
     });
+    return { kind: 'gaussian', mean, std };
+  };
 
   return {
     name: opts.name ?? 'cnp',

@@ -18,4 +18,21 @@ export {
   type CnpRegressor,
   type CnpRepresentation,
 } from './cnp.js';
+export {
+  npRegressor,
+  npClassifier,
+  diagGaussianKl,
+  type NpCommonOptions,
+  type NpRegressorOptions,
+  type NpClassifierOptions,
+  type NpPosterior,
+  type NpLearner,
+} from './np.js';
+export {
+  mannMemory,
+  presentationAccuracy,
+  type MannMemoryOptions,
+  type MannMemoryLearner,
+  type LruaState,
+} from './mann_memory.js';
 export type { EncoderSpec, EncoderOptions } from './shared.js';
