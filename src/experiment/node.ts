@@ -37,3 +37,24 @@ export {
   type SplitFingerprint,
   type Split as DataSplit,
 } from './data_fingerprint.js';
+export {
+  runSweepJob,
+  writeSweepTable,
+  sweepCollected,
+  ATTEMPTS_FILE,
+  WORKER_LOG,
+  type RunJobData,
+  type SweepFiles,
+} from './sweep_jobs.js';
+export {
+  enqueueSweep,
+  waitForSweep,
+  startSweepWorker,
+  collectJobId,
+  runJobId,
+  DEFAULT_QUEUE,
+  type QueueConnection,
+  type CollectResult,
+  type SweepWorkerOptions,
+} from './sweep_queue.js';
+export type { CollectJobData } from './sweep_processor.js';
