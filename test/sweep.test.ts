@@ -11,7 +11,10 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { expandSweep, sweepTable, type SweepRunResult } from '../src/experiment/sweep.js';
 import { ATTEMPTS_FILE, WORKER_LOG, runSweepJob } from '../src/experiment/sweep_jobs.js';
-import { runExperiment } from '../src/experiment/run.js';
+import { evaluateRun, runExperiment } from '../src/experiment/run.js';
+import { resolveConfig } from '../src/experiment/config.js';
+import { combineShards, evaluateShard, type EvalShardsSummary } from '../src/experiment/eval_shards.js';
+import { tf } from '../src/engine/tf.js';
 import { NO_REDIS, startRedis, type RedisServer } from './helpers/redis.js';
 import { metrics } from './helpers/runs.js';
 
@@ -119,6 +122,72 @@ describe('sweep specs', () => {
       () => sweepTable(s, [r('lr-0.1', 0, 0.5), r('lr-0.1', 0, 0.5)]),
       /two results for lr-0\.1\/seed-0/,
     );
+  });
+});
+
+describe('evaluation shards', () => {
+  it('any split of the fixed episodes combines into the one-process result, exactly', async () => {
+    process.env.METALEARN_PNG = '0';
+    const tmp = mkdtempSync(path.join(tmpdir(), 'metalearn-shards-'));
+    try {
+      const out = path.join(tmp, 'run');
+      const cfg = resolveConfig(
+        {
+          learner: 'protonet',
+          dataset: 'synthetic',
+          steps: 2,
+          hidden: 8,
+          way: 3,
+          query: 2,
+          valEvery: 0,
+          testEpisodes: 5,
+          out,
+        },
+        'test',
+        {},
+      );
+      await runExperiment(cfg, () => {});
+      const over = { episodes: 13 };
+      const whole = await evaluateShard(out, over, { index: 0, count: 1 });
+      const n0 = tf.memory().numTensors;
+      const parts = await Promise.all(
+        [2, 0, 1].map((index) => evaluateShard(out, over, { index, count: 3 })),
+      );
+      assert.equal(tf.memory().numTensors, n0, 'tensors leaked');
+      assert.deepEqual(
+        parts.map((p) => [p.first, p.episodes]),
+        [
+          [8, 5],
+          [0, 4],
+          [4, 4],
+        ],
+      );
+      const a = combineShards([whole]);
+      const b = combineShards(parts);
+      assert.deepEqual(b.test, a.test);
+      assert.equal(b.correct, a.correct);
+      assert.equal(b.queries, 13 * 3 * 2);
+      assert.deepEqual(
+        parts.sort((x, y) => x.index - y.index).flatMap((p) => p.scores),
+        whole.scores,
+      );
+      // The same episodes as 'metalearn eval' in one process, whose mean averages float32 accuracies
+      // (to ~1e-9); the shards' mean is the exact ratio of integer counts.
+      const e = await evaluateRun(out, over, () => {});
+      assert.equal(b.test.mean, b.correct! / b.queries!);
+      assert.ok(
+        Math.abs(e.test.mean - b.test.mean) < 1e-6 && e.test.n === 13,
+        `${e.test.mean} vs ${b.test.mean}`,
+      );
+      assert.equal(e.test.ci95, b.test.ci95);
+      assert.throws(() => combineShards(parts.slice(1)), /expected shards 0\.\.2 once each, got 1,2/);
+      assert.throws(
+        () => combineShards([parts[0], parts[0], parts[2]]),
+        /expected shards 0\.\.2 once each, got 0,0,2/,
+      );
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
   });
 });
 
@@ -304,6 +373,22 @@ describe(
       await q.close();
       conn.disconnect();
       assert.deepEqual(counts, { completed: 7, waiting: 0, active: 0, failed: 0, 'waiting-children': 0 });
+      // BullMQ keeps waiting jobs in a Redis list (what docs/sweeps.md scales Kubernetes workers on).
+      const probe = new Redis(url);
+      await new Queue('probe', { connection: probe }).add('x', {});
+      assert.equal(await probe.type('bull:probe:wait'), 'list');
+      probe.disconnect();
+
+      // Evaluation shards on the queue (the surviving worker takes them), combined exactly.
+      const ev = start(['eval', killed.dir, '--episodes', '12', '--shards', '3', '--redis', url]);
+      assert.equal(await ev.exit, 0, ev.out);
+      assert.match(ev.out, /12 episodes in 3 shards: MSE [\d.]+ ± [\d.]+/);
+      const combined = readJson<EvalShardsSummary>(path.join(killed.dir, 'eval-shards-12e.json'))!;
+      const local = combineShards([
+        await evaluateShard(killed.dir, { episodes: 12 }, { index: 0, count: 1 }),
+      ]);
+      assert.deepEqual(combined.test, local.test);
+      assert.equal(combined.shards, 3);
       console.log(`sweep of 6 runs with 2 workers, one killed: ${wall.toFixed(1)} s`);
     });
   },

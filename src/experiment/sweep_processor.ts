@@ -8,6 +8,22 @@
 import type { SandboxedJob } from 'bullmq';
 import type { ExpandedSweep, SweepRunResult } from './sweep.js';
 import { runSweepJob, writeSweepTable, type RunJobData } from './sweep_jobs.js';
+import { combineShards, evaluateShard, writeShardsSummary, type EvalShardResult } from './eval_shards.js';
+import type { EvalOverrides } from './problem.js';
+
+/** The data of an evaluation shard's job. */
+export interface EvalShardJobData {
+  run: string;
+  over: EvalOverrides;
+  index: number;
+  count: number;
+}
+
+/** The data of an evaluation's collect job: the name of its result file. */
+export interface EvalCollectJobData {
+  run: string;
+  name: string;
+}
 
 /** The data of a sweep's collect job (the flow's parent). */
 export interface CollectJobData {
@@ -31,6 +47,18 @@ export default async function processSweepJob(job: SandboxedJob): Promise<unknow
     const { table, files } = writeSweepTable(sweep, Object.values(values), failed);
     console.log(`sweep ${sweep.name} collected: ${files.md} (best: ${table.best})`);
     return { best: table.best, files, results: Object.keys(values).length, failed: failed.length };
+  }
+  if (job.name === 'eval-shard') {
+    const d = job.data as EvalShardJobData;
+    return evaluateShard(d.run, d.over, { index: d.index, count: d.count });
+  }
+  if (job.name === 'eval-collect') {
+    const d = job.data as EvalCollectJobData;
+    const failures = Object.entries(await job.getIgnoredChildrenFailures());
+    if (failures.length)
+      throw new Error(`evaluation shards failed: ${failures.map(([k, w]) => `${k}: ${w}`).join('; ')}`);
+    const summary = combineShards(Object.values(await job.getChildrenValues<EvalShardResult>()));
+    return { summary, file: writeShardsSummary(summary, d.name) };
   }
   throw new Error(`unknown sweep job '${job.name}'`);
 }

@@ -12,9 +12,11 @@
 import { availableParallelism } from 'node:os';
 import { FlowProducer, Job, Queue, QueueEvents, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
-import type { ExpandedSweep, SweepRunResult } from './sweep.js';
+import type { ExpandedSweep } from './sweep.js';
 import type { RunJobData } from './sweep_jobs.js';
-import type { CollectJobData } from './sweep_processor.js';
+import type { CollectJobData, EvalCollectJobData, EvalShardJobData } from './sweep_processor.js';
+import type { EvalShardsSummary } from './eval_shards.js';
+import type { EvalOverrides } from './problem.js';
 
 /** The queue sweeps use unless told otherwise. */
 export const DEFAULT_QUEUE = 'metalearn';
@@ -82,6 +84,11 @@ export async function waitForSweep(
   sweep: Pick<ExpandedSweep, 'name'>,
   c: QueueConnection,
 ): Promise<CollectResult> {
+  return (await waitForJob(collectJobId(sweep), c)) as CollectResult;
+}
+
+/** Wait for job `id` of the queue to finish; its return value (throws if it failed). */
+async function waitForJob(id: string, c: QueueConnection): Promise<unknown> {
   const queueName = c.queue ?? DEFAULT_QUEUE;
   const qc = connect(c.redis);
   const ec = connect(c.redis);
@@ -89,16 +96,66 @@ export async function waitForSweep(
   const events = new QueueEvents(queueName, { connection: ec });
   try {
     await events.waitUntilReady();
-    const job = await Job.fromId(queue, collectJobId(sweep));
-    if (!job)
-      throw new Error(`sweep ${sweep.name}: no collect job ${collectJobId(sweep)} on queue ${queueName}`);
-    return (await job.waitUntilFinished(events)) as CollectResult;
+    const job = await Job.fromId(queue, id);
+    if (!job) throw new Error(`no job ${id} on queue ${queueName}`);
+    return await job.waitUntilFinished(events);
   } finally {
     await events.close();
     await queue.close();
     qc.disconnect();
     ec.disconnect();
   }
+}
+
+/** What an evaluation's collect job returns: the combined result and where it was written. */
+export interface EvalShardsOutcome {
+  summary: EvalShardsSummary;
+  file: string;
+}
+
+/**
+ * Meta-test a finished run on the queue: its fixed evaluation episodes (those of `metalearn eval` with
+ * `over`) in `shards` contiguous ranges, one job each, combined by a parent job into
+ * <run>/eval-shards-<name>.json. `run` must be a path every worker reaches. Waits for the result.
+ */
+export async function evaluateOnQueue(
+  run: string,
+  over: EvalOverrides,
+  shards: number,
+  c: QueueConnection,
+): Promise<EvalShardsOutcome> {
+  const queueName = c.queue ?? DEFAULT_QUEUE;
+  const name =
+    [
+      over.way && `${over.way}w`,
+      over.shot && `${over.shot}s`,
+      over.episodes && `${over.episodes}e`,
+      over.which,
+    ]
+      .filter(Boolean)
+      .join('-') || 'test';
+  // A new evaluation per call (the run's params may have changed since the last one).
+  const id = jobId('eval', run, name, Date.now());
+  const connection = connect(c.redis);
+  const flows = new FlowProducer({ connection });
+  try {
+    await flows.add({
+      name: 'eval-collect',
+      queueName,
+      data: { run, name } satisfies EvalCollectJobData,
+      opts: { jobId: id },
+      children: Array.from({ length: shards }, (_, index) => ({
+        name: 'eval-shard',
+        queueName,
+        data: { run, over, index, count: shards } satisfies EvalShardJobData,
+        opts: { jobId: `${id}.${index}-of-${shards}`, ignoreDependencyOnFailure: true },
+      })),
+    });
+  } finally {
+    await flows.close();
+    connection.disconnect();
+  }
+  return (await waitForJob(id, c)) as EvalShardsOutcome;
 }
 
 /** Options of a sweep worker. */
@@ -128,10 +185,10 @@ const processorFile = (): URL =>
  */
 export function startSweepWorker(
   o: SweepWorkerOptions,
-): Worker<RunJobData | CollectJobData, SweepRunResult | CollectResult> {
+): Worker<unknown, unknown> {
   const log = o.log ?? console.log;
   const connection = connect(o.redis);
-  const worker = new Worker<RunJobData | CollectJobData, SweepRunResult | CollectResult>(
+  const worker = new Worker<unknown, unknown>(
     o.queue ?? DEFAULT_QUEUE,
     processorFile(),
     {

@@ -55,6 +55,10 @@ export async function startRedis(): Promise<RedisServer> {
         resolve();
       }
     });
+    proc.once('error', (e) => {
+      clearTimeout(timer);
+      reject(new Error(`cannot start ${REDIS_SERVER} (${e.message}); install Debian's redis-server`));
+    });
     proc.once('exit', (code) => {
       clearTimeout(timer);
       reject(new Error(`redis-server exited with ${code}:\n${out}`));
