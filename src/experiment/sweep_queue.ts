@@ -183,23 +183,17 @@ const processorFile = (): URL =>
  * with worker threads: killing the worker process kills its jobs too, where a forked child would
  * outlive it and hold the run folder). Close it with `worker.close()` (waits for running jobs).
  */
-export function startSweepWorker(
-  o: SweepWorkerOptions,
-): Worker<unknown, unknown> {
+export function startSweepWorker(o: SweepWorkerOptions): Worker<unknown, unknown> {
   const log = o.log ?? console.log;
   const connection = connect(o.redis);
-  const worker = new Worker<unknown, unknown>(
-    o.queue ?? DEFAULT_QUEUE,
-    processorFile(),
-    {
-      connection,
-      concurrency: o.concurrency ?? availableParallelism(),
-      useWorkerThreads: true,
-      lockDuration: o.lockDuration ?? 30_000,
-      stalledInterval: o.stalledInterval ?? 30_000,
-      maxStalledCount: o.maxStalledCount ?? 3,
-    },
-  );
+  const worker = new Worker<unknown, unknown>(o.queue ?? DEFAULT_QUEUE, processorFile(), {
+    connection,
+    concurrency: o.concurrency ?? availableParallelism(),
+    useWorkerThreads: true,
+    lockDuration: o.lockDuration ?? 30_000,
+    stalledInterval: o.stalledInterval ?? 30_000,
+    maxStalledCount: o.maxStalledCount ?? 3,
+  });
   worker.on('active', (job) => log(`job ${job.id} started`));
   worker.on('completed', (job) => log(`job ${job.id} completed`));
   worker.on('failed', (job, err) => log(`job ${job?.id ?? '?'} failed: ${err.message}`));
