@@ -49,6 +49,7 @@ export {
 export {
   enqueueSweep,
   waitForSweep,
+  evaluateOnQueue,
   startSweepWorker,
   collectJobId,
   runJobId,
@@ -56,5 +57,14 @@ export {
   type QueueConnection,
   type CollectResult,
   type SweepWorkerOptions,
+  type EvalShardsOutcome,
 } from './sweep_queue.js';
-export type { CollectJobData } from './sweep_processor.js';
+export type { CollectJobData, EvalShardJobData, EvalCollectJobData } from './sweep_processor.js';
+export {
+  evaluateShard,
+  combineShards,
+  writeShardsSummary,
+  type EvalShard,
+  type EvalShardResult,
+  type EvalShardsSummary,
+} from './eval_shards.js';

@@ -58,6 +58,9 @@ export interface ExpandedSweep {
   runs: SweepRun[];
 }
 
+/** The queue sweeps and evaluation shards use unless told otherwise. */
+export const DEFAULT_QUEUE = 'metalearn';
+
 const SPEC_KEYS = ['name', 'out', 'base', 'grid', 'random', 'seeds'] as const;
 /** Fields a sweep sets itself: every run's `seed` comes from `seeds`, its `out` from the sweep's. */
 const SWEEP_OWNED = ['seed', 'out'];
@@ -257,15 +260,24 @@ function fmt(metric: string, m: MeanCI): string {
   return `${(m.mean * s).toFixed(d)}${acc ? '%' : ''} ± ${(m.ci95 * s).toFixed(d)}${acc ? '%' : ''}`;
 }
 
+/** Student-t 0.975 quantiles for 1..10 degrees of freedom. */
+const T975 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228];
+
+/** How much wider a Student-t interval would be with `n` seeds (few seeds: the normal one is optimistic). */
+const tNote = (n: number): string =>
+  n >= 2 && n <= 11
+    ? `; with ${n} seeds a Student-t interval would be ${(T975[n - 2] / 1.96).toFixed(1)} times wider`
+    : '';
+
 /** The sweep table as Markdown. */
 export function sweepMarkdown(t: SweepTable, extra: string[] = []): string {
+  const seeds = Math.max(0, ...t.rows.map((r) => r.seeds.length));
   const name = t.metric === 'accuracy' ? 'meta-test accuracy' : 'meta-test MSE';
   const lines = [
     `# Sweep ${t.name}`,
     '',
-    `${name}: mean ± 95% CI over seeds (normal approximation, 1.96 standard errors of the seed means; ` +
-      `with 3 seeds a Student-t interval would be 2.2 times wider). Each run's own test set is its fixed ` +
-      `meta-test episodes.`,
+    `${name}: mean ± 95% CI over seeds (normal approximation, 1.96 standard errors of the seed means${tNote(seeds)}). ` +
+      `Each run is scored on its own fixed meta-test episodes.`,
     '',
     `| setting | fields | seeds | ${name} | per seed |`,
     '|---|---|---|---|---|',

@@ -39,6 +39,31 @@ function readJson(file: string): Record<string, unknown> | null {
   }
 }
 
+/** Whether process `pid` runs on this host (EPERM: it runs, as another user). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Wait while another live process of this host writes the run. That happens when BullMQ took a job
+ * for stalled whose worker was only slow to renew its lock (a loaded machine): this attempt then waits
+ * for the first to finish and returns its result instead of failing on the run lock.
+ */
+async function waitForLiveWriter(lockFile: string, say: (s: string) => void): Promise<void> {
+  for (let noted = false; ; noted = true) {
+    const held = readJson(lockFile);
+    const pid = held?.pid;
+    if (typeof pid !== 'number' || held?.host !== hostname() || pid === process.pid || !alive(pid)) return;
+    if (!noted) say(`process ${pid} still writes the run (its job was taken for stalled); waiting for it`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
 /** Whether a saved config is the job's: every field the job sets has the saved value. */
 const sameRun = (saved: unknown, cfg: RunConfig): boolean =>
   saved !== null &&
@@ -78,6 +103,7 @@ export async function runSweepJob(job: RunJobData, log: (s: string) => void): Pr
     appendFileSync(logFile, `${new Date().toISOString()} ${who} ${s}\n`);
     log(s);
   };
+  await waitForLiveWriter(f.lock, say);
   const done = readJson(f.results);
   if (done) {
     if (!sameRun(done.config, cfg))

@@ -18,8 +18,9 @@ import type { CollectJobData, EvalCollectJobData, EvalShardJobData } from './swe
 import type { EvalShardsSummary } from './eval_shards.js';
 import type { EvalOverrides } from './problem.js';
 
-/** The queue sweeps use unless told otherwise. */
-export const DEFAULT_QUEUE = 'metalearn';
+import { DEFAULT_QUEUE } from './sweep.js';
+
+export { DEFAULT_QUEUE };
 
 /** Where the queue is. */
 export interface QueueConnection {

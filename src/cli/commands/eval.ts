@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import { evaluateRun } from '../../experiment/run.js';
 import { formatMetric, metricName } from '../../experiment/run_folder.js';
-import { DEFAULT_QUEUE, evaluateOnQueue } from '../../experiment/sweep_queue.js';
+import { DEFAULT_QUEUE } from '../../experiment/sweep.js';
 import { oneOf, posInt, str, type Command } from '../schema.js';
 
 export const evalCommand: Command = {
@@ -54,6 +54,8 @@ worker reaches.`,
       await evaluateRun(a.positionals[0], over);
       return 0;
     }
+    // Loaded on use: the queue client (bullmq, ioredis) is not part of every command's start-up.
+    const { evaluateOnQueue } = await import('../../experiment/sweep_queue.js');
     const redis = str(a, 'redis') ?? process.env.METALEARN_REDIS;
     if (!redis) throw new Error('eval: --shards needs the queue: --redis URL (or $METALEARN_REDIS)');
     const r = await evaluateOnQueue(path.resolve(a.positionals[0]), over, shards, {

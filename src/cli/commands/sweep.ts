@@ -1,7 +1,6 @@
 import * as path from 'node:path';
 import { readConfigFile } from '../../experiment/config_file.js';
-import { expandSweep } from '../../experiment/sweep.js';
-import { DEFAULT_QUEUE, enqueueSweep, waitForSweep } from '../../experiment/sweep_queue.js';
+import { DEFAULT_QUEUE, expandSweep } from '../../experiment/sweep.js';
 import { readFileSync } from 'node:fs';
 import { flag, str, type Command } from '../schema.js';
 
@@ -33,6 +32,8 @@ sweep's name ("name", default the spec's file name), setting and seed.`,
   metalearn worker --redis redis://127.0.0.1:6379 &
   metalearn sweep examples/sweep.json --redis redis://127.0.0.1:6379 --wait`,
   run: async (a) => {
+    // Loaded on use: the queue client (bullmq, ioredis) is not part of every command's start-up.
+    const { enqueueSweep, waitForSweep } = await import('../../experiment/sweep_queue.js');
     const file = a.positionals[0];
     const spec = readConfigFile(file);
     const s = expandSweep(spec, file, (o) => path.resolve(o));

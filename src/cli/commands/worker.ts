@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import { DEFAULT_QUEUE, startSweepWorker } from '../../experiment/sweep_queue.js';
+import { DEFAULT_QUEUE } from '../../experiment/sweep.js';
 import { posInt, str, type Command } from '../schema.js';
 
 export const worker: Command = {
@@ -40,6 +40,8 @@ with a checkpoint (its worker died) is resumed from it exactly, others start afr
 stops renewing its jobs' locks; another worker re-queues them after --lock-duration (BullMQ
 stalled-job recovery). Run several on one machine or many; run folders must be on storage they share.`,
   run: async (a) => {
+    // Loaded on use: the queue client (bullmq, ioredis) is not part of every command's start-up.
+    const { startSweepWorker } = await import('../../experiment/sweep_queue.js');
     const w = startSweepWorker({
       redis: str(a, 'redis') ?? process.env.METALEARN_REDIS ?? 'redis://127.0.0.1:6379',
       queue: str(a, 'queue'),
