@@ -106,8 +106,10 @@ describe('one option schema for every command', () => {
       'predict',
       'report',
       'resume',
+      'sweep',
       'train',
       'transfer',
+      'worker',
     ]);
   });
 

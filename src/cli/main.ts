@@ -16,15 +16,27 @@ import { predict } from './commands/predict.js';
 import { fetch } from './commands/fetch.js';
 import { transfer } from './commands/transfer.js';
 import { bench } from './commands/bench.js';
+import { sweep } from './commands/sweep.js';
+import { worker } from './commands/worker.js';
 
 export { DEFAULTS } from '../experiment/config.js';
 
 /** Every command by name, in help order. */
 export const COMMANDS: Readonly<Record<string, Command>> = Object.fromEntries(
-  [demo, train, resume, evalCommand, report, exportCommand, predict, fetch, transfer, bench].map((c) => [
-    c.name,
-    c,
-  ]),
+  [
+    demo,
+    train,
+    resume,
+    evalCommand,
+    report,
+    exportCommand,
+    predict,
+    fetch,
+    transfer,
+    bench,
+    sweep,
+    worker,
+  ].map((c) => [c.name, c]),
 );
 
 export function mainHelp(): string {

@@ -21,6 +21,19 @@ export {
 export { makeLearner, makeRegressionLearner, classifierOptions } from './learners.js';
 export * from './seeds.js';
 export {
+  expandSweep,
+  sweepTable,
+  sweepMarkdown,
+  SWEEP_FIELDS,
+  type SweepSpec,
+  type RandomField,
+  type SweepSetting,
+  type SweepRun,
+  type ExpandedSweep,
+  type SweepRunResult,
+  type SweepTable,
+} from './sweep.js';
+export {
   BENCH_WORKLOADS,
   DEFAULT_BENCH_WORKLOADS,
   benchOurs,

@@ -37,3 +37,34 @@ export {
   type SplitFingerprint,
   type Split as DataSplit,
 } from './data_fingerprint.js';
+export {
+  runSweepJob,
+  writeSweepTable,
+  sweepCollected,
+  ATTEMPTS_FILE,
+  WORKER_LOG,
+  type RunJobData,
+  type SweepFiles,
+} from './sweep_jobs.js';
+export {
+  enqueueSweep,
+  waitForSweep,
+  evaluateOnQueue,
+  startSweepWorker,
+  collectJobId,
+  runJobId,
+  DEFAULT_QUEUE,
+  type QueueConnection,
+  type CollectResult,
+  type SweepWorkerOptions,
+  type EvalShardsOutcome,
+} from './sweep_queue.js';
+export type { CollectJobData, EvalShardJobData, EvalCollectJobData } from './sweep_processor.js';
+export {
+  evaluateShard,
+  combineShards,
+  writeShardsSummary,
+  type EvalShard,
+  type EvalShardResult,
+  type EvalShardsSummary,
+} from './eval_shards.js';

@@ -1,5 +1,8 @@
+import * as path from 'node:path';
 import { evaluateRun } from '../../experiment/run.js';
-import { oneOf, posInt, type Command } from '../schema.js';
+import { formatMetric, metricName } from '../../experiment/run_folder.js';
+import { DEFAULT_QUEUE } from '../../experiment/sweep.js';
+import { oneOf, posInt, str, type Command } from '../schema.js';
 
 export const evalCommand: Command = {
   name: 'eval',
@@ -17,19 +20,54 @@ export const evalCommand: Command = {
       help: 'inner steps to adapt with',
       shown: "the run's test inner steps",
     },
+    shards: {
+      type: 'string',
+      value: 'N',
+      help: "split the episodes into N jobs on the queue of 'metalearn worker' (needs --redis)",
+    },
+    redis: {
+      type: 'string',
+      value: 'URL',
+      help: 'Redis of the queue (with --shards)',
+      shown: '$METALEARN_REDIS',
+    },
+    queue: { type: 'string', value: 'NAME', help: 'queue name (with --shards)', shown: DEFAULT_QUEUE },
   },
   description: `Meta-tests the run's best (or last) parameters on E fixed episodes of its meta-test classes, drawn
 with a seed derived from the run's seed and the episode shape, and saved as test-episodes-<N>w<K>s.json.
-Writes eval-<N>w<K>s.json.`,
+Writes eval-<N>w<K>s.json.
+With --shards N the episodes are split into N contiguous ranges, each a job for the workers of the
+queue ('metalearn worker'), and combined exactly (accuracy from the sums of correct answers) into
+eval-shards-<shape>.json: the same result as one process. The run folder must be on storage every
+worker reaches.`,
   run: async (a) => {
-    await evaluateRun(a.positionals[0], {
+    const over = {
       way: posInt('eval', a, 'way'),
       shot: posInt('eval', a, 'shot'),
       query: posInt('eval', a, 'query'),
       episodes: posInt('eval', a, 'episodes'),
       which: oneOf('eval', a, 'which', ['best', 'last'] as const),
       innerSteps: posInt('eval', a, 'inner-steps'),
+    };
+    const shards = posInt('eval', a, 'shards');
+    if (shards === undefined) {
+      await evaluateRun(a.positionals[0], over);
+      return 0;
+    }
+    // Loaded on use: the queue client (bullmq, ioredis) is not part of every command's start-up.
+    const { evaluateOnQueue } = await import('../../experiment/sweep_queue.js');
+    const redis = str(a, 'redis') ?? process.env.METALEARN_REDIS;
+    if (!redis) throw new Error('eval: --shards needs the queue: --redis URL (or $METALEARN_REDIS)');
+    const r = await evaluateOnQueue(path.resolve(a.positionals[0]), over, shards, {
+      redis,
+      queue: str(a, 'queue'),
     });
+    const s = r.summary;
+    const extra = s.correct !== undefined ? `, ${s.correct}/${s.queries} correct` : '';
+    console.log(
+      `${s.episodes} episodes in ${s.shards} shards: ${metricName(s.metric)} ${formatMetric(s.metric, { ...s.test, n: s.episodes })}${extra}`,
+    );
+    console.log(`wrote ${r.file}`);
     return 0;
   },
 };
