@@ -10,7 +10,7 @@ import type { Params } from '../nn/params.js';
 import type { WireEpisode, WireTensor, WorkerInit } from './workers.js';
 
 const init = workerData as WorkerInit;
-await initEngine({ backend: init.backend as BackendName | undefined });
+await initEngine({ backend: init.backend as BackendName | undefined, threads: init.threads });
 const mod = (await import(init.factoryModule)) as Record<string, (arg: unknown) => MetaLearner>;
 const factory = mod[init.factoryName];
 if (typeof factory !== 'function') throw new Error(`${init.factoryModule}: no export '${init.factoryName}'`);

@@ -1,5 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import { tf } from '../engine/tf.js';
+import { kernelThreads } from '../engine/backend.js';
 import type { SupportQuery } from '../tasks/types.js';
 import type { Params } from '../nn/params.js';
 
@@ -21,6 +22,8 @@ export interface WorkerInit {
   factoryModule: string;
   factoryName: string;
   factoryArg: unknown;
+  /** Native-kernel threads of each worker (default: the creating thread's, split among the workers). */
+  threads?: number;
 }
 
 const wire = (t: tf.Tensor): WireTensor => ({
@@ -49,7 +52,10 @@ export class WorkerPool {
     if (!Number.isInteger(size) || size < 1)
       throw new Error(`WorkerPool: size must be a positive integer, got ${size}`);
     const url = workerEntry(import.meta.url);
-    const workers = Array.from({ length: size }, () => new Worker(url, { workerData: init }));
+    // Workers x threads stays at what this thread had: the workers share out its kernel threads.
+    const threads = init.threads ?? Math.max(1, Math.floor(kernelThreads() / size));
+    const workerData: WorkerInit = { ...init, threads };
+    const workers = Array.from({ length: size }, () => new Worker(url, { workerData }));
     await Promise.all(
       workers.map(
         (w) =>

@@ -13,6 +13,10 @@ import { sizeOf } from '../rng.js';
  */
 export interface NativeKernels {
   conv2d(x: Float32Array, w: Float32Array, out: Float32Array, dims: number[]): void;
+  /** out [kh, kw, ci, co] = the filter gradient of conv2d for x and dy (same dims as conv2d). */
+  conv2dFilterGrad(x: Float32Array, dy: Float32Array, out: Float32Array, dims: number[]): void;
+  /** out [n, h, w, ci] = the input gradient of conv2d for dy and w (same dims as conv2d). */
+  conv2dInputGrad(dy: Float32Array, w: Float32Array, out: Float32Array, dims: number[]): void;
   /** The JavaScript reduceBlock of reduce_block.ts, natively. */
   reduceBlock: ReduceBlockFn;
   batchMatMul(a: Float32Array, b: Float32Array, out: Float32Array, dims: number[]): void;
@@ -47,6 +51,10 @@ export interface NativeKernels {
   gemmPath(): string;
   /** The implementations sgemm takes here: our variants this CPU runs, best last, then 'openblas' if linked. */
   gemmKernels(): string[];
+  /** Threads of the calling JavaScript thread's kernel pool (it included). */
+  threads(): number;
+  /** Resize the calling thread's pool (1 to 256); returns the size in effect. */
+  setThreads(n: number): number;
 }
 
 /** Environment variable: `0` turns the native kernels off. */
@@ -413,6 +421,94 @@ export function nativePoolRoute(x: tf.Tensor4D, dy: tf.Tensor4D, kh: number, kw:
   return runPool(POOL_ROUTE, x, dy, { kh, kw, ho: dy.shape[1], wo: dy.shape[2] });
 }
 
+/** Kernel names of the convolution's two gradients (wasm with the addon only). */
+const CONV_FILTER_GRAD = 'MetalearnConv2DFilterGrad';
+const CONV_INPUT_GRAD = 'MetalearnConv2DInputGrad';
+
+/** A convolution's geometry with explicit padding, as the conv gradients take it. */
+export interface NativeConvGeometry {
+  strides: [number, number];
+  dilations: [number, number];
+  /** [top, bottom, left, right] */
+  pad: [number, number, number, number];
+}
+
+interface ConvGradAttrs {
+  /** The conv2d dims of native/kernels.cc: [n, h, w, ci, kh, kw, co, ho, wo, sh, sw, dh, dw, top, left]. */
+  dims: number[];
+}
+
+function convDims(
+  xShape: readonly number[],
+  wShape: readonly number[],
+  yShape: readonly number[],
+  g: NativeConvGeometry,
+): number[] {
+  const [n, h, w, ci] = xShape;
+  const [kh, kw, , co] = wShape;
+  return [n, h, w, ci, kh, kw, co, yShape[1], yShape[2], ...g.strides, ...g.dilations, g.pad[0], g.pad[2]];
+}
+
+function convGradKernel(addon: NativeKernels, name: string, filter: boolean): tf.KernelConfig {
+  return {
+    kernelName: name,
+    backendName: 'wasm',
+    kernelFunc: (args) => {
+      const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
+      const { dims } = args.attrs as unknown as ConvGradAttrs;
+      const [n, h, w, ci, kh, kw, co] = dims;
+      const backend = args.backend as unknown as WasmBackendLike;
+      const out = backend.makeOutput(filter ? [kh, kw, ci, co] : [n, h, w, ci], 'float32');
+      if (kh * kw * ci * co === 0 || n * h * w * ci === 0) return out;
+      (filter ? addon.conv2dFilterGrad : addon.conv2dInputGrad)(
+        backend.typedArrayFromHeap(a) as Float32Array,
+        backend.typedArrayFromHeap(b) as Float32Array,
+        backend.typedArrayFromHeap(out) as Float32Array,
+        dims,
+      );
+      return out;
+    },
+  };
+}
+
+const nativeHere = (...ts: tf.Tensor[]) =>
+  installed && tf.getBackend() === 'wasm' && ts.every((t) => t.dtype === 'float32');
+
+/**
+ * The filter gradient [kh, kw, ci, co] of y = conv2d(x, w) for the upstream dy, in one native kernel
+ * (im2col(x)^T dy); null unless the native kernels run this backend. Not differentiable by itself: the
+ * caller states its gradient (engine/gradients/conv2d_backprop.ts).
+ */
+export function nativeConvFilterGrad(
+  x: tf.Tensor4D,
+  dy: tf.Tensor4D,
+  wShape: readonly number[],
+  g: NativeConvGeometry,
+): tf.Tensor4D | null {
+  if (!nativeHere(x, dy)) return null;
+  const attrs: ConvGradAttrs = { dims: convDims(x.shape, wShape, dy.shape, g) };
+  return tf
+    .engine()
+    .runKernel(CONV_FILTER_GRAD, { a: x, b: dy }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor4D;
+}
+
+/**
+ * The input gradient [n, h, w, ci] of y = conv2d(x, w) for the upstream dy, in one native kernel
+ * (col2im(dy w^T)); null unless the native kernels run this backend. Not differentiable by itself.
+ */
+export function nativeConvInputGrad(
+  dy: tf.Tensor4D,
+  w: tf.Tensor4D,
+  xShape: readonly number[],
+  g: NativeConvGeometry,
+): tf.Tensor4D | null {
+  if (!nativeHere(dy, w)) return null;
+  const attrs: ConvGradAttrs = { dims: convDims(xShape, w.shape, dy.shape, g) };
+  return tf
+    .engine()
+    .runKernel(CONV_INPUT_GRAD, { a: dy, b: w }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor4D;
+}
+
 function registerPoolGradients(): void {
   // Route and select are each other's adjoints; both are piecewise constant in x.
   for (const [name, adjoint] of [
@@ -450,6 +546,8 @@ export function installNativeKernels(): boolean {
   for (const op of Object.keys(BINARY_OPS) as (keyof typeof BINARY_OPS)[]) {
     make[op] = (st) => binaryKernel(addon, op, st);
   }
+  tf.registerKernel(convGradKernel(addon, CONV_FILTER_GRAD, true));
+  tf.registerKernel(convGradKernel(addon, CONV_INPUT_GRAD, false));
   tf.registerKernel(poolRouteKernel(addon, POOL_ROUTE, 0));
   tf.registerKernel(poolRouteKernel(addon, POOL_SELECT, 1));
   registerPoolGradients();
@@ -461,6 +559,22 @@ export function installNativeKernels(): boolean {
 /** The GEMM behind the native kernels ('openblas', 'own-avx2', ...), or null without the addon. */
 export function nativeGemmPath(): string | null {
   return nativeKernels()?.gemmPath() ?? null;
+}
+
+/**
+ * Threads each native kernel of this JavaScript thread runs on (the thread itself included): 1 without
+ * the addon. The addon starts with `METALEARN_THREADS`, else the machine's hardware threads.
+ */
+export function nativeThreads(): number {
+  return nativeKernels()?.threads() ?? 1;
+}
+
+/** Set the threads of this JavaScript thread's native kernels; returns the number in effect (1 without the addon). */
+export function setNativeThreads(n: number): number {
+  if (!Number.isInteger(n) || n < 1 || n > 256) {
+    throw new Error(`threads: expected an integer from 1 to 256, got ${String(n)}`);
+  }
+  return nativeKernels()?.setThreads(n) ?? 1;
 }
 
 /** Whether the native kernels are registered in this process (for logs and benchmarks). */
