@@ -18,10 +18,10 @@
 namespace metalearn {
 namespace {
 
-// Helpers spin this many pause rounds (tens of microseconds) for the next job before they sleep: the
+// Helpers spin this many pause rounds (some tens of microseconds) for the next job before they sleep: the
 // kernels of one training step come back to back, and a condition variable's wake-up costs about as much
 // as a small kernel.
-constexpr int kSpin = 20000;
+constexpr int kSpin = 2000;
 
 int defaultThreads() {
   if (const char* s = std::getenv("METALEARN_THREADS")) {

@@ -2,7 +2,7 @@
 // sent with the theta it is sent. Started by WorkerPool (workers.ts).
 import { parentPort, workerData } from 'node:worker_threads';
 import { tf } from '../engine/tf.js';
-import { initEngine, type BackendName } from '../engine/backend.js';
+import { initEngine, kernelThreads, type BackendName } from '../engine/backend.js';
 import { metaGrads } from '../meta/common.js';
 import type { MetaLearner } from '../meta/types.js';
 import type { SupportQuery } from '../tasks/types.js';
@@ -38,4 +38,4 @@ parentPort!.on('message', (msg: { theta: Record<string, WireTensor>; episodes: W
   for (const e of episodes) tf.dispose([e.support.x, e.support.y, e.query.x, e.query.y]);
   parentPort!.postMessage({ loss, n: episodes.length, grads: out, ms: performance.now() - t0 }, transfer);
 });
-parentPort!.postMessage({ ready: true });
+parentPort!.postMessage({ ready: true, threads: kernelThreads() });

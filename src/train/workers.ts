@@ -46,7 +46,11 @@ export function workerEntry(moduleUrl: string): URL {
  * averaged weighted by episode count, which equals metaGrads over the whole meta-batch.
  */
 export class WorkerPool {
-  private constructor(private readonly workers: Worker[]) {}
+  private constructor(
+    private readonly workers: Worker[],
+    /** Native-kernel threads each worker runs with (1 without the native addon). */
+    readonly workerThreads: number[],
+  ) {}
 
   static async create(size: number, init: WorkerInit): Promise<WorkerPool> {
     if (!Number.isInteger(size) || size < 1)
@@ -56,16 +60,16 @@ export class WorkerPool {
     const threads = init.threads ?? Math.max(1, Math.floor(kernelThreads() / size));
     const workerData: WorkerInit = { ...init, threads };
     const workers = Array.from({ length: size }, () => new Worker(url, { workerData }));
-    await Promise.all(
+    const ready = await Promise.all(
       workers.map(
         (w) =>
-          new Promise<void>((resolve, reject) => {
-            w.once('message', () => resolve());
+          new Promise<number>((resolve, reject) => {
+            w.once('message', (m: { threads?: number }) => resolve(m.threads ?? 1));
             w.once('error', reject);
           }),
       ),
     );
-    return new WorkerPool(workers);
+    return new WorkerPool(workers, ready);
   }
 
   /** Milliseconds each worker spent on its share in the last metaGrads call (for benchmarks). */
