@@ -9,6 +9,7 @@
 //   reverse: flips along any axes, as strided copies
 //   poolRoute: the max-pool gradient's routing of dy to each tiling window's first maximum, and its adjoint
 //   reduceBlock: sum over the middle axis of [outer, red, inner] with double accumulators (Sum, Mean)
+//   batchNorm, batchNormGrad: training-mode batch normalisation over the rows of [m, c], and its gradient
 //   tanh: elementwise through expf (the wasm build's tanh took ~28 ns an element, a fifth of a MANN step)
 // The matrix products are OpenBLAS's, or ours (native/gemm.cc) in a build with METALEARN_OWN_GEMM, which
 // needs no BLAS. Built by native/build.mjs at install; when it cannot build, the library uses the wasm
@@ -756,6 +757,109 @@ napi_value Sgemm(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// Channel sums of [m, c] row-major data, each channel's in double and in row order, the channels shared
+// across the pool (so the sums do not depend on the thread count). f(row pointer, channel) gives the term.
+template <typename F>
+void channelSums(int64_t m, int64_t c, double* out, F f) {
+  metalearn::parallelFor(c, std::max<int64_t>(1, 8), [&](int64_t c0, int64_t c1) {
+    std::vector<double> acc(static_cast<size_t>(c1 - c0), 0.0);
+    for (int64_t r = 0; r < m; r++)
+      for (int64_t ch = c0; ch < c1; ch++) acc[ch - c0] += f(r, ch);
+    for (int64_t ch = c0; ch < c1; ch++) out[ch] = acc[ch - c0];
+  });
+}
+
+// batchNorm(x, gamma, beta, y, mean, invstd, [m, c], eps): training-mode batch normalisation of x [m, c]
+// over its rows: mean and 1/sqrt(var + eps) per channel (two passes, in double), then
+// y = (x - mean) invstd gamma + beta.
+napi_value BatchNorm(napi_env env, napi_callback_info info) {
+  size_t argc = 8;
+  napi_value argv[8];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  float *x, *gamma, *beta, *y, *mean, *invstd;
+  size_t lx, lg, lb, ly, lm, li;
+  if (argc != 8 || !floats(env, argv[0], &x, &lx) || !floats(env, argv[1], &gamma, &lg) ||
+      !floats(env, argv[2], &beta, &lb) || !floats(env, argv[3], &y, &ly) || !floats(env, argv[4], &mean, &lm) ||
+      !floats(env, argv[5], &invstd, &li))
+    return fail(env, "batchNorm: expected (x, gamma, beta, y, mean, invstd: Float32Array, [m, c], eps)");
+  int64_t d[2];
+  if (!ints(env, argv[6], 2, d)) return fail(env, "batchNorm: dims must hold 2 numbers");
+  const int64_t m = d[0], c = d[1];
+  const double eps = number(env, argv[7]);
+  const size_t mc = static_cast<size_t>(m * c), cc = static_cast<size_t>(c);
+  if (m < 1 || c < 1 || lx < mc || ly < mc || lg < cc || lb < cc || lm < cc || li < cc)
+    return fail(env, "batchNorm: a buffer is smaller than its shape");
+  std::vector<double> mu(cc), var(cc);
+  channelSums(m, c, mu.data(), [&](int64_t r, int64_t ch) { return static_cast<double>(x[r * c + ch]); });
+  for (size_t ch = 0; ch < cc; ch++) mu[ch] /= static_cast<double>(m);
+  channelSums(m, c, var.data(), [&](int64_t r, int64_t ch) {
+    const double v = x[r * c + ch] - mu[ch];
+    return v * v;
+  });
+  std::vector<float> scale(cc);
+  for (size_t ch = 0; ch < cc; ch++) {
+    const double is = 1.0 / std::sqrt(var[ch] / static_cast<double>(m) + eps);
+    mean[ch] = static_cast<float>(mu[ch]);
+    invstd[ch] = static_cast<float>(is);
+    scale[ch] = static_cast<float>(is * gamma[ch]);
+  }
+  metalearn::parallelFor(m, std::max<int64_t>(1, kGrainElems / c), [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; r++) {
+      const float* xr = x + r * c;
+      float* yr = y + r * c;
+      for (int64_t ch = 0; ch < c; ch++) yr[ch] = (xr[ch] - mean[ch]) * scale[ch] + beta[ch];
+    }
+  });
+  return nullptr;
+}
+
+// batchNormGrad(x, gamma, mean, invstd, dy, dx, dgamma, dbeta, [m, c]): the gradient of batchNorm for the
+// upstream dy, with xhat = (x - mean) invstd: dbeta = sum dy, dgamma = sum dy xhat,
+// dx = gamma invstd (dy - dbeta / m - xhat dgamma / m) (Ioffe & Szegedy 2015).
+napi_value BatchNormGrad(napi_env env, napi_callback_info info) {
+  size_t argc = 9;
+  napi_value argv[9];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  float *x, *gamma, *mean, *invstd, *dy, *dx, *dgamma, *dbeta;
+  size_t lx, lg, lm, li, ldy, ldx, ldg, ldb;
+  if (argc != 9 || !floats(env, argv[0], &x, &lx) || !floats(env, argv[1], &gamma, &lg) ||
+      !floats(env, argv[2], &mean, &lm) || !floats(env, argv[3], &invstd, &li) ||
+      !floats(env, argv[4], &dy, &ldy) || !floats(env, argv[5], &dx, &ldx) ||
+      !floats(env, argv[6], &dgamma, &ldg) || !floats(env, argv[7], &dbeta, &ldb))
+    return fail(env, "batchNormGrad: expected (x, gamma, mean, invstd, dy, dx, dgamma, dbeta: Float32Array, [m, c])");
+  int64_t d[2];
+  if (!ints(env, argv[8], 2, d)) return fail(env, "batchNormGrad: dims must hold 2 numbers");
+  const int64_t m = d[0], c = d[1];
+  const size_t mc = static_cast<size_t>(m * c), cc = static_cast<size_t>(c);
+  if (m < 1 || c < 1 || lx < mc || ldy < mc || ldx < mc || lg < cc || lm < cc || li < cc || ldg < cc || ldb < cc)
+    return fail(env, "batchNormGrad: a buffer is smaller than its shape");
+  std::vector<double> sdy(cc), sdyx(cc);
+  channelSums(m, c, sdy.data(), [&](int64_t r, int64_t ch) { return static_cast<double>(dy[r * c + ch]); });
+  channelSums(m, c, sdyx.data(), [&](int64_t r, int64_t ch) {
+    return static_cast<double>(dy[r * c + ch]) * ((x[r * c + ch] - mean[ch]) * invstd[ch]);
+  });
+  std::vector<float> a(cc), b(cc), k(cc);
+  for (size_t ch = 0; ch < cc; ch++) {
+    dbeta[ch] = static_cast<float>(sdy[ch]);
+    dgamma[ch] = static_cast<float>(sdyx[ch]);
+    // dx = a dy + k (x - mean) + b, with a = gamma invstd and k, b the two mean terms.
+    const double g = static_cast<double>(gamma[ch]) * invstd[ch];
+    const double mdy = sdy[ch] / static_cast<double>(m), mdyx = sdyx[ch] / static_cast<double>(m);
+    a[ch] = static_cast<float>(g);
+    k[ch] = static_cast<float>(-g * mdyx * invstd[ch]);
+    b[ch] = static_cast<float>(-g * mdy);
+  }
+  metalearn::parallelFor(m, std::max<int64_t>(1, kGrainElems / c), [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; r++) {
+      const float* xr = x + r * c;
+      const float* dyr = dy + r * c;
+      float* o = dx + r * c;
+      for (int64_t ch = 0; ch < c; ch++) o[ch] = a[ch] * dyr[ch] + k[ch] * (xr[ch] - mean[ch]) + b[ch];
+    }
+  });
+  return nullptr;
+}
+
 // threads(): the calling thread's pool size; setThreads(n): resize it, returning the size in effect.
 napi_value Threads(napi_env env, napi_callback_info) {
   napi_value v;
@@ -794,6 +898,8 @@ napi_value Init(napi_env env, napi_value exports) {
       {"sgemm", nullptr, Sgemm, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"gemmPath", nullptr, GemmPath, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"gemmKernels", nullptr, GemmKernels, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"batchNorm", nullptr, BatchNorm, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"batchNormGrad", nullptr, BatchNormGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"threads", nullptr, Threads, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
   };

@@ -34,6 +34,29 @@ export interface NativeKernels {
   poolRoute(x: Float32Array, v: Float32Array, out: Float32Array, dims: number[], mode: 0 | 1): void;
   reverse(x: Float32Array, out: Float32Array, shape: number[], flags: number[]): void;
   tanh(x: Float32Array, out: Float32Array): void;
+  /** Training-mode batch norm of x [m, c] over its rows: y, and per channel mean and 1/sqrt(var + eps). */
+  batchNorm(
+    x: Float32Array,
+    gamma: Float32Array,
+    beta: Float32Array,
+    y: Float32Array,
+    mean: Float32Array,
+    invstd: Float32Array,
+    dims: number[],
+    eps: number,
+  ): void;
+  /** batchNorm's gradient for the upstream dy: dx, dgamma, dbeta. */
+  batchNormGrad(
+    x: Float32Array,
+    gamma: Float32Array,
+    mean: Float32Array,
+    invstd: Float32Array,
+    dy: Float32Array,
+    dx: Float32Array,
+    dgamma: Float32Array,
+    dbeta: Float32Array,
+    dims: number[],
+  ): void;
   /**
    * c = alpha op(a) op(b) + beta c (row-major; dims = [m, n, k, lda, ldb, ldc, transA, transB]) with the
    * implementation `impl`, one of gemmKernels(); for tests and benchmarks.
@@ -471,7 +494,8 @@ function convGradKernel(addon: NativeKernels, name: string, filter: boolean): tf
   };
 }
 
-const nativeHere = (...ts: tf.Tensor[]) =>
+/** Whether the native kernels run the current backend, for float32 tensors ts. */
+export const nativeHere = (...ts: tf.Tensor[]): boolean =>
   installed && tf.getBackend() === 'wasm' && ts.every((t) => t.dtype === 'float32');
 
 /**
@@ -507,6 +531,101 @@ export function nativeConvInputGrad(
   return tf
     .engine()
     .runKernel(CONV_INPUT_GRAD, { a: dy, b: w }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor4D;
+}
+
+/** Kernel names of the fused batch norm and its gradient (wasm with the addon only). */
+const BATCH_NORM = 'MetalearnBatchNorm';
+const BATCH_NORM_GRAD = 'MetalearnBatchNormGrad';
+
+function batchNormKernels(addon: NativeKernels): tf.KernelConfig[] {
+  const heap = (b: WasmBackendLike, t: tf.TensorInfo) => b.typedArrayFromHeap(t) as Float32Array;
+  return [
+    {
+      kernelName: BATCH_NORM,
+      backendName: 'wasm',
+      kernelFunc: (args) => {
+        const { x, gamma, beta } = args.inputs as Record<'x' | 'gamma' | 'beta', tf.TensorInfo>;
+        const c = x.shape[x.shape.length - 1];
+        const b = args.backend as unknown as WasmBackendLike;
+        const y = b.makeOutput(x.shape, 'float32');
+        const mean = b.makeOutput([c], 'float32');
+        const invstd = b.makeOutput([c], 'float32');
+        const dims = [tf.util.sizeFromShape(x.shape) / c, c];
+        addon.batchNorm(
+          heap(b, x),
+          heap(b, gamma),
+          heap(b, beta),
+          heap(b, y),
+          heap(b, mean),
+          heap(b, invstd),
+          dims,
+          (args.attrs as { eps: number }).eps,
+        );
+        return [y, mean, invstd];
+      },
+    },
+    {
+      kernelName: BATCH_NORM_GRAD,
+      backendName: 'wasm',
+      kernelFunc: (args) => {
+        const { x, gamma, mean, invstd, dy } = args.inputs as Record<
+          'x' | 'gamma' | 'mean' | 'invstd' | 'dy',
+          tf.TensorInfo
+        >;
+        const c = x.shape[x.shape.length - 1];
+        const b = args.backend as unknown as WasmBackendLike;
+        const dx = b.makeOutput(x.shape, 'float32');
+        const dgamma = b.makeOutput([c], 'float32');
+        const dbeta = b.makeOutput([c], 'float32');
+        addon.batchNormGrad(
+          heap(b, x),
+          heap(b, gamma),
+          heap(b, mean),
+          heap(b, invstd),
+          heap(b, dy),
+          heap(b, dx),
+          heap(b, dgamma),
+          heap(b, dbeta),
+          [tf.util.sizeFromShape(x.shape) / c, c],
+        );
+        return [dx, dgamma, dbeta];
+      },
+    },
+  ];
+}
+
+/**
+ * Training-mode batch norm of x (float32, channels last) with gamma and beta [c] in one native kernel:
+ * [y, mean, invstd]. Null unless the native kernels run this backend. Not differentiable by itself
+ * (engine/batch_norm.ts states its gradient).
+ */
+export function nativeBatchNorm(
+  x: tf.Tensor,
+  gamma: tf.Tensor,
+  beta: tf.Tensor,
+  eps: number,
+): [tf.Tensor, tf.Tensor1D, tf.Tensor1D] | null {
+  if (!nativeHere(x, gamma, beta) || x.size === 0) return null;
+  return tf.engine().runKernel(BATCH_NORM, { x, gamma, beta }, { eps }) as unknown as [
+    tf.Tensor,
+    tf.Tensor1D,
+    tf.Tensor1D,
+  ];
+}
+
+/** nativeBatchNorm's gradient for the upstream dy, in one native kernel: [dx, dgamma, dbeta]. */
+export function nativeBatchNormGrad(
+  x: tf.Tensor,
+  gamma: tf.Tensor,
+  mean: tf.Tensor,
+  invstd: tf.Tensor,
+  dy: tf.Tensor,
+): [tf.Tensor, tf.Tensor1D, tf.Tensor1D] {
+  return tf.engine().runKernel(BATCH_NORM_GRAD, { x, gamma, mean, invstd, dy }, {}) as unknown as [
+    tf.Tensor,
+    tf.Tensor1D,
+    tf.Tensor1D,
+  ];
 }
 
 function registerPoolGradients(): void {
@@ -546,6 +665,7 @@ export function installNativeKernels(): boolean {
   for (const op of Object.keys(BINARY_OPS) as (keyof typeof BINARY_OPS)[]) {
     make[op] = (st) => binaryKernel(addon, op, st);
   }
+  for (const k of batchNormKernels(addon)) tf.registerKernel(k);
   tf.registerKernel(convGradKernel(addon, CONV_FILTER_GRAD, true));
   tf.registerKernel(convGradKernel(addon, CONV_INPUT_GRAD, false));
   tf.registerKernel(poolRouteKernel(addon, POOL_ROUTE, 0));
