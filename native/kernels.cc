@@ -10,6 +10,7 @@
 //   poolRoute: the max-pool gradient's routing of dy to each tiling window's first maximum, and its adjoint
 //   reduceBlock: sum over the middle axis of [outer, red, inner] with double accumulators (Sum, Mean)
 //   batchNorm, batchNormGrad: training-mode batch normalisation over the rows of [m, c], and its gradient
+//   lstmCell, lstmCellGrad: one LSTM step from its gate pre-activations, and its gradient
 //   tanh: elementwise through expf (the wasm build's tanh took ~28 ns an element, a fifth of a MANN step)
 // The matrix products are OpenBLAS's, or ours (native/gemm.cc) in a build with METALEARN_OWN_GEMM, which
 // needs no BLAS. Built by native/build.mjs at install; when it cannot build, the library uses the wasm
@@ -860,6 +861,90 @@ napi_value BatchNormGrad(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// tanh within 2 ulp as the Tanh kernel computes it, and the logistic function.
+inline float tanhAccurate(float v) {
+  const float a = std::fabs(v);
+  const float s = v * v;
+  const float p = v * (1 + s * (-1.0f / 3 + s * (2.0f / 15 + s * (-17.0f / 315 + s * (62.0f / 2835)))));
+  const float e = std::exp(-2 * std::min(a, 20.0f));
+  const float q = std::copysign((1 - e) / (1 + e), v);
+  return a < 0.125f ? p : q;
+}
+inline float sigmoid(float v) { return 1.0f / (1.0f + std::exp(-v)); }
+
+// lstmCell(gates, c, h, cNext, [b, n]): one LSTM step from the pre-activations gates [b, 4n] (input,
+// forget, cell, output; Hochreiter & Schmidhuber 1997 with the forget gate of Gers et al. 2000) and the
+// cell c [b, n]: cNext = f c + i g, h = o tanh(cNext).
+napi_value LstmCell(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  float *gates, *c, *h, *cn;
+  size_t lg, lc, lh, lcn;
+  if (argc != 5 || !floats(env, argv[0], &gates, &lg) || !floats(env, argv[1], &c, &lc) ||
+      !floats(env, argv[2], &h, &lh) || !floats(env, argv[3], &cn, &lcn))
+    return fail(env, "lstmCell: expected (gates, c, h, cNext: Float32Array, [b, n])");
+  int64_t d[2];
+  if (!ints(env, argv[4], 2, d)) return fail(env, "lstmCell: dims must hold 2 numbers");
+  const int64_t b = d[0], n = d[1];
+  const size_t bn = static_cast<size_t>(b * n);
+  if (b < 0 || n < 0 || lg < 4 * bn || lc < bn || lh < bn || lcn < bn)
+    return fail(env, "lstmCell: a buffer is smaller than its shape");
+  metalearn::parallelFor(b, std::max<int64_t>(1, kGrainElems / std::max<int64_t>(1, 4 * n)), [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; r++) {
+      const float* g = gates + r * 4 * n;
+      for (int64_t j = 0; j < n; j++) {
+        const float ig = sigmoid(g[j]), fg = sigmoid(g[n + j]), gg = tanhAccurate(g[2 * n + j]),
+                    og = sigmoid(g[3 * n + j]);
+        const float cv = fg * c[r * n + j] + ig * gg;
+        cn[r * n + j] = cv;
+        h[r * n + j] = og * tanhAccurate(cv);
+      }
+    }
+  });
+  return nullptr;
+}
+
+// lstmCellGrad(gates, c, dh, dcNext, dgates, dc, [b, n]): lstmCell's gradient for the upstreams of h and
+// cNext.
+napi_value LstmCellGrad(napi_env env, napi_callback_info info) {
+  size_t argc = 7;
+  napi_value argv[7];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  float *gates, *c, *dh, *dcn, *dgates, *dc;
+  size_t lg, lc, ldh, ldcn, ldg, ldc;
+  if (argc != 7 || !floats(env, argv[0], &gates, &lg) || !floats(env, argv[1], &c, &lc) ||
+      !floats(env, argv[2], &dh, &ldh) || !floats(env, argv[3], &dcn, &ldcn) ||
+      !floats(env, argv[4], &dgates, &ldg) || !floats(env, argv[5], &dc, &ldc))
+    return fail(env, "lstmCellGrad: expected (gates, c, dh, dcNext, dgates, dc: Float32Array, [b, n])");
+  int64_t d[2];
+  if (!ints(env, argv[6], 2, d)) return fail(env, "lstmCellGrad: dims must hold 2 numbers");
+  const int64_t b = d[0], n = d[1];
+  const size_t bn = static_cast<size_t>(b * n);
+  if (b < 0 || n < 0 || lg < 4 * bn || ldg < 4 * bn || lc < bn || ldh < bn || ldcn < bn || ldc < bn)
+    return fail(env, "lstmCellGrad: a buffer is smaller than its shape");
+  metalearn::parallelFor(b, std::max<int64_t>(1, kGrainElems / std::max<int64_t>(1, 4 * n)), [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; r++) {
+      const float* g = gates + r * 4 * n;
+      float* dg = dgates + r * 4 * n;
+      for (int64_t j = 0; j < n; j++) {
+        const int64_t k = r * n + j;
+        const float ig = sigmoid(g[j]), fg = sigmoid(g[n + j]), gg = tanhAccurate(g[2 * n + j]),
+                    og = sigmoid(g[3 * n + j]);
+        const float cv = fg * c[k] + ig * gg;
+        const float tc = tanhAccurate(cv);
+        const float dct = dcn[k] + dh[k] * og * (1 - tc * tc);
+        dg[j] = dct * gg * ig * (1 - ig);
+        dg[n + j] = dct * c[k] * fg * (1 - fg);
+        dg[2 * n + j] = dct * ig * (1 - gg * gg);
+        dg[3 * n + j] = dh[k] * tc * og * (1 - og);
+        dc[k] = dct * fg;
+      }
+    }
+  });
+  return nullptr;
+}
+
 // threads(): the calling thread's pool size; setThreads(n): resize it, returning the size in effect.
 napi_value Threads(napi_env env, napi_callback_info) {
   napi_value v;
@@ -900,6 +985,8 @@ napi_value Init(napi_env env, napi_value exports) {
       {"gemmKernels", nullptr, GemmKernels, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"batchNorm", nullptr, BatchNorm, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"batchNormGrad", nullptr, BatchNormGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"lstmCell", nullptr, LstmCell, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"lstmCellGrad", nullptr, LstmCellGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"threads", nullptr, Threads, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
   };

@@ -45,6 +45,18 @@ export interface NativeKernels {
     dims: number[],
     eps: number,
   ): void;
+  /** One LSTM step from gates [b, 4n] and c [b, n]: h and cNext [b, n]. */
+  lstmCell(gates: Float32Array, c: Float32Array, h: Float32Array, cNext: Float32Array, dims: number[]): void;
+  /** lstmCell's gradient for the upstreams dh and dcNext: dgates and dc. */
+  lstmCellGrad(
+    gates: Float32Array,
+    c: Float32Array,
+    dh: Float32Array,
+    dcNext: Float32Array,
+    dgates: Float32Array,
+    dc: Float32Array,
+    dims: number[],
+  ): void;
   /** batchNorm's gradient for the upstream dy: dx, dgamma, dbeta. */
   batchNormGrad(
     x: Float32Array,
@@ -628,6 +640,102 @@ export function nativeBatchNormGrad(
   ];
 }
 
+/** Kernel names of the fused LSTM step and its gradient (wasm with the addon only). */
+const LSTM_CELL = 'MetalearnLstmCell';
+const LSTM_CELL_GRAD = 'MetalearnLstmCellGrad';
+
+function lstmKernels(addon: NativeKernels): tf.KernelConfig[] {
+  const heap = (b: WasmBackendLike, t: tf.TensorInfo) => b.typedArrayFromHeap(t) as Float32Array;
+  return [
+    {
+      kernelName: LSTM_CELL,
+      backendName: 'wasm',
+      kernelFunc: (args) => {
+        const { gates, c } = args.inputs as Record<'gates' | 'c', tf.TensorInfo>;
+        const b = args.backend as unknown as WasmBackendLike;
+        const h = b.makeOutput(c.shape, 'float32');
+        const cNext = b.makeOutput(c.shape, 'float32');
+        addon.lstmCell(heap(b, gates), heap(b, c), heap(b, h), heap(b, cNext), c.shape);
+        return [h, cNext];
+      },
+    },
+    {
+      kernelName: LSTM_CELL_GRAD,
+      backendName: 'wasm',
+      kernelFunc: (args) => {
+        const { gates, c, dh, dcNext } = args.inputs as Record<
+          'gates' | 'c' | 'dh' | 'dcNext',
+          tf.TensorInfo
+        >;
+        const b = args.backend as unknown as WasmBackendLike;
+        const dgates = b.makeOutput(gates.shape, 'float32');
+        const dc = b.makeOutput(c.shape, 'float32');
+        addon.lstmCellGrad(
+          heap(b, gates),
+          heap(b, c),
+          heap(b, dh),
+          heap(b, dcNext),
+          heap(b, dgates),
+          heap(b, dc),
+          c.shape,
+        );
+        return [dgates, dc];
+      },
+    },
+  ];
+}
+
+/**
+ * The LSTM step's gradient from differentiable ops (for a recorded backward pass: higher order), with
+ * the same formulas as the native kernel.
+ */
+function lstmCellGradOps(gates: tf.Tensor, c: tf.Tensor, dh: tf.Tensor, dcNext: tf.Tensor): tf.Tensor[] {
+  const [gi, gf, gg, go] = tf.split(gates, 4, 1);
+  const i = tf.sigmoid(gi);
+  const f = tf.sigmoid(gf);
+  const g = tf.tanh(gg);
+  const o = tf.sigmoid(go);
+  const tc = tf.tanh(tf.add(tf.mul(f, c), tf.mul(i, g)));
+  const dct = tf.add(dcNext, tf.mul(tf.mul(dh, o), tf.sub(1, tf.square(tc))));
+  const dsig = (s: tf.Tensor) => tf.mul(s, tf.sub(1, s));
+  const dgates = tf.concat(
+    [
+      tf.mul(tf.mul(dct, g), dsig(i)),
+      tf.mul(tf.mul(dct, c), dsig(f)),
+      tf.mul(tf.mul(dct, i), tf.sub(1, tf.square(g))),
+      tf.mul(tf.mul(dh, tc), dsig(o)),
+    ],
+    1,
+  );
+  return [dgates, tf.mul(dct, f)];
+}
+
+function registerLstmGradient(): void {
+  tf.registerGradient({
+    kernelName: LSTM_CELL,
+    inputsToSave: ['gates', 'c'],
+    gradFunc: ((dys: tf.Tensor[], [gates, c]: tf.Tensor[]) => {
+      const [dh, dcNext] = dys;
+      const [dg, dc] = tf.engine().isTapeOn()
+        ? lstmCellGradOps(gates, c, dh, dcNext)
+        : (tf.engine().runKernel(LSTM_CELL_GRAD, { gates, c, dh, dcNext }, {}) as unknown as tf.Tensor[]);
+      return { gates: () => dg, c: () => dc };
+    }) as unknown as tf.GradConfig['gradFunc'],
+  });
+}
+
+/**
+ * One LSTM step in one native kernel: from the gate pre-activations gates [b, 4n] (input, forget, cell,
+ * output) and the cell c [b, n], [h, cNext] with cNext = sigmoid(f) c + sigmoid(i) tanh(g) and
+ * h = sigmoid(o) tanh(cNext). Differentiable (its backward is one native kernel, or differentiable ops
+ * when the backward is itself recorded). Null unless the native kernels run this backend.
+ */
+export function nativeLstmCell(gates: tf.Tensor2D, c: tf.Tensor2D): [tf.Tensor2D, tf.Tensor2D] | null {
+  if (!nativeHere(gates, c) || c.rank !== 2 || gates.rank !== 2) return null;
+  if (gates.shape[0] !== c.shape[0] || gates.shape[1] !== 4 * c.shape[1]) return null;
+  return tf.engine().runKernel(LSTM_CELL, { gates, c }, {}) as unknown as [tf.Tensor2D, tf.Tensor2D];
+}
+
 function registerPoolGradients(): void {
   // Route and select are each other's adjoints; both are piecewise constant in x.
   for (const [name, adjoint] of [
@@ -665,7 +773,8 @@ export function installNativeKernels(): boolean {
   for (const op of Object.keys(BINARY_OPS) as (keyof typeof BINARY_OPS)[]) {
     make[op] = (st) => binaryKernel(addon, op, st);
   }
-  for (const k of batchNormKernels(addon)) tf.registerKernel(k);
+  for (const k of [...batchNormKernels(addon), ...lstmKernels(addon)]) tf.registerKernel(k);
+  registerLstmGradient();
   tf.registerKernel(convGradKernel(addon, CONV_FILTER_GRAD, true));
   tf.registerKernel(convGradKernel(addon, CONV_INPUT_GRAD, false));
   tf.registerKernel(poolRouteKernel(addon, POOL_ROUTE, 0));
