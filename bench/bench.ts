@@ -1,16 +1,22 @@
 // The peer benchmark's workloads (../shared/peer/README.md), timed on this library (src/experiment/bench),
-// and the PyTorch peer run in the same invocation when it is installed, with the ratio ours/peer per workload.
-//   npm run bench -- [--workloads protonet,maml:first_order] [--iters 20] [--warmup 3] [--no-peer] [--backend wasm] [--profile]
-// `metalearn bench` times ours alone; the peer and where it lives are this development script's business.
+// and the PyTorch peer run in the same invocation when it is installed, with the ratio ours/peer per
+// workload and thread count.
+//   npm run bench -- [--workloads protonet,maml:first_order] [--threads 1,2] [--iters 20] [--warmup 3]
+//                    [--no-peer] [--backend wasm] [--profile] [--json]
+// Ours at N threads: N threads inside each native kernel (METALEARN_THREADS, setKernelThreads); the peer
+// at N threads: torch.set_num_threads(N) (its bench.py --threads N). `metalearn bench` times ours alone;
+// the peer and where it lives are this development script's business.
 import { parseArgs } from 'node:util';
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import * as os from 'node:os';
 import { initEngine, type BackendName } from '../src/engine/backend.js';
 import {
+  benchKey,
   benchOurs,
   benchTable,
+  kernelPath,
   DEFAULT_BENCH_WORKLOADS,
   type BenchResult,
 } from '../src/experiment/bench/workloads.js';
@@ -18,6 +24,7 @@ import {
 const { values } = parseArgs({
   options: {
     workloads: { type: 'string', default: DEFAULT_BENCH_WORKLOADS },
+    threads: { type: 'string', default: '1,2' },
     iters: { type: 'string', default: '20' },
     'maml-iters': { type: 'string', default: '3' },
     warmup: { type: 'string', default: '3' },
@@ -32,15 +39,32 @@ const backend = await initEngine({ backend: values.backend as BackendName });
 const iters = Number(values.iters);
 const mamlIters = Number(values['maml-iters']);
 const warmup = Number(values.warmup);
-console.error(`metalearn-ts on ${backend}, ${os.cpus()[0]?.model ?? 'cpu'}, node ${process.version}`);
-const ours = await benchOurs({
-  workloads: values.workloads!.split(',').map((s) => s.trim()),
-  iters,
-  mamlIters,
-  warmup,
-  profile: values.profile,
-  log: (s) => console.error(s),
-});
+const threads = values.threads!.split(',').map(Number);
+const flags = (() => {
+  try {
+    const info = readFileSync('/proc/cpuinfo', 'utf8');
+    return ['avx512f', 'avx2', 'fma'].filter((f) => new RegExp(`\\b${f}\\b`).test(info)).join(' ');
+  } catch {
+    return '';
+  }
+})();
+const machine = `${os.cpus()[0]?.model ?? 'cpu'} x ${os.availableParallelism()} (${flags}), node ${process.version}`;
+console.error(`metalearn-ts on ${backend} (${kernelPath()}), ${machine}`);
+const workloads = values.workloads!.split(',').map((s) => s.trim());
+const ours: BenchResult[] = [];
+for (const t of threads) {
+  ours.push(
+    ...(await benchOurs({
+      workloads,
+      iters,
+      mamlIters,
+      warmup,
+      threads: t,
+      profile: values.profile,
+      log: (s) => console.error(s),
+    })),
+  );
+}
 
 const peerScript = path.resolve(new URL('.', import.meta.url).pathname, '../../shared/peer/bench.py');
 const peer: Record<string, BenchResult> = {};
@@ -55,7 +79,7 @@ if (!values['no-peer'] && existsSync(peerScript) && hasTorch) {
         '--workloads',
         `${r.workload}:${r.variant}`,
         '--threads',
-        '1',
+        String(r.threads ?? 1),
         '--iters',
         String(isMaml ? mamlIters : iters),
         '--warmup',
@@ -65,8 +89,9 @@ if (!values['no-peer'] && existsSync(peerScript) && hasTorch) {
     );
     for (const line of p.stdout.split('\n')) {
       if (!line.startsWith('{')) continue;
-      const j = JSON.parse(line);
-      peer[`${j.workload}:${j.variant}`] = j;
+      const j = JSON.parse(line) as BenchResult;
+      peer[benchKey(j)] = j;
+      console.error(`peer  ${benchKey(j).padEnd(24)} median ${j.median_ms.toFixed(1)} ms`);
     }
   }
 } else if (!values['no-peer']) {
@@ -75,5 +100,6 @@ if (!values['no-peer'] && existsSync(peerScript) && hasTorch) {
   );
 }
 
+console.log(`ours: ${kernelPath()}; machine: ${machine}`);
 for (const line of benchTable(ours, peer)) console.log(line);
-if (values.json) console.log(JSON.stringify({ backend, ours, peer }));
+if (values.json) console.log(JSON.stringify({ backend, kernels: kernelPath(), machine, ours, peer }));

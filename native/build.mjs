@@ -1,4 +1,4 @@
-// Builds native/build/metalearn_native.node (native/kernels.cc and native/gemm.cc) with the system C++
+// Builds native/build/metalearn_native.node (native/kernels.cc, gemm.cc and pool.cc) with the system C++
 // compiler and Node's own headers. Run by `npm install` / `npm ci`; never fails the install: without a
 // compiler or Node headers the library keeps using the wasm kernels, and this prints why.
 // The matrix products go to OpenBLAS when it is installed (Debian: apt-get install libopenblas-dev), else
@@ -30,11 +30,13 @@ function compile(cxx, include, own, out) {
     '-fno-math-errno',
     '-shared',
     '-fPIC',
+    '-pthread',
     '-DNODE_GYP_MODULE_NAME=metalearn_native',
     `-I${include}`,
     ...(own ? ['-DMETALEARN_OWN_GEMM'] : blasIncludes.map((d) => `-I${d}`)),
     path.join(here, 'kernels.cc'),
     path.join(here, 'gemm.cc'),
+    path.join(here, 'pool.cc'),
     '-o',
     out,
     ...(own ? [] : ['-lopenblas']),

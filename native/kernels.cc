@@ -1,6 +1,7 @@
 // Native CPU kernels for the tfjs wasm backend: the kernels read and write the wasm heap in place
 // (Float32Array views handed over by src/engine/kernels/native.ts), so no tensor data is copied.
 //   conv2d: NHWC forward convolution, im2col + sgemm, any stride, dilation and explicit padding
+//   conv2dFilterGrad, conv2dInputGrad: its two gradients, im2col(x)^T dy and col2im(dy w^T)
 //   batchMatMul: a batch of sgemm calls (transposes and a broadcast batch of 1 included)
 //   sgemm, gemmPath, gemmKernels: the matrix product itself and which one the kernels use (tests, benchmarks)
 //   binary: add, sub, mul, div of float32 with broadcasting, as strided loops
@@ -8,6 +9,8 @@
 //   reverse: flips along any axes, as strided copies
 //   poolRoute: the max-pool gradient's routing of dy to each tiling window's first maximum, and its adjoint
 //   reduceBlock: sum over the middle axis of [outer, red, inner] with double accumulators (Sum, Mean)
+//   batchNorm, batchNormGrad: training-mode batch normalisation over the rows of [m, c], and its gradient
+//   lstmCell, lstmCellGrad: one LSTM step from its gate pre-activations, and its gradient
 //   tanh: elementwise through expf (the wasm build's tanh took ~28 ns an element, a fifth of a MANN step)
 // The matrix products are OpenBLAS's, or ours (native/gemm.cc) in a build with METALEARN_OWN_GEMM, which
 // needs no BLAS. Built by native/build.mjs at install; when it cannot build, the library uses the wasm
@@ -18,6 +21,7 @@
 #endif
 
 #include "gemm.h"
+#include "pool.h"
 
 #include <algorithm>
 #include <cmath>
@@ -65,75 +69,208 @@ napi_value fail(napi_env env, const char* msg) {
   return nullptr;
 }
 
-// C (m x n, row-major, leading dimension ldc) = op(A) op(B), with the GEMM this build uses.
-void matmul(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b,
-            int64_t ldb, float* c, int64_t ldc) {
+// C (m x n, row-major, leading dimension ldc) = op(A) op(B), with the GEMM this build uses, on this thread.
+// beta 0 overwrites C, 1 adds to it.
+void matmulSerial(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b,
+                  int64_t ldb, float* c, int64_t ldc, float beta = 0.0f) {
 #ifdef METALEARN_OWN_GEMM
-  metalearn::gemm(metalearn::bestGemmKernel(), ta, tb, m, n, k, 1.0f, a, lda, b, ldb, 0.0f, c, ldc);
+  metalearn::gemm(metalearn::bestGemmKernel(), ta, tb, m, n, k, 1.0f, a, lda, b, ldb, beta, c, ldc);
 #else
   cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
               static_cast<int>(m), static_cast<int>(n), static_cast<int>(k), 1.0f, a, static_cast<int>(lda), b,
-              static_cast<int>(ldb), 0.0f, c, static_cast<int>(ldc));
+              static_cast<int>(ldb), beta, c, static_cast<int>(ldc));
 #endif
 }
 
-// conv2d(x, w, out, dims) with dims = [n, h, w, ci, kh, kw, co, ho, wo, sh, sw, dh, dw, padTop, padLeft]
-napi_value Conv2d(napi_env env, napi_callback_info info) {
+// Below this many multiply-adds a product stays on one thread (a few tens of microseconds of work).
+constexpr double kParallelMacs = 1 << 20;
+// Elementwise and copy kernels hand each thread at least this many elements.
+constexpr int64_t kGrainElems = 1 << 15;
+
+// The same product on the pool: C's rows (or, for a short wide C, its columns) in blocks of 16 across the
+// threads. Each element is computed exactly as on one thread, so results do not depend on the thread count.
+void matmul(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b,
+            int64_t ldb, float* c, int64_t ldc, float beta = 0.0f) {
+  if (static_cast<double>(m) * n * k < kParallelMacs || metalearn::poolThreads() == 1)
+    return matmulSerial(ta, tb, m, n, k, a, lda, b, ldb, c, ldc, beta);
+  constexpr int64_t blk = 16;
+  if (m >= n || m >= 4 * blk * metalearn::poolThreads()) {
+    metalearn::parallelFor((m + blk - 1) / blk, 1, [&](int64_t b0, int64_t b1) {
+      const int64_t r0 = b0 * blk, r1 = std::min(m, b1 * blk);
+      matmulSerial(ta, tb, r1 - r0, n, k, ta ? a + r0 : a + r0 * lda, lda, b, ldb, c + r0 * ldc, ldc, beta);
+    });
+  } else {
+    metalearn::parallelFor((n + blk - 1) / blk, 1, [&](int64_t b0, int64_t b1) {
+      const int64_t c0 = b0 * blk, c1 = std::min(n, b1 * blk);
+      matmulSerial(ta, tb, m, c1 - c0, k, a, lda, tb ? b + c0 * ldb : b + c0, ldb, c + c0, ldc, beta);
+    });
+  }
+}
+
+// The geometry of an NHWC convolution x [n, h, w, ci] * w [kh, kw, ci, co] -> y [n, ho, wo, co], as the
+// conv kernels receive it: dims = [n, h, w, ci, kh, kw, co, ho, wo, sh, sw, dh, dw, padTop, padLeft].
+struct ConvGeom {
+  int64_t n, h, w, ci, kh, kw, co, ho, wo, sh, sw, dh, dw, pt, pl;
+  int64_t k() const { return kh * kw * ci; }        // im2col columns
+  int64_t rows() const { return ho * wo; }          // im2col rows of one image
+  int64_t xSize() const { return n * h * w * ci; }
+  int64_t wSize() const { return kh * kw * ci * co; }
+  int64_t ySize() const { return n * ho * wo * co; }
+  // Images per im2col chunk, so the column buffer stays near 16 MB whatever the batch.
+  int64_t chunk() const {
+    const int64_t perImage = std::max<int64_t>(1, rows() * k());
+    return std::max<int64_t>(1, std::min<int64_t>(n, (int64_t{4} << 20) / perImage));
+  }
+};
+
+// Reads the three Float32Arrays and the geometry of a conv kernel; false after throwing.
+bool convArgs(napi_env env, napi_callback_info info, const char* who, float** p0, float** p1, float** p2,
+              size_t* l0, size_t* l1, size_t* l2, ConvGeom* g) {
   size_t argc = 4;
   napi_value argv[4];
   napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  if (argc != 4) return fail(env, "conv2d: expected (x, w, out, dims)");
-  float *x, *w, *out;
-  size_t lx, lw, lo;
-  if (!floats(env, argv[0], &x, &lx) || !floats(env, argv[1], &w, &lw) || !floats(env, argv[2], &out, &lo))
-    return fail(env, "conv2d: x, w and out must be Float32Arrays");
-  int64_t d[15];
-  if (!ints(env, argv[3], 15, d)) return fail(env, "conv2d: dims must hold 15 numbers");
-  const int64_t n = d[0], h = d[1], wd = d[2], ci = d[3], kh = d[4], kw = d[5], co = d[6], ho = d[7],
-                wo = d[8], sh = d[9], sw = d[10], dh = d[11], dw = d[12], pt = d[13], pl = d[14];
-  if (static_cast<int64_t>(lx) < n * h * wd * ci || static_cast<int64_t>(lw) < kh * kw * ci * co ||
-      static_cast<int64_t>(lo) < n * ho * wo * co)
-    return fail(env, "conv2d: a buffer is smaller than its shape");
-  const int64_t k = kh * kw * ci;
-  const int64_t rowsPerImage = ho * wo;
-  // A 1x1 stride-1 unpadded convolution is a plain matrix product over the input.
-  if (kh == 1 && kw == 1 && sh == 1 && sw == 1 && pt == 0 && pl == 0 && ho == h && wo == wd) {
-    matmul(false, false, n * rowsPerImage, co, ci, x, ci, w, co, out, co);
-    return nullptr;
+  const std::string w(who);
+  if (argc != 4 || !floats(env, argv[0], p0, l0) || !floats(env, argv[1], p1, l1) ||
+      !floats(env, argv[2], p2, l2)) {
+    fail(env, (w + ": expected three Float32Arrays and dims").c_str());
+    return false;
   }
-  // im2col in chunks of whole images, so the column buffer stays near 16 MB whatever the batch.
-  const int64_t budget = 4 << 20;  // floats
-  const int64_t perImage = std::max<int64_t>(1, rowsPerImage * k);
-  const int64_t chunk = std::max<int64_t>(1, std::min<int64_t>(n, budget / perImage));
-  static thread_local std::vector<float> col;
-  col.resize(static_cast<size_t>(chunk * perImage));
-  for (int64_t n0 = 0; n0 < n; n0 += chunk) {
-    const int64_t nb = std::min(chunk, n - n0);
-    float* c = col.data();
-    for (int64_t b = 0; b < nb; b++) {
-      const float* img = x + (n0 + b) * h * wd * ci;
-      for (int64_t oy = 0; oy < ho; oy++) {
-        for (int64_t ox = 0; ox < wo; ox++) {
-          for (int64_t i = 0; i < kh; i++) {
-            const int64_t iy = oy * sh - pt + i * dh;
-            for (int64_t j = 0; j < kw; j++) {
-              const int64_t ix = ox * sw - pl + j * dw;
-              if (iy < 0 || iy >= h || ix < 0 || ix >= wd) {
-                std::memset(c, 0, sizeof(float) * ci);
-              } else {
-                std::memcpy(c, img + (iy * wd + ix) * ci, sizeof(float) * ci);
-              }
-              c += ci;
+  int64_t d[15];
+  if (!ints(env, argv[3], 15, d)) {
+    fail(env, (w + ": dims must hold 15 numbers").c_str());
+    return false;
+  }
+  *g = ConvGeom{d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7], d[8], d[9], d[10], d[11], d[12], d[13], d[14]};
+  return true;
+}
+
+// im2col of images [n0, n0 + nb) of x into col (rows of kh * kw * ci, one per output position), the rows
+// shared across the pool; positions in the padding read zero.
+void im2col(const ConvGeom& g, const float* x, int64_t n0, int64_t nb, float* col) {
+  const int64_t k = g.k();
+  const int64_t rowGrain = std::max<int64_t>(1, kGrainElems / std::max<int64_t>(1, g.wo * k));
+  metalearn::parallelFor(nb * g.ho, rowGrain, [&](int64_t q0, int64_t q1) {
+    float* c = col + q0 * g.wo * k;
+    for (int64_t q = q0; q < q1; q++) {
+      const int64_t b = q / g.ho, oy = q % g.ho;
+      const float* img = x + (n0 + b) * g.h * g.w * g.ci;
+      for (int64_t ox = 0; ox < g.wo; ox++) {
+        for (int64_t i = 0; i < g.kh; i++) {
+          const int64_t iy = oy * g.sh - g.pt + i * g.dh;
+          for (int64_t j = 0; j < g.kw; j++) {
+            const int64_t ix = ox * g.sw - g.pl + j * g.dw;
+            if (iy < 0 || iy >= g.h || ix < 0 || ix >= g.w) {
+              std::memset(c, 0, sizeof(float) * g.ci);
+            } else {
+              std::memcpy(c, img + (iy * g.w + ix) * g.ci, sizeof(float) * g.ci);
+            }
+            c += g.ci;
+          }
+        }
+      }
+    }
+  });
+}
+
+// The adjoint of im2col: dx (images [n0, n0 + nb), zeroed first) += each column row at the positions
+// im2col read it from. Images are shared across the pool: their windows overlap only within an image.
+void col2im(const ConvGeom& g, const float* col, int64_t n0, int64_t nb, float* dx) {
+  const int64_t k = g.k(), img = g.h * g.w * g.ci;
+  metalearn::parallelFor(nb, std::max<int64_t>(1, kGrainElems / std::max<int64_t>(1, g.rows() * k)),
+                         [&](int64_t b0, int64_t b1) {
+    for (int64_t b = b0; b < b1; b++) {
+      float* out = dx + (n0 + b) * img;
+      std::memset(out, 0, sizeof(float) * img);
+      const float* c = col + b * g.rows() * k;
+      for (int64_t oy = 0; oy < g.ho; oy++) {
+        for (int64_t ox = 0; ox < g.wo; ox++) {
+          for (int64_t i = 0; i < g.kh; i++) {
+            const int64_t iy = oy * g.sh - g.pt + i * g.dh;
+            for (int64_t j = 0; j < g.kw; j++, c += g.ci) {
+              const int64_t ix = ox * g.sw - g.pl + j * g.dw;
+              if (iy < 0 || iy >= g.h || ix < 0 || ix >= g.w) continue;
+              float* o = out + (iy * g.w + ix) * g.ci;
+              for (int64_t ch = 0; ch < g.ci; ch++) o[ch] += c[ch];
             }
           }
         }
       }
     }
-    matmul(false, false, nb * rowsPerImage, co, k, col.data(), k, w, co, out + n0 * rowsPerImage * co, co);
+  });
+}
+
+std::vector<float>& colBuffer(size_t n) {
+  static thread_local std::vector<float> col;
+  col.resize(n);
+  return col;
+}
+
+// conv2d(x, w, out, dims): the forward convolution, im2col + sgemm.
+napi_value Conv2d(napi_env env, napi_callback_info info) {
+  float *x, *w, *out;
+  size_t lx, lw, lo;
+  ConvGeom g;
+  if (!convArgs(env, info, "conv2d", &x, &w, &out, &lx, &lw, &lo, &g)) return nullptr;
+  if (static_cast<int64_t>(lx) < g.xSize() || static_cast<int64_t>(lw) < g.wSize() ||
+      static_cast<int64_t>(lo) < g.ySize())
+    return fail(env, "conv2d: a buffer is smaller than its shape");
+  // A 1x1 stride-1 unpadded convolution is a plain matrix product over the input.
+  if (g.kh == 1 && g.kw == 1 && g.sh == 1 && g.sw == 1 && g.pt == 0 && g.pl == 0 && g.ho == g.h && g.wo == g.w) {
+    matmul(false, false, g.n * g.rows(), g.co, g.ci, x, g.ci, w, g.co, out, g.co);
+    return nullptr;
+  }
+  const int64_t chunk = g.chunk(), k = g.k();
+  std::vector<float>& col = colBuffer(static_cast<size_t>(chunk * g.rows() * k));
+  for (int64_t n0 = 0; n0 < g.n; n0 += chunk) {
+    const int64_t nb = std::min(chunk, g.n - n0);
+    im2col(g, x, n0, nb, col.data());
+    matmul(false, false, nb * g.rows(), g.co, k, col.data(), k, w, g.co, out + n0 * g.rows() * g.co, g.co);
   }
   return nullptr;
 }
 
+// conv2dFilterGrad(x, dy, out, dims): out [kh, kw, ci, co] = im2col(x)^T dy, the filter's gradient.
+napi_value Conv2dFilterGrad(napi_env env, napi_callback_info info) {
+  float *x, *dy, *out;
+  size_t lx, ld, lo;
+  ConvGeom g;
+  if (!convArgs(env, info, "conv2dFilterGrad", &x, &dy, &out, &lx, &ld, &lo, &g)) return nullptr;
+  if (static_cast<int64_t>(lx) < g.xSize() || static_cast<int64_t>(ld) < g.ySize() ||
+      static_cast<int64_t>(lo) < g.wSize())
+    return fail(env, "conv2dFilterGrad: a buffer is smaller than its shape");
+  const int64_t chunk = g.chunk(), k = g.k();
+  if (g.n == 0 || g.rows() == 0) {
+    std::memset(out, 0, sizeof(float) * g.wSize());
+    return nullptr;
+  }
+  std::vector<float>& col = colBuffer(static_cast<size_t>(chunk * g.rows() * k));
+  for (int64_t n0 = 0; n0 < g.n; n0 += chunk) {
+    const int64_t nb = std::min(chunk, g.n - n0);
+    im2col(g, x, n0, nb, col.data());
+    matmul(true, false, k, g.co, nb * g.rows(), col.data(), k, dy + n0 * g.rows() * g.co, g.co, out, g.co,
+           n0 == 0 ? 0.0f : 1.0f);
+  }
+  return nullptr;
+}
+
+// conv2dInputGrad(dy, w, out, dims): out [n, h, w, ci] = col2im(dy w^T), the input's gradient.
+napi_value Conv2dInputGrad(napi_env env, napi_callback_info info) {
+  float *dy, *w, *out;
+  size_t ld, lw, lo;
+  ConvGeom g;
+  if (!convArgs(env, info, "conv2dInputGrad", &dy, &w, &out, &ld, &lw, &lo, &g)) return nullptr;
+  if (static_cast<int64_t>(ld) < g.ySize() || static_cast<int64_t>(lw) < g.wSize() ||
+      static_cast<int64_t>(lo) < g.xSize())
+    return fail(env, "conv2dInputGrad: a buffer is smaller than its shape");
+  const int64_t chunk = g.chunk(), k = g.k();
+  std::vector<float>& col = colBuffer(static_cast<size_t>(chunk * g.rows() * k));
+  for (int64_t n0 = 0; n0 < g.n; n0 += chunk) {
+    const int64_t nb = std::min(chunk, g.n - n0);
+    matmul(false, true, nb * g.rows(), k, g.co, dy + n0 * g.rows() * g.co, g.co, w, g.co, col.data(), k);
+    col2im(g, col.data(), n0, nb, out);
+  }
+  return nullptr;
+}
 
 // batchMatMul(a, b, out, [batch, batchA, batchB, m, k, n, transA, transB]): out[i] = op(a[i]) op(b[i]),
 // where a batch of 1 is broadcast.
@@ -153,29 +290,53 @@ napi_value BatchMatMul(napi_env env, napi_callback_info info) {
   if (static_cast<int64_t>(la) < ba * m * k || static_cast<int64_t>(lb) < bb * k * n ||
       static_cast<int64_t>(lo) < batch * m * n)
     return fail(env, "batchMatMul: a buffer is smaller than its shape");
-  for (int64_t i = 0; i < batch; i++) {
+  auto one = [&](int64_t i) {
     const float* ai = a + (ba == 1 ? 0 : i) * m * k;
     const float* bi = b + (bb == 1 ? 0 : i) * k * n;
     if (k == 0) {
       std::memset(out + i * m * n, 0, sizeof(float) * m * n);
-      continue;
+      return;
     }
     matmul(ta, tb, m, n, k, ai, ta ? m : k, bi, tb ? k : n, out + i * m * n, n);
+  };
+  // Many products: a share of the batch per thread (each product then on one thread); few: one after the
+  // other, each on every thread.
+  const double macs = std::max(1.0, static_cast<double>(m) * n * std::max<int64_t>(k, 1));
+  if (batch >= metalearn::poolThreads() && macs * batch >= kParallelMacs) {
+    const int64_t grain = std::max<int64_t>(1, static_cast<int64_t>(kParallelMacs / macs));
+    metalearn::parallelFor(batch, grain, [&](int64_t i0, int64_t i1) {
+      for (int64_t i = i0; i < i1; i++) one(i);
+    });
+  } else {
+    for (int64_t i = 0; i < batch; i++) one(i);
   }
   return nullptr;
 }
 
+// Offsets into a and b of outer row r (an odometer over all axes but the innermost), and its digits.
+void seekRow(int rank, const int64_t* shape, const int64_t* sa, const int64_t* sb, int64_t r, int64_t* idx,
+             int64_t* offA, int64_t* offB) {
+  *offA = 0;
+  if (offB) *offB = 0;
+  for (int d = rank - 2; d >= 0; d--) {
+    idx[d] = r % shape[d];
+    r /= shape[d];
+    *offA += idx[d] * sa[d];
+    if (offB) *offB += idx[d] * sb[d];
+  }
+}
+
 template <typename F>
-void binaryLoop(const float* a, const float* b, float* o, int rank, const int64_t* shape, const int64_t* sa,
-                const int64_t* sb, F f) {
+void binaryRows(const float* a, const float* b, float* o, int rank, const int64_t* shape, const int64_t* sa,
+                const int64_t* sb, int64_t r0, int64_t r1, F f) {
   // Odometer over all but the innermost axis; the innermost runs as a tight loop per stride pattern.
   const int64_t inner = shape[rank - 1];
   const int64_t ia = sa[rank - 1], ib = sb[rank - 1];
-  int64_t outer = 1;
-  for (int d = 0; d < rank - 1; d++) outer *= shape[d];
   int64_t idx[8] = {0};
   int64_t offA = 0, offB = 0;
-  for (int64_t r = 0; r < outer; r++) {
+  seekRow(rank, shape, sa, sb, r0, idx, &offA, &offB);
+  o += r0 * inner;
+  for (int64_t r = r0; r < r1; r++) {
     const float* pa = a + offA;
     const float* pb = b + offB;
     if (ia == 1 && ib == 1) {
@@ -199,6 +360,36 @@ void binaryLoop(const float* a, const float* b, float* o, int rank, const int64_
       idx[d] = 0;
     }
   }
+}
+
+// binaryRows over every row, the rows shared across the pool. A single long row (the collapsed shape of
+// two same-shape tensors) is cut into rows first, so it is shared too.
+template <typename F>
+void binaryLoop(const float* a, const float* b, float* o, int rank, const int64_t* shape, const int64_t* sa,
+                const int64_t* sb, F f) {
+  int64_t sh2[9], sa2[9], sb2[9];
+  if (rank == 1 && shape[0] >= 2 * kGrainElems && (sa[0] == 1 || sa[0] == 0) && (sb[0] == 1 || sb[0] == 0)) {
+    // [len] -> [len / blk, blk] plus a tail row: strides of the outer axis are blk times the inner one.
+    const int64_t blk = 4096, rows = shape[0] / blk, tail = shape[0] - rows * blk;
+    sh2[0] = rows, sh2[1] = blk;
+    sa2[0] = sa[0] * blk, sa2[1] = sa[0];
+    sb2[0] = sb[0] * blk, sb2[1] = sb[0];
+    metalearn::parallelFor(rows, std::max<int64_t>(1, kGrainElems / blk), [&](int64_t r0, int64_t r1) {
+      binaryRows(a, b, o, 2, sh2, sa2, sb2, r0, r1, f);
+    });
+    if (tail > 0) {
+      const int64_t st = rows * blk;
+      binaryRows(a + st * sa[0], b + st * sb[0], o + st, 1, &tail, sa, sb, 0, 1, f);
+    }
+    return;
+  }
+  const int64_t inner = shape[rank - 1];
+  int64_t outer = 1;
+  for (int d = 0; d < rank - 1; d++) outer *= shape[d];
+  const int64_t grain = std::max<int64_t>(1, kGrainElems / std::max<int64_t>(1, inner));
+  metalearn::parallelFor(outer, grain, [&](int64_t r0, int64_t r1) {
+    binaryRows(a, b, o, rank, shape, sa, sb, r0, r1, f);
+  });
 }
 
 // binary(op, a, b, out, shape, stridesA, stridesB): out = a op b over the (collapsed) output shape, with
@@ -279,27 +470,33 @@ bool copyArgs(napi_env env, napi_callback_info info, const char* who, CopyArgs* 
   return true;
 }
 
-// out (row-major over oshape) = x walked with step[d] per unit of output axis d, from x itself.
-void stridedCopy(const float* x, float* o, int r, const int64_t* oshape, const int64_t* step, int64_t size) {
+// out (row-major over oshape) = x walked with step[d] per unit of output axis d, from x itself; the rows
+// (all axes but the innermost) shared across the pool.
+void stridedCopy(const float* x, float* out, int r, const int64_t* oshape, const int64_t* step, int64_t size) {
   const int64_t inner = oshape[r - 1], is = step[r - 1];
   const int64_t outer = size / inner;
-  int64_t idx[8] = {0};
-  int64_t off = 0;
-  for (int64_t q = 0; q < outer; q++) {
-    const float* p = x + off;
-    if (is == 1) {
-      std::memcpy(o, p, sizeof(float) * inner);
-    } else {
-      for (int64_t j = 0; j < inner; j++) o[j] = p[j * is];
+  const int64_t grain = std::max<int64_t>(1, kGrainElems / std::max<int64_t>(1, inner));
+  metalearn::parallelFor(outer, grain, [&](int64_t q0, int64_t q1) {
+    int64_t idx[8] = {0};
+    int64_t off = 0;
+    seekRow(r, oshape, step, nullptr, q0, idx, &off, nullptr);
+    float* o = out + q0 * inner;
+    for (int64_t q = q0; q < q1; q++) {
+      const float* p = x + off;
+      if (is == 1) {
+        std::memcpy(o, p, sizeof(float) * inner);
+      } else {
+        for (int64_t j = 0; j < inner; j++) o[j] = p[j * is];
+      }
+      o += inner;
+      for (int d = r - 2; d >= 0; d--) {
+        off += step[d];
+        if (++idx[d] < oshape[d]) break;
+        off -= step[d] * oshape[d];
+        idx[d] = 0;
+      }
     }
-    o += inner;
-    for (int d = r - 2; d >= 0; d--) {
-      off += step[d];
-      if (++idx[d] < oshape[d]) break;
-      off -= step[d] * oshape[d];
-      idx[d] = 0;
-    }
-  }
+  });
 }
 
 // transpose(x, out, shape, perm): out = x with its (collapsed) axes permuted.
@@ -341,10 +538,12 @@ napi_value PoolRoute(napi_env env, napi_callback_info info) {
   if (ho * kh > h || wo * kw > w || static_cast<int64_t>(lx) < full ||
       static_cast<int64_t>(lv) < (route ? pooled : full) || static_cast<int64_t>(lo) < (route ? full : pooled))
     return fail(env, "poolRoute: a buffer is smaller than its shape");
-  if (route) std::memset(out, 0, sizeof(float) * full);
+  const int64_t perImage = std::max<int64_t>(1, h * w * c);
+  metalearn::parallelFor(n, std::max<int64_t>(1, kGrainElems / perImage), [&](int64_t b0, int64_t b1) {
+  if (route) std::memset(out + b0 * h * w * c, 0, sizeof(float) * (b1 - b0) * h * w * c);
   std::vector<float> best(static_cast<size_t>(c));
   std::vector<int64_t> at(static_cast<size_t>(c));
-  for (int64_t b = 0; b < n; b++) {
+  for (int64_t b = b0; b < b1; b++) {
     const float* img = x + b * h * w * c;
     for (int64_t py = 0; py < ho; py++) {
       for (int64_t px = 0; px < wo; px++) {
@@ -375,6 +574,7 @@ napi_value PoolRoute(napi_env env, napi_callback_info info) {
       }
     }
   }
+  });
   return nullptr;
 }
 
@@ -409,29 +609,42 @@ napi_value ReduceBlock(napi_env env, napi_callback_info info) {
   const double scale = number(env, argv[5]);
   if (static_cast<int64_t>(lx) < outer * red * inner || static_cast<int64_t>(lo) < outer * inner)
     return fail(env, "reduceBlock: a buffer is smaller than its shape");
-  static thread_local std::vector<double> acc;
-  acc.resize(static_cast<size_t>(inner));
-  for (int64_t a = 0; a < outer; a++) {
-    std::fill(acc.begin(), acc.end(), 0.0);
-    const float* p = x + a * red * inner;
-    if (inner == 1) {
-      double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-      int64_t r = 0;
-      for (; r + 4 <= red; r += 4) {
-        s0 += p[r];
-        s1 += p[r + 1];
-        s2 += p[r + 2];
-        s3 += p[r + 3];
+  // Rows of the output (outer) across the pool; a single row's columns (inner) when there is one. Every
+  // sum runs in the same order whatever the thread count.
+  auto rows = [&](int64_t a0, int64_t a1, int64_t b0, int64_t b1) {
+    std::vector<double> acc(static_cast<size_t>(b1 - b0));
+    for (int64_t a = a0; a < a1; a++) {
+      std::fill(acc.begin(), acc.end(), 0.0);
+      const float* p = x + a * red * inner;
+      if (inner == 1) {
+        double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        int64_t r = 0;
+        for (; r + 4 <= red; r += 4) {
+          s0 += p[r];
+          s1 += p[r + 1];
+          s2 += p[r + 2];
+          s3 += p[r + 3];
+        }
+        for (; r < red; r++) s0 += p[r];
+        acc[0] = (s0 + s1) + (s2 + s3);
+      } else {
+        double* q = acc.data();
+        for (int64_t r = 0; r < red; r++, p += inner)
+          for (int64_t b = b0; b < b1; b++) q[b - b0] += p[b];
       }
-      for (; r < red; r++) s0 += p[r];
-      acc[0] = (s0 + s1) + (s2 + s3);
-    } else {
-      double* q = acc.data();
-      for (int64_t r = 0; r < red; r++, p += inner)
-        for (int64_t b = 0; b < inner; b++) q[b] += p[b];
+      float* o = out + a * inner;
+      for (int64_t b = b0; b < b1; b++) o[b] = static_cast<float>(acc[b - b0] * scale);
     }
-    float* o = out + a * inner;
-    for (int64_t b = 0; b < inner; b++) o[b] = static_cast<float>(acc[b] * scale);
+  };
+  const int64_t perRow = std::max<int64_t>(1, red * inner);
+  if (outer > 1) {
+    metalearn::parallelFor(outer, std::max<int64_t>(1, kGrainElems / perRow),
+                           [&](int64_t a0, int64_t a1) { rows(a0, a1, 0, inner); });
+  } else if (inner > 1) {
+    const int64_t grain = std::max<int64_t>(16, kGrainElems / std::max<int64_t>(1, red));
+    metalearn::parallelFor(inner, grain, [&](int64_t b0, int64_t b1) { rows(0, outer, b0, b1); });
+  } else {
+    rows(0, outer, 0, inner);
   }
   return nullptr;
 }
@@ -448,9 +661,10 @@ napi_value Tanh(napi_env env, napi_callback_info info) {
   size_t lx, lo;
   if (!floats(env, argv[0], &x, &lx) || !floats(env, argv[1], &out, &lo))
     return fail(env, "tanh: x and out must be Float32Arrays");
-  const size_t n = std::min(lx, lo);
-  for (size_t i = 0; i < n; i++) {
-    const float v = x[i];
+  const int64_t n = static_cast<int64_t>(std::min(lx, lo));
+  metalearn::parallelFor(n, kGrainElems, [&](int64_t i0, int64_t i1) {
+    for (int64_t i = i0; i < i1; i++) {
+      const float v = x[i];
     const float a = std::fabs(v);
     const float s = v * v;
     // Series to x^9: its error is below float's resolution for |x| < 1/8.
@@ -458,7 +672,8 @@ napi_value Tanh(napi_env env, napi_callback_info info) {
     const float e = std::exp(-2 * std::min(a, 20.0f));  // exp(-40) is below float's resolution of 1
     const float q = std::copysign((1 - e) / (1 + e), v);
     out[i] = a < 0.125f ? p : q;
-  }
+    }
+  });
   return nullptr;
 }
 
@@ -543,13 +758,221 @@ napi_value Sgemm(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// Channel sums of [m, c] row-major data, each channel's in double and in row order, the channels shared
+// across the pool (so the sums do not depend on the thread count). f(row pointer, channel) gives the term.
+template <typename F>
+void channelSums(int64_t m, int64_t c, double* out, F f) {
+  metalearn::parallelFor(c, std::max<int64_t>(1, 8), [&](int64_t c0, int64_t c1) {
+    std::vector<double> acc(static_cast<size_t>(c1 - c0), 0.0);
+    for (int64_t r = 0; r < m; r++)
+      for (int64_t ch = c0; ch < c1; ch++) acc[ch - c0] += f(r, ch);
+    for (int64_t ch = c0; ch < c1; ch++) out[ch] = acc[ch - c0];
+  });
+}
+
+// batchNorm(x, gamma, beta, y, mean, invstd, [m, c], eps): training-mode batch normalisation of x [m, c]
+// over its rows: mean and 1/sqrt(var + eps) per channel (two passes, in double), then
+// y = (x - mean) invstd gamma + beta.
+napi_value BatchNorm(napi_env env, napi_callback_info info) {
+  size_t argc = 8;
+  napi_value argv[8];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  float *x, *gamma, *beta, *y, *mean, *invstd;
+  size_t lx, lg, lb, ly, lm, li;
+  if (argc != 8 || !floats(env, argv[0], &x, &lx) || !floats(env, argv[1], &gamma, &lg) ||
+      !floats(env, argv[2], &beta, &lb) || !floats(env, argv[3], &y, &ly) || !floats(env, argv[4], &mean, &lm) ||
+      !floats(env, argv[5], &invstd, &li))
+    return fail(env, "batchNorm: expected (x, gamma, beta, y, mean, invstd: Float32Array, [m, c], eps)");
+  int64_t d[2];
+  if (!ints(env, argv[6], 2, d)) return fail(env, "batchNorm: dims must hold 2 numbers");
+  const int64_t m = d[0], c = d[1];
+  const double eps = number(env, argv[7]);
+  const size_t mc = static_cast<size_t>(m * c), cc = static_cast<size_t>(c);
+  if (m < 1 || c < 1 || lx < mc || ly < mc || lg < cc || lb < cc || lm < cc || li < cc)
+    return fail(env, "batchNorm: a buffer is smaller than its shape");
+  std::vector<double> mu(cc), var(cc);
+  channelSums(m, c, mu.data(), [&](int64_t r, int64_t ch) { return static_cast<double>(x[r * c + ch]); });
+  for (size_t ch = 0; ch < cc; ch++) mu[ch] /= static_cast<double>(m);
+  channelSums(m, c, var.data(), [&](int64_t r, int64_t ch) {
+    const double v = x[r * c + ch] - mu[ch];
+    return v * v;
+  });
+  std::vector<float> scale(cc);
+  for (size_t ch = 0; ch < cc; ch++) {
+    const double is = 1.0 / std::sqrt(var[ch] / static_cast<double>(m) + eps);
+    mean[ch] = static_cast<float>(mu[ch]);
+    invstd[ch] = static_cast<float>(is);
+    scale[ch] = static_cast<float>(is * gamma[ch]);
+  }
+  metalearn::parallelFor(m, std::max<int64_t>(1, kGrainElems / c), [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; r++) {
+      const float* xr = x + r * c;
+      float* yr = y + r * c;
+      for (int64_t ch = 0; ch < c; ch++) yr[ch] = (xr[ch] - mean[ch]) * scale[ch] + beta[ch];
+    }
+  });
+  return nullptr;
+}
+
+// batchNormGrad(x, gamma, mean, invstd, dy, dx, dgamma, dbeta, [m, c]): the gradient of batchNorm for the
+// upstream dy, with xhat = (x - mean) invstd: dbeta = sum dy, dgamma = sum dy xhat,
+// dx = gamma invstd (dy - dbeta / m - xhat dgamma / m) (Ioffe & Szegedy 2015).
+napi_value BatchNormGrad(napi_env env, napi_callback_info info) {
+  size_t argc = 9;
+  napi_value argv[9];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  float *x, *gamma, *mean, *invstd, *dy, *dx, *dgamma, *dbeta;
+  size_t lx, lg, lm, li, ldy, ldx, ldg, ldb;
+  if (argc != 9 || !floats(env, argv[0], &x, &lx) || !floats(env, argv[1], &gamma, &lg) ||
+      !floats(env, argv[2], &mean, &lm) || !floats(env, argv[3], &invstd, &li) ||
+      !floats(env, argv[4], &dy, &ldy) || !floats(env, argv[5], &dx, &ldx) ||
+      !floats(env, argv[6], &dgamma, &ldg) || !floats(env, argv[7], &dbeta, &ldb))
+    return fail(env, "batchNormGrad: expected (x, gamma, mean, invstd, dy, dx, dgamma, dbeta: Float32Array, [m, c])");
+  int64_t d[2];
+  if (!ints(env, argv[8], 2, d)) return fail(env, "batchNormGrad: dims must hold 2 numbers");
+  const int64_t m = d[0], c = d[1];
+  const size_t mc = static_cast<size_t>(m * c), cc = static_cast<size_t>(c);
+  if (m < 1 || c < 1 || lx < mc || ldy < mc || ldx < mc || lg < cc || lm < cc || li < cc || ldg < cc || ldb < cc)
+    return fail(env, "batchNormGrad: a buffer is smaller than its shape");
+  std::vector<double> sdy(cc), sdyx(cc);
+  channelSums(m, c, sdy.data(), [&](int64_t r, int64_t ch) { return static_cast<double>(dy[r * c + ch]); });
+  channelSums(m, c, sdyx.data(), [&](int64_t r, int64_t ch) {
+    return static_cast<double>(dy[r * c + ch]) * ((x[r * c + ch] - mean[ch]) * invstd[ch]);
+  });
+  std::vector<float> a(cc), b(cc), k(cc);
+  for (size_t ch = 0; ch < cc; ch++) {
+    dbeta[ch] = static_cast<float>(sdy[ch]);
+    dgamma[ch] = static_cast<float>(sdyx[ch]);
+    // dx = a dy + k (x - mean) + b, with a = gamma invstd and k, b the two mean terms.
+    const double g = static_cast<double>(gamma[ch]) * invstd[ch];
+    const double mdy = sdy[ch] / static_cast<double>(m), mdyx = sdyx[ch] / static_cast<double>(m);
+    a[ch] = static_cast<float>(g);
+    k[ch] = static_cast<float>(-g * mdyx * invstd[ch]);
+    b[ch] = static_cast<float>(-g * mdy);
+  }
+  metalearn::parallelFor(m, std::max<int64_t>(1, kGrainElems / c), [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; r++) {
+      const float* xr = x + r * c;
+      const float* dyr = dy + r * c;
+      float* o = dx + r * c;
+      for (int64_t ch = 0; ch < c; ch++) o[ch] = a[ch] * dyr[ch] + k[ch] * (xr[ch] - mean[ch]) + b[ch];
+    }
+  });
+  return nullptr;
+}
+
+// tanh within 2 ulp as the Tanh kernel computes it, and the logistic function.
+inline float tanhAccurate(float v) {
+  const float a = std::fabs(v);
+  const float s = v * v;
+  const float p = v * (1 + s * (-1.0f / 3 + s * (2.0f / 15 + s * (-17.0f / 315 + s * (62.0f / 2835)))));
+  const float e = std::exp(-2 * std::min(a, 20.0f));
+  const float q = std::copysign((1 - e) / (1 + e), v);
+  return a < 0.125f ? p : q;
+}
+inline float sigmoid(float v) { return 1.0f / (1.0f + std::exp(-v)); }
+
+// lstmCell(gates, c, h, cNext, [b, n]): one LSTM step from the pre-activations gates [b, 4n] (input,
+// forget, cell, output; Hochreiter & Schmidhuber 1997 with the forget gate of Gers et al. 2000) and the
+// cell c [b, n]: cNext = f c + i g, h = o tanh(cNext).
+napi_value LstmCell(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  float *gates, *c, *h, *cn;
+  size_t lg, lc, lh, lcn;
+  if (argc != 5 || !floats(env, argv[0], &gates, &lg) || !floats(env, argv[1], &c, &lc) ||
+      !floats(env, argv[2], &h, &lh) || !floats(env, argv[3], &cn, &lcn))
+    return fail(env, "lstmCell: expected (gates, c, h, cNext: Float32Array, [b, n])");
+  int64_t d[2];
+  if (!ints(env, argv[4], 2, d)) return fail(env, "lstmCell: dims must hold 2 numbers");
+  const int64_t b = d[0], n = d[1];
+  const size_t bn = static_cast<size_t>(b * n);
+  if (b < 0 || n < 0 || lg < 4 * bn || lc < bn || lh < bn || lcn < bn)
+    return fail(env, "lstmCell: a buffer is smaller than its shape");
+  metalearn::parallelFor(b, std::max<int64_t>(1, kGrainElems / std::max<int64_t>(1, 4 * n)), [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; r++) {
+      const float* g = gates + r * 4 * n;
+      for (int64_t j = 0; j < n; j++) {
+        const float ig = sigmoid(g[j]), fg = sigmoid(g[n + j]), gg = tanhAccurate(g[2 * n + j]),
+                    og = sigmoid(g[3 * n + j]);
+        const float cv = fg * c[r * n + j] + ig * gg;
+        cn[r * n + j] = cv;
+        h[r * n + j] = og * tanhAccurate(cv);
+      }
+    }
+  });
+  return nullptr;
+}
+
+// lstmCellGrad(gates, c, dh, dcNext, dgates, dc, [b, n]): lstmCell's gradient for the upstreams of h and
+// cNext.
+napi_value LstmCellGrad(napi_env env, napi_callback_info info) {
+  size_t argc = 7;
+  napi_value argv[7];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  float *gates, *c, *dh, *dcn, *dgates, *dc;
+  size_t lg, lc, ldh, ldcn, ldg, ldc;
+  if (argc != 7 || !floats(env, argv[0], &gates, &lg) || !floats(env, argv[1], &c, &lc) ||
+      !floats(env, argv[2], &dh, &ldh) || !floats(env, argv[3], &dcn, &ldcn) ||
+      !floats(env, argv[4], &dgates, &ldg) || !floats(env, argv[5], &dc, &ldc))
+    return fail(env, "lstmCellGrad: expected (gates, c, dh, dcNext, dgates, dc: Float32Array, [b, n])");
+  int64_t d[2];
+  if (!ints(env, argv[6], 2, d)) return fail(env, "lstmCellGrad: dims must hold 2 numbers");
+  const int64_t b = d[0], n = d[1];
+  const size_t bn = static_cast<size_t>(b * n);
+  if (b < 0 || n < 0 || lg < 4 * bn || ldg < 4 * bn || lc < bn || ldh < bn || ldcn < bn || ldc < bn)
+    return fail(env, "lstmCellGrad: a buffer is smaller than its shape");
+  metalearn::parallelFor(b, std::max<int64_t>(1, kGrainElems / std::max<int64_t>(1, 4 * n)), [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; r++) {
+      const float* g = gates + r * 4 * n;
+      float* dg = dgates + r * 4 * n;
+      for (int64_t j = 0; j < n; j++) {
+        const int64_t k = r * n + j;
+        const float ig = sigmoid(g[j]), fg = sigmoid(g[n + j]), gg = tanhAccurate(g[2 * n + j]),
+                    og = sigmoid(g[3 * n + j]);
+        const float cv = fg * c[k] + ig * gg;
+        const float tc = tanhAccurate(cv);
+        const float dct = dcn[k] + dh[k] * og * (1 - tc * tc);
+        dg[j] = dct * gg * ig * (1 - ig);
+        dg[n + j] = dct * c[k] * fg * (1 - fg);
+        dg[2 * n + j] = dct * ig * (1 - gg * gg);
+        dg[3 * n + j] = dh[k] * tc * og * (1 - og);
+        dc[k] = dct * fg;
+      }
+    }
+  });
+  return nullptr;
+}
+
+// threads(): the calling thread's pool size; setThreads(n): resize it, returning the size in effect.
+napi_value Threads(napi_env env, napi_callback_info) {
+  napi_value v;
+  napi_create_int32(env, metalearn::poolThreads(), &v);
+  return v;
+}
+
+napi_value SetThreads(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  const double want = argc == 1 ? number(env, argv[0]) : 0;
+  if (!(want >= 1 && want <= 256 && want == std::floor(want)))
+    return fail(env, "setThreads: expected an integer from 1 to 256");
+  napi_value v;
+  napi_create_int32(env, metalearn::setPoolThreads(static_cast<int>(want)), &v);
+  return v;
+}
+
 napi_value Init(napi_env env, napi_value exports) {
-  // One thread, like the wasm backend and the peer's 1-thread runs; worker threads give the parallelism.
+  // OpenBLAS on one thread: our pool (pool.h) shares the products out, so threads never oversubscribe.
 #ifndef METALEARN_OWN_GEMM
   openblas_set_num_threads(1);
 #endif
   napi_property_descriptor props[] = {
       {"conv2d", nullptr, Conv2d, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"conv2dFilterGrad", nullptr, Conv2dFilterGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"conv2dInputGrad", nullptr, Conv2dInputGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"reduceBlock", nullptr, ReduceBlock, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"batchMatMul", nullptr, BatchMatMul, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"binary", nullptr, Binary, nullptr, nullptr, nullptr, napi_default, nullptr},
@@ -560,6 +983,12 @@ napi_value Init(napi_env env, napi_value exports) {
       {"sgemm", nullptr, Sgemm, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"gemmPath", nullptr, GemmPath, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"gemmKernels", nullptr, GemmKernels, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"batchNorm", nullptr, BatchNorm, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"batchNormGrad", nullptr, BatchNormGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"lstmCell", nullptr, LstmCell, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"lstmCellGrad", nullptr, LstmCellGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"threads", nullptr, Threads, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
   return exports;

@@ -1,7 +1,8 @@
 import { describe, it, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { tf } from '../src/engine/tf.js';
-import { initEngine } from '../src/engine/backend.js';
+import { initEngine, kernelThreads, setKernelThreads } from '../src/engine/backend.js';
+import { nativeKernels } from '../src/engine/kernels/native.js';
 import { Rng } from '../src/engine/rng.js';
 import { metaGrads } from '../src/meta/common.js';
 import { disposeParams } from '../src/nn/params.js';
@@ -51,4 +52,33 @@ describe('meta-gradients on worker threads', () => {
       await pool.terminate();
     }
   });
+
+  it(
+    "workers share out the kernel threads: workers x threads stays at the creating thread's",
+    {
+      skip: nativeKernels() ? false : 'native addon not built',
+    },
+    async () => {
+      const before = kernelThreads();
+      setKernelThreads(4);
+      const init = {
+        backend: 'wasm',
+        factoryModule: new URL('./helpers/worker_learner.ts', import.meta.url).href,
+        factoryName: 'toyMaml',
+        factoryArg: { ways: 3 },
+      };
+      const pools: WorkerPool[] = [];
+      try {
+        pools.push(await WorkerPool.create(2, init));
+        assert.deepEqual(pools[0].workerThreads, [2, 2]);
+        pools.push(await WorkerPool.create(3, init));
+        assert.deepEqual(pools[1].workerThreads, [1, 1, 1]);
+        pools.push(await WorkerPool.create(2, { ...init, threads: 3 }));
+        assert.deepEqual(pools[2].workerThreads, [3, 3]);
+      } finally {
+        setKernelThreads(before);
+        await Promise.all(pools.map((p) => p.terminate()));
+      }
+    },
+  );
 });

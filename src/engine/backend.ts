@@ -2,7 +2,7 @@ import { tf } from './tf.js';
 import { isNode } from './env.js';
 import '@tensorflow/tfjs-backend-wasm';
 import { installWasmReductions } from './kernels/wasm_reduce.js';
-import { installNativeKernels } from './kernels/native.js';
+import { installNativeKernels, nativeThreads, setNativeThreads } from './kernels/native.js';
 import { installWasmSharing } from './kernels/wasm_sharing.js';
 import { installWasmSlicing } from './kernels/wasm_slicing.js';
 
@@ -20,6 +20,32 @@ export interface EngineOptions {
   backend?: BackendName;
   /** Print which backend was chosen. */
   verbose?: boolean;
+  /**
+   * Threads inside each native kernel run from this JavaScript thread (Node with the native addon; a
+   * worker thread has its own). Default: `METALEARN_THREADS`, else the machine's hardware threads.
+   * Worker pools give each worker its share, so workers x threads stays at the machine's size.
+   */
+  threads?: number;
+}
+
+/** Environment variable: threads of the native kernels, e.g. `METALEARN_THREADS=1`. */
+export const THREADS_ENV = 'METALEARN_THREADS';
+
+/**
+ * Threads each native kernel of this JavaScript thread runs on, this thread included (1 without the
+ * native addon, in browsers and on the cpu backend).
+ */
+export function kernelThreads(): number {
+  return nativeThreads();
+}
+
+/**
+ * Set the threads of this JavaScript thread's native kernels (an integer from 1 to 256); returns the
+ * number in effect, 1 without the addon. Results do not depend on it: each output is computed by one
+ * thread in the same order.
+ */
+export function setKernelThreads(n: number): number {
+  return setNativeThreads(n);
 }
 
 let tfjsNodeTried = false;
@@ -81,6 +107,7 @@ async function activate(name: BackendName): Promise<boolean> {
  * In a browser: webgpu, webgl, wasm, cpu. A forced backend that cannot start is an error, not a fallback.
  */
 export async function initEngine(opts: EngineOptions = {}): Promise<BackendName> {
+  if (opts.threads !== undefined) setNativeThreads(opts.threads);
   const want = requested(opts);
   if (want !== undefined) {
     if (tf.getBackend() === want) return want;

@@ -8,6 +8,9 @@ export {
   currentBackend,
   BACKENDS,
   BACKEND_ENV,
+  THREADS_ENV,
+  kernelThreads,
+  setKernelThreads,
   type BackendName,
   type EngineOptions,
 } from './backend.js';

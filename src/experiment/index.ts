@@ -38,6 +38,8 @@ export {
   DEFAULT_BENCH_WORKLOADS,
   benchOurs,
   benchTable,
+  benchKey,
+  kernelPath,
   type BenchResult,
   type BenchOptions,
 } from './bench/workloads.js';

@@ -1,6 +1,7 @@
 import { tf } from '../engine/tf.js';
 import type { Rng } from '../engine/rng.js';
 import { moments } from '../engine/ops.js';
+import { fusedBatchNorm } from '../engine/batch_norm.js';
 import { type Ctx, type Module, expectShape, positiveInt, where } from './module.js';
 import type { Params, State } from './params.js';
 
@@ -148,18 +149,21 @@ export function batchNorm(channels: number, opts: BatchNormOptions = {}): Module
           `${where(ctx, who)}: evaluation with running statistics needs ctx.state['${key('mean')}'] and ['${key('var')}']`,
         );
       }
-      const y = tf.tidy(() => {
-        // The centred input is computed once and gamma is folded into the per-channel scale: two fewer
-        // full-size ops forward, and fewer again in each order of the gradient (MAML differentiates this
-        // twice, 4 layers x 32 tasks per meta-iteration).
-        const mean = useBatch ? tf.mean(x, axes, true) : ctx!.state![key('mean')];
-        const xc = tf.sub(x, mean);
-        const variance = useBatch ? tf.mean(tf.square(xc), axes, true) : ctx!.state![key('var')];
-        let scale = tf.rsqrt(tf.add(variance, eps));
-        if (affine) scale = tf.mul(scale, p.gamma);
-        const out = tf.mul(xc, scale);
-        return affine ? tf.add(out, p.beta) : out;
-      });
+      const fused = useBatch && affine ? fusedBatchNorm(x, p.gamma, p.beta, eps) : null; // native kernels only
+      const y =
+        fused ??
+        tf.tidy(() => {
+          // The centred input is computed once and gamma is folded into the per-channel scale: two fewer
+          // full-size ops forward, and fewer again in each order of the gradient (MAML differentiates this
+          // twice, 4 layers x 32 tasks per meta-iteration).
+          const mean = useBatch ? tf.mean(x, axes, true) : ctx!.state![key('mean')];
+          const xc = tf.sub(x, mean);
+          const variance = useBatch ? tf.mean(tf.square(xc), axes, true) : ctx!.state![key('var')];
+          let scale = tf.rsqrt(tf.add(variance, eps));
+          if (affine) scale = tf.mul(scale, p.gamma);
+          const out = tf.mul(xc, scale);
+          return affine ? tf.add(out, p.beta) : out;
+        });
       if (track && useBatch && ctx?.stateOut && ctx.state) {
         // Running statistics as PyTorch keeps them: unbiased variance, exponential moving average.
         const n = x.size / channels;

@@ -1,4 +1,5 @@
 import { tf } from '../engine/tf.js';
+import { nativeLstmCell } from '../engine/kernels/native.js';
 import type { Rng } from '../engine/rng.js';
 import { type Module, expectShape, positiveInt, where } from './module.js';
 import type { Params } from './params.js';
@@ -74,9 +75,14 @@ export function lstmScan(p: Params, x: tf.Tensor, h0?: tf.Tensor, c0?: tf.Tensor
     const outs: tf.Tensor[] = [];
     for (let t = 0; t < steps; t++) {
       const gates = tf.add(xs[t], tf.matMul(h as tf.Tensor2D, p.wh as tf.Tensor2D));
-      const [gi, gf, gg, go] = tf.split(gates, 4, 1);
-      c = tf.add(tf.mul(tf.sigmoid(gf), c), tf.mul(tf.sigmoid(gi), tf.tanh(gg)));
-      h = tf.mul(tf.sigmoid(go), tf.tanh(c));
+      const fused = nativeLstmCell(gates as tf.Tensor2D, c as tf.Tensor2D);
+      if (fused) {
+        [h, c] = fused;
+      } else {
+        const [gi, gf, gg, go] = tf.split(gates, 4, 1);
+        c = tf.add(tf.mul(tf.sigmoid(gf), c), tf.mul(tf.sigmoid(gi), tf.tanh(gg)));
+        h = tf.mul(tf.sigmoid(go), tf.tanh(c));
+      }
       outs.push(h);
     }
     const outputs = steps === 1 ? tf.expandDims(h, 1) : tf.transpose(tf.stack(outs, 0), [1, 0, 2]);

@@ -2,7 +2,7 @@
 // sent with the theta it is sent. Started by WorkerPool (workers.ts).
 import { parentPort, workerData } from 'node:worker_threads';
 import { tf } from '../engine/tf.js';
-import { initEngine, type BackendName } from '../engine/backend.js';
+import { initEngine, kernelThreads, type BackendName } from '../engine/backend.js';
 import { metaGrads } from '../meta/common.js';
 import type { MetaLearner, TrainProgress } from '../meta/types.js';
 import type { SupportQuery } from '../tasks/types.js';
@@ -10,7 +10,7 @@ import type { Params } from '../nn/params.js';
 import type { WireEpisode, WireTensor, WorkerInit } from './workers.js';
 
 const init = workerData as WorkerInit;
-await initEngine({ backend: init.backend as BackendName | undefined });
+await initEngine({ backend: init.backend as BackendName | undefined, threads: init.threads });
 const mod = (await import(init.factoryModule)) as Record<string, (arg: unknown) => MetaLearner>;
 const factory = mod[init.factoryName];
 if (typeof factory !== 'function') throw new Error(`${init.factoryModule}: no export '${init.factoryName}'`);
@@ -41,4 +41,4 @@ parentPort!.on(
     parentPort!.postMessage({ loss, n: episodes.length, grads: out, ms: performance.now() - t0 }, transfer);
   },
 );
-parentPort!.postMessage({ ready: true });
+parentPort!.postMessage({ ready: true, threads: kernelThreads() });

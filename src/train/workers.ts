@@ -1,5 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import { tf } from '../engine/tf.js';
+import { kernelThreads } from '../engine/backend.js';
 import type { SupportQuery } from '../tasks/types.js';
 import type { Params } from '../nn/params.js';
 import type { TrainProgress } from '../meta/types.js';
@@ -22,6 +23,8 @@ export interface WorkerInit {
   factoryModule: string;
   factoryName: string;
   factoryArg: unknown;
+  /** Native-kernel threads of each worker (default: the creating thread's, split among the workers). */
+  threads?: number;
 }
 
 const wire = (t: tf.Tensor): WireTensor => ({
@@ -44,23 +47,30 @@ export function workerEntry(moduleUrl: string): URL {
  * averaged weighted by episode count, which equals metaGrads over the whole meta-batch.
  */
 export class WorkerPool {
-  private constructor(private readonly workers: Worker[]) {}
+  private constructor(
+    private readonly workers: Worker[],
+    /** Native-kernel threads each worker runs with (1 without the native addon). */
+    readonly workerThreads: number[],
+  ) {}
 
   static async create(size: number, init: WorkerInit): Promise<WorkerPool> {
     if (!Number.isInteger(size) || size < 1)
       throw new Error(`WorkerPool: size must be a positive integer, got ${size}`);
     const url = workerEntry(import.meta.url);
-    const workers = Array.from({ length: size }, () => new Worker(url, { workerData: init }));
-    await Promise.all(
+    // Workers x threads stays at what this thread had: the workers share out its kernel threads.
+    const threads = init.threads ?? Math.max(1, Math.floor(kernelThreads() / size));
+    const workerData: WorkerInit = { ...init, threads };
+    const workers = Array.from({ length: size }, () => new Worker(url, { workerData }));
+    const ready = await Promise.all(
       workers.map(
         (w) =>
-          new Promise<void>((resolve, reject) => {
-            w.once('message', () => resolve());
+          new Promise<number>((resolve, reject) => {
+            w.once('message', (m: { threads?: number }) => resolve(m.threads ?? 1));
             w.once('error', reject);
           }),
       ),
     );
-    return new WorkerPool(workers);
+    return new WorkerPool(workers, ready);
   }
 
   /** Milliseconds each worker spent on its share in the last metaGrads call (for benchmarks). */

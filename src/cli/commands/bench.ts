@@ -5,6 +5,7 @@ import {
   benchOurs,
   benchTable,
   BENCH_WORKLOADS,
+  kernelPath,
   DEFAULT_BENCH_WORKLOADS,
 } from '../../experiment/bench/workloads.js';
 import { flag, oneOf, posInt, str, type Command } from '../schema.js';
@@ -37,21 +38,42 @@ export const bench: Command = {
     },
     json: { type: 'boolean', help: 'also print the results as one JSON line' },
     profile: { type: 'boolean', help: "print one profiled step's kernel times per workload" },
+    threads: {
+      type: 'string',
+      value: 'N,...',
+      help: 'threads inside each native kernel, one run per number (default: METALEARN_THREADS or all cores)',
+    },
   },
   description: `Times the workloads of the peer benchmark's protocol here (median, p10, p90 ms per step): ProtoNet
 training and inference, MAML second and first order, MANN, a multi-task MLP. The comparison with the
 PyTorch peer (ours/peer) is 'npm run bench' in a checkout of the repository.`,
   run: async (a) => {
     const backend = await initEngine({ backend: oneOf('bench', a, 'backend', BACKENDS) ?? 'wasm' });
-    console.error(`metalearn-ts on ${backend}, ${os.cpus()[0]?.model ?? 'cpu'}, node ${process.version}`);
-    const ours = await benchOurs({
-      workloads: (str(a, 'workloads') ?? DEFAULT_BENCH_WORKLOADS).split(',').map((s) => s.trim()),
-      iters: posInt('bench', a, 'iters') ?? 20,
-      mamlIters: posInt('bench', a, 'maml-iters') ?? 3,
-      warmup: nonNegative(str(a, 'warmup') ?? '3'),
-      profile: flag(a, 'profile'),
-      log: (s) => console.error(s),
-    });
+    console.error(
+      `metalearn-ts on ${backend} (${kernelPath()}), ${os.cpus()[0]?.model ?? 'cpu'} x ${os.availableParallelism()}, node ${process.version}`,
+    );
+    const threads = str(a, 'threads')
+      ?.split(',')
+      .map((t) => {
+        const v = Number(t);
+        if (!Number.isInteger(v) || v < 1 || v > 256)
+          throw new Error(`bench: --threads must list integers from 1 to 256, got '${t}'`);
+        return v;
+      }) ?? [undefined];
+    const ours = [];
+    for (const t of threads) {
+      ours.push(
+        ...(await benchOurs({
+          workloads: (str(a, 'workloads') ?? DEFAULT_BENCH_WORKLOADS).split(',').map((s) => s.trim()),
+          iters: posInt('bench', a, 'iters') ?? 20,
+          mamlIters: posInt('bench', a, 'maml-iters') ?? 3,
+          warmup: nonNegative(str(a, 'warmup') ?? '3'),
+          profile: flag(a, 'profile'),
+          threads: t,
+          log: (s) => console.error(s),
+        })),
+      );
+    }
     for (const line of benchTable(ours)) console.log(line);
     if (flag(a, 'json')) console.log(JSON.stringify({ backend, ours, peer: {} }));
     return 0;

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { nativeConvFilterGrad, nativeConvInputGrad } from '../kernels/native.js';
 
 /** Explicit [top, bottom, left, right] padding of a 2-D convolution or pooling window. */
 export type Pad4 = [number, number, number, number];
@@ -189,7 +190,7 @@ export function conv2dInputGrad(
   return bilinearOp(
     dy,
     w,
-    (d, ww) => inputGradOps(d, ww, xShape, g),
+    (d, ww) => nativeConvInputGrad(d, ww, xShape, g) ?? inputGradOps(d, ww, xShape, g),
     (r, d, ww) => [convForward(r, ww, g), conv2dFilterGrad(r, d, ww.shape, g)],
   );
 }
@@ -209,7 +210,7 @@ export function conv2dFilterGrad(
   return bilinearOp(
     x,
     dy,
-    (xx, d) => filterGradOps(xx, d, wShape, g),
+    (xx, d) => nativeConvFilterGrad(xx, d, wShape, g) ?? filterGradOps(xx, d, wShape, g),
     (r, xx, d) => [conv2dInputGrad(d, r, xx.shape, g), convForward(xx, r, g)],
   );
 }

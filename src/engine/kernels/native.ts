@@ -13,6 +13,10 @@ import { sizeOf } from '../rng.js';
  */
 export interface NativeKernels {
   conv2d(x: Float32Array, w: Float32Array, out: Float32Array, dims: number[]): void;
+  /** out [kh, kw, ci, co] = the filter gradient of conv2d for x and dy (same dims as conv2d). */
+  conv2dFilterGrad(x: Float32Array, dy: Float32Array, out: Float32Array, dims: number[]): void;
+  /** out [n, h, w, ci] = the input gradient of conv2d for dy and w (same dims as conv2d). */
+  conv2dInputGrad(dy: Float32Array, w: Float32Array, out: Float32Array, dims: number[]): void;
   /** The JavaScript reduceBlock of reduce_block.ts, natively. */
   reduceBlock: ReduceBlockFn;
   batchMatMul(a: Float32Array, b: Float32Array, out: Float32Array, dims: number[]): void;
@@ -30,6 +34,41 @@ export interface NativeKernels {
   poolRoute(x: Float32Array, v: Float32Array, out: Float32Array, dims: number[], mode: 0 | 1): void;
   reverse(x: Float32Array, out: Float32Array, shape: number[], flags: number[]): void;
   tanh(x: Float32Array, out: Float32Array): void;
+  /** Training-mode batch norm of x [m, c] over its rows: y, and per channel mean and 1/sqrt(var + eps). */
+  batchNorm(
+    x: Float32Array,
+    gamma: Float32Array,
+    beta: Float32Array,
+    y: Float32Array,
+    mean: Float32Array,
+    invstd: Float32Array,
+    dims: number[],
+    eps: number,
+  ): void;
+  /** One LSTM step from gates [b, 4n] and c [b, n]: h and cNext [b, n]. */
+  lstmCell(gates: Float32Array, c: Float32Array, h: Float32Array, cNext: Float32Array, dims: number[]): void;
+  /** lstmCell's gradient for the upstreams dh and dcNext: dgates and dc. */
+  lstmCellGrad(
+    gates: Float32Array,
+    c: Float32Array,
+    dh: Float32Array,
+    dcNext: Float32Array,
+    dgates: Float32Array,
+    dc: Float32Array,
+    dims: number[],
+  ): void;
+  /** batchNorm's gradient for the upstream dy: dx, dgamma, dbeta. */
+  batchNormGrad(
+    x: Float32Array,
+    gamma: Float32Array,
+    mean: Float32Array,
+    invstd: Float32Array,
+    dy: Float32Array,
+    dx: Float32Array,
+    dgamma: Float32Array,
+    dbeta: Float32Array,
+    dims: number[],
+  ): void;
   /**
    * c = alpha op(a) op(b) + beta c (row-major; dims = [m, n, k, lda, ldb, ldc, transA, transB]) with the
    * implementation `impl`, one of gemmKernels(); for tests and benchmarks.
@@ -47,6 +86,10 @@ export interface NativeKernels {
   gemmPath(): string;
   /** The implementations sgemm takes here: our variants this CPU runs, best last, then 'openblas' if linked. */
   gemmKernels(): string[];
+  /** Threads of the calling JavaScript thread's kernel pool (it included). */
+  threads(): number;
+  /** Resize the calling thread's pool (1 to 256); returns the size in effect. */
+  setThreads(n: number): number;
 }
 
 /** Environment variable: `0` turns the native kernels off. */
@@ -413,6 +456,286 @@ export function nativePoolRoute(x: tf.Tensor4D, dy: tf.Tensor4D, kh: number, kw:
   return runPool(POOL_ROUTE, x, dy, { kh, kw, ho: dy.shape[1], wo: dy.shape[2] });
 }
 
+/** Kernel names of the convolution's two gradients (wasm with the addon only). */
+const CONV_FILTER_GRAD = 'MetalearnConv2DFilterGrad';
+const CONV_INPUT_GRAD = 'MetalearnConv2DInputGrad';
+
+/** A convolution's geometry with explicit padding, as the conv gradients take it. */
+export interface NativeConvGeometry {
+  strides: [number, number];
+  dilations: [number, number];
+  /** [top, bottom, left, right] */
+  pad: [number, number, number, number];
+}
+
+interface ConvGradAttrs {
+  /** The conv2d dims of native/kernels.cc: [n, h, w, ci, kh, kw, co, ho, wo, sh, sw, dh, dw, top, left]. */
+  dims: number[];
+}
+
+function convDims(
+  xShape: readonly number[],
+  wShape: readonly number[],
+  yShape: readonly number[],
+  g: NativeConvGeometry,
+): number[] {
+  const [n, h, w, ci] = xShape;
+  const [kh, kw, , co] = wShape;
+  return [n, h, w, ci, kh, kw, co, yShape[1], yShape[2], ...g.strides, ...g.dilations, g.pad[0], g.pad[2]];
+}
+
+function convGradKernel(addon: NativeKernels, name: string, filter: boolean): tf.KernelConfig {
+  return {
+    kernelName: name,
+    backendName: 'wasm',
+    kernelFunc: (args) => {
+      const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
+      const { dims } = args.attrs as unknown as ConvGradAttrs;
+      const [n, h, w, ci, kh, kw, co] = dims;
+      const backend = args.backend as unknown as WasmBackendLike;
+      const out = backend.makeOutput(filter ? [kh, kw, ci, co] : [n, h, w, ci], 'float32');
+      if (kh * kw * ci * co === 0 || n * h * w * ci === 0) return out;
+      (filter ? addon.conv2dFilterGrad : addon.conv2dInputGrad)(
+        backend.typedArrayFromHeap(a) as Float32Array,
+        backend.typedArrayFromHeap(b) as Float32Array,
+        backend.typedArrayFromHeap(out) as Float32Array,
+        dims,
+      );
+      return out;
+    },
+  };
+}
+
+/** Whether the native kernels run the current backend, for float32 tensors ts. */
+export const nativeHere = (...ts: tf.Tensor[]): boolean =>
+  installed && tf.getBackend() === 'wasm' && ts.every((t) => t.dtype === 'float32');
+
+/**
+ * The filter gradient [kh, kw, ci, co] of y = conv2d(x, w) for the upstream dy, in one native kernel
+ * (im2col(x)^T dy); null unless the native kernels run this backend. Not differentiable by itself: the
+ * caller states its gradient (engine/gradients/conv2d_backprop.ts).
+ */
+export function nativeConvFilterGrad(
+  x: tf.Tensor4D,
+  dy: tf.Tensor4D,
+  wShape: readonly number[],
+  g: NativeConvGeometry,
+): tf.Tensor4D | null {
+  if (!nativeHere(x, dy)) return null;
+  const attrs: ConvGradAttrs = { dims: convDims(x.shape, wShape, dy.shape, g) };
+  return tf
+    .engine()
+    .runKernel(CONV_FILTER_GRAD, { a: x, b: dy }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor4D;
+}
+
+/**
+ * The input gradient [n, h, w, ci] of y = conv2d(x, w) for the upstream dy, in one native kernel
+ * (col2im(dy w^T)); null unless the native kernels run this backend. Not differentiable by itself.
+ */
+export function nativeConvInputGrad(
+  dy: tf.Tensor4D,
+  w: tf.Tensor4D,
+  xShape: readonly number[],
+  g: NativeConvGeometry,
+): tf.Tensor4D | null {
+  if (!nativeHere(dy, w)) return null;
+  const attrs: ConvGradAttrs = { dims: convDims(xShape, w.shape, dy.shape, g) };
+  return tf
+    .engine()
+    .runKernel(CONV_INPUT_GRAD, { a: dy, b: w }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor4D;
+}
+
+/** Kernel names of the fused batch norm and its gradient (wasm with the addon only). */
+const BATCH_NORM = 'MetalearnBatchNorm';
+const BATCH_NORM_GRAD = 'MetalearnBatchNormGrad';
+
+function batchNormKernels(addon: NativeKernels): tf.KernelConfig[] {
+  const heap = (b: WasmBackendLike, t: tf.TensorInfo) => b.typedArrayFromHeap(t) as Float32Array;
+  return [
+    {
+      kernelName: BATCH_NORM,
+      backendName: 'wasm',
+      kernelFunc: (args) => {
+        const { x, gamma, beta } = args.inputs as Record<'x' | 'gamma' | 'beta', tf.TensorInfo>;
+        const c = x.shape[x.shape.length - 1];
+        const b = args.backend as unknown as WasmBackendLike;
+        const y = b.makeOutput(x.shape, 'float32');
+        const mean = b.makeOutput([c], 'float32');
+        const invstd = b.makeOutput([c], 'float32');
+        const dims = [tf.util.sizeFromShape(x.shape) / c, c];
+        addon.batchNorm(
+          heap(b, x),
+          heap(b, gamma),
+          heap(b, beta),
+          heap(b, y),
+          heap(b, mean),
+          heap(b, invstd),
+          dims,
+          (args.attrs as { eps: number }).eps,
+        );
+        return [y, mean, invstd];
+      },
+    },
+    {
+      kernelName: BATCH_NORM_GRAD,
+      backendName: 'wasm',
+      kernelFunc: (args) => {
+        const { x, gamma, mean, invstd, dy } = args.inputs as Record<
+          'x' | 'gamma' | 'mean' | 'invstd' | 'dy',
+          tf.TensorInfo
+        >;
+        const c = x.shape[x.shape.length - 1];
+        const b = args.backend as unknown as WasmBackendLike;
+        const dx = b.makeOutput(x.shape, 'float32');
+        const dgamma = b.makeOutput([c], 'float32');
+        const dbeta = b.makeOutput([c], 'float32');
+        addon.batchNormGrad(
+          heap(b, x),
+          heap(b, gamma),
+          heap(b, mean),
+          heap(b, invstd),
+          heap(b, dy),
+          heap(b, dx),
+          heap(b, dgamma),
+          heap(b, dbeta),
+          [tf.util.sizeFromShape(x.shape) / c, c],
+        );
+        return [dx, dgamma, dbeta];
+      },
+    },
+  ];
+}
+
+/**
+ * Training-mode batch norm of x (float32, channels last) with gamma and beta [c] in one native kernel:
+ * [y, mean, invstd]. Null unless the native kernels run this backend. Not differentiable by itself
+ * (engine/batch_norm.ts states its gradient).
+ */
+export function nativeBatchNorm(
+  x: tf.Tensor,
+  gamma: tf.Tensor,
+  beta: tf.Tensor,
+  eps: number,
+): [tf.Tensor, tf.Tensor1D, tf.Tensor1D] | null {
+  if (!nativeHere(x, gamma, beta) || x.size === 0) return null;
+  return tf.engine().runKernel(BATCH_NORM, { x, gamma, beta }, { eps }) as unknown as [
+    tf.Tensor,
+    tf.Tensor1D,
+    tf.Tensor1D,
+  ];
+}
+
+/** nativeBatchNorm's gradient for the upstream dy, in one native kernel: [dx, dgamma, dbeta]. */
+export function nativeBatchNormGrad(
+  x: tf.Tensor,
+  gamma: tf.Tensor,
+  mean: tf.Tensor,
+  invstd: tf.Tensor,
+  dy: tf.Tensor,
+): [tf.Tensor, tf.Tensor1D, tf.Tensor1D] {
+  return tf.engine().runKernel(BATCH_NORM_GRAD, { x, gamma, mean, invstd, dy }, {}) as unknown as [
+    tf.Tensor,
+    tf.Tensor1D,
+    tf.Tensor1D,
+  ];
+}
+
+/** Kernel names of the fused LSTM step and its gradient (wasm with the addon only). */
+const LSTM_CELL = 'MetalearnLstmCell';
+const LSTM_CELL_GRAD = 'MetalearnLstmCellGrad';
+
+function lstmKernels(addon: NativeKernels): tf.KernelConfig[] {
+  const heap = (b: WasmBackendLike, t: tf.TensorInfo) => b.typedArrayFromHeap(t) as Float32Array;
+  return [
+    {
+      kernelName: LSTM_CELL,
+      backendName: 'wasm',
+      kernelFunc: (args) => {
+        const { gates, c } = args.inputs as Record<'gates' | 'c', tf.TensorInfo>;
+        const b = args.backend as unknown as WasmBackendLike;
+        const h = b.makeOutput(c.shape, 'float32');
+        const cNext = b.makeOutput(c.shape, 'float32');
+        addon.lstmCell(heap(b, gates), heap(b, c), heap(b, h), heap(b, cNext), c.shape);
+        return [h, cNext];
+      },
+    },
+    {
+      kernelName: LSTM_CELL_GRAD,
+      backendName: 'wasm',
+      kernelFunc: (args) => {
+        const { gates, c, dh, dcNext } = args.inputs as Record<
+          'gates' | 'c' | 'dh' | 'dcNext',
+          tf.TensorInfo
+        >;
+        const b = args.backend as unknown as WasmBackendLike;
+        const dgates = b.makeOutput(gates.shape, 'float32');
+        const dc = b.makeOutput(c.shape, 'float32');
+        addon.lstmCellGrad(
+          heap(b, gates),
+          heap(b, c),
+          heap(b, dh),
+          heap(b, dcNext),
+          heap(b, dgates),
+          heap(b, dc),
+          c.shape,
+        );
+        return [dgates, dc];
+      },
+    },
+  ];
+}
+
+/**
+ * The LSTM step's gradient from differentiable ops (for a recorded backward pass: higher order), with
+ * the same formulas as the native kernel.
+ */
+function lstmCellGradOps(gates: tf.Tensor, c: tf.Tensor, dh: tf.Tensor, dcNext: tf.Tensor): tf.Tensor[] {
+  const [gi, gf, gg, go] = tf.split(gates, 4, 1);
+  const i = tf.sigmoid(gi);
+  const f = tf.sigmoid(gf);
+  const g = tf.tanh(gg);
+  const o = tf.sigmoid(go);
+  const tc = tf.tanh(tf.add(tf.mul(f, c), tf.mul(i, g)));
+  const dct = tf.add(dcNext, tf.mul(tf.mul(dh, o), tf.sub(1, tf.square(tc))));
+  const dsig = (s: tf.Tensor) => tf.mul(s, tf.sub(1, s));
+  const dgates = tf.concat(
+    [
+      tf.mul(tf.mul(dct, g), dsig(i)),
+      tf.mul(tf.mul(dct, c), dsig(f)),
+      tf.mul(tf.mul(dct, i), tf.sub(1, tf.square(g))),
+      tf.mul(tf.mul(dh, tc), dsig(o)),
+    ],
+    1,
+  );
+  return [dgates, tf.mul(dct, f)];
+}
+
+function registerLstmGradient(): void {
+  tf.registerGradient({
+    kernelName: LSTM_CELL,
+    inputsToSave: ['gates', 'c'],
+    gradFunc: ((dys: tf.Tensor[], [gates, c]: tf.Tensor[]) => {
+      const [dh, dcNext] = dys;
+      const [dg, dc] = tf.engine().isTapeOn()
+        ? lstmCellGradOps(gates, c, dh, dcNext)
+        : (tf.engine().runKernel(LSTM_CELL_GRAD, { gates, c, dh, dcNext }, {}) as unknown as tf.Tensor[]);
+      return { gates: () => dg, c: () => dc };
+    }) as unknown as tf.GradConfig['gradFunc'],
+  });
+}
+
+/**
+ * One LSTM step in one native kernel: from the gate pre-activations gates [b, 4n] (input, forget, cell,
+ * output) and the cell c [b, n], [h, cNext] with cNext = sigmoid(f) c + sigmoid(i) tanh(g) and
+ * h = sigmoid(o) tanh(cNext). Differentiable (its backward is one native kernel, or differentiable ops
+ * when the backward is itself recorded). Null unless the native kernels run this backend.
+ */
+export function nativeLstmCell(gates: tf.Tensor2D, c: tf.Tensor2D): [tf.Tensor2D, tf.Tensor2D] | null {
+  if (!nativeHere(gates, c) || c.rank !== 2 || gates.rank !== 2) return null;
+  if (gates.shape[0] !== c.shape[0] || gates.shape[1] !== 4 * c.shape[1]) return null;
+  return tf.engine().runKernel(LSTM_CELL, { gates, c }, {}) as unknown as [tf.Tensor2D, tf.Tensor2D];
+}
+
 function registerPoolGradients(): void {
   // Route and select are each other's adjoints; both are piecewise constant in x.
   for (const [name, adjoint] of [
@@ -450,6 +773,10 @@ export function installNativeKernels(): boolean {
   for (const op of Object.keys(BINARY_OPS) as (keyof typeof BINARY_OPS)[]) {
     make[op] = (st) => binaryKernel(addon, op, st);
   }
+  for (const k of [...batchNormKernels(addon), ...lstmKernels(addon)]) tf.registerKernel(k);
+  registerLstmGradient();
+  tf.registerKernel(convGradKernel(addon, CONV_FILTER_GRAD, true));
+  tf.registerKernel(convGradKernel(addon, CONV_INPUT_GRAD, false));
   tf.registerKernel(poolRouteKernel(addon, POOL_ROUTE, 0));
   tf.registerKernel(poolRouteKernel(addon, POOL_SELECT, 1));
   registerPoolGradients();
@@ -461,6 +788,22 @@ export function installNativeKernels(): boolean {
 /** The GEMM behind the native kernels ('openblas', 'own-avx2', ...), or null without the addon. */
 export function nativeGemmPath(): string | null {
   return nativeKernels()?.gemmPath() ?? null;
+}
+
+/**
+ * Threads each native kernel of this JavaScript thread runs on (the thread itself included): 1 without
+ * the addon. The addon starts with `METALEARN_THREADS`, else the machine's hardware threads.
+ */
+export function nativeThreads(): number {
+  return nativeKernels()?.threads() ?? 1;
+}
+
+/** Set the threads of this JavaScript thread's native kernels; returns the number in effect (1 without the addon). */
+export function setNativeThreads(n: number): number {
+  if (!Number.isInteger(n) || n < 1 || n > 256) {
+    throw new Error(`threads: expected an integer from 1 to 256, got ${String(n)}`);
+  }
+  return nativeKernels()?.setThreads(n) ?? 1;
 }
 
 /** Whether the native kernels are registered in this process (for logs and benchmarks). */

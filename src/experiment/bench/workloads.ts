@@ -7,6 +7,8 @@
  * script (bench/bench.ts).
  */
 import { tf } from '../../engine/tf.js';
+import { kernelThreads, setKernelThreads } from '../../engine/backend.js';
+import { nativeGemmPath, nativeKernelsActive } from '../../engine/kernels/native.js';
 import { Rng } from '../../engine/rng.js';
 import { sparseSoftmaxCrossEntropy } from '../../engine/ops.js';
 import { conv4 } from '../../nn/conv4.js';
@@ -289,6 +291,8 @@ function percentile(sorted: number[], q: number): number {
 export interface BenchResult {
   workload: string;
   variant: string;
+  /** Threads inside each kernel (ours: the native kernels' pool; the peer: torch.set_num_threads). */
+  threads?: number;
   median_ms: number;
   p10_ms: number;
   p90_ms: number;
@@ -379,12 +383,35 @@ export interface BenchOptions {
   warmup: number;
   /** Print one profiled step's kernel times per workload. */
   profile?: boolean;
+  /** Threads of the native kernels for these runs (default: as they are); restored afterwards. */
+  threads?: number;
   /** Progress and per-workload lines. */
   log?: (s: string) => void;
 }
 
+/**
+ * Which kernels run the arithmetic: 'native, GEMM openblas' (or own-avx2, ...) when the addon is
+ * installed on the wasm backend, else the backend's own ('wasm', 'cpu', ...).
+ */
+export function kernelPath(): string {
+  const gemm = nativeGemmPath();
+  return nativeKernelsActive() && tf.getBackend() === 'wasm' && gemm
+    ? `native, GEMM ${gemm}`
+    : tf.getBackend();
+}
+
 /** Time each workload on the current tfjs backend (initEngine first). */
 export async function benchOurs(opts: BenchOptions): Promise<BenchResult[]> {
+  const before = kernelThreads();
+  const threads = opts.threads === undefined ? before : setKernelThreads(opts.threads);
+  try {
+    return await benchAt(opts, threads);
+  } finally {
+    if (opts.threads !== undefined) setKernelThreads(before);
+  }
+}
+
+async function benchAt(opts: BenchOptions, threads: number): Promise<BenchResult[]> {
   const log = opts.log ?? (() => {});
   const ours: BenchResult[] = [];
   for (const w of opts.workloads) {
@@ -401,23 +428,31 @@ export async function benchOurs(opts: BenchOptions): Promise<BenchResult[]> {
       opts.profile ?? false,
       log,
     );
-    ours.push(r);
+    ours.push({ ...r, threads });
     log(
-      `ours  ${w.padEnd(22)} median ${r.median_ms.toFixed(1)} ms  (p10 ${r.p10_ms.toFixed(1)}, p90 ${r.p90_ms.toFixed(1)}, ${r.iters} steps)`,
+      `ours  ${w.padEnd(22)} ${threads} thread${threads === 1 ? ' ' : 's'} median ${r.median_ms.toFixed(1)} ms  (p10 ${r.p10_ms.toFixed(1)}, p90 ${r.p90_ms.toFixed(1)}, ${r.iters} steps)`,
     );
   }
   return ours;
 }
 
-/** The Markdown table of our times, and the peer's with the ratio ours/peer where it has them. */
+/**
+ * The Markdown table of our times, and the peer's with the ratio ours/peer where it has them (matched
+ * by workload, variant and threads).
+ */
 export function benchTable(ours: BenchResult[], peer: Record<string, BenchResult> = {}): string[] {
   const f = (x: BenchResult) => `${x.median_ms.toFixed(1)} (${x.p10_ms.toFixed(1)}-${x.p90_ms.toFixed(1)})`;
   return [
-    `| workload | ours median ms (p10-p90) | peer median ms (p10-p90) | ours/peer |`,
-    `|---|---|---|---|`,
+    `| workload | threads | ours median ms (p10-p90) | peer median ms (p10-p90) | ours/peer |`,
+    `|---|---|---|---|---|`,
     ...ours.map((r) => {
-      const p = peer[`${r.workload}:${r.variant}`];
-      return `| ${r.workload}:${r.variant} | ${f(r)} | ${p ? f(p) : '-'} | ${p ? (r.median_ms / p.median_ms).toFixed(2) : '-'} |`;
+      const p = peer[benchKey(r)];
+      return `| ${r.workload}:${r.variant} | ${r.threads ?? '-'} | ${f(r)} | ${p ? f(p) : '-'} | ${p ? (r.median_ms / p.median_ms).toFixed(2) : '-'} |`;
     }),
   ];
+}
+
+/** workload:variant:threads, how benchTable matches a peer result to ours. */
+export function benchKey(r: BenchResult): string {
+  return `${r.workload}:${r.variant}:${r.threads ?? 1}`;
 }

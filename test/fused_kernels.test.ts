@@ -1,0 +1,158 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { tf } from '../src/engine/tf.js';
+import { initEngine } from '../src/engine/backend.js';
+import { Rng } from '../src/engine/rng.js';
+import { nativeKernels } from '../src/engine/kernels/native.js';
+import { batchNorm } from '../src/nn/layers.js';
+import { lstm, lstmScan } from '../src/nn/lstm.js';
+import type { Params } from '../src/nn/params.js';
+import { TRAIN } from '../src/nn/module.js';
+import { gradCheck, secondOrderCheck } from './helpers/gradcheck.js';
+
+const skip = nativeKernels() ? false : 'native addon not built (native/build.mjs needs g++)';
+const bn = batchNorm(6);
+
+function inputs(seed: number, shape: number[]): tf.Tensor[] {
+  const r = new Rng(seed);
+  // A mean far from zero and unequal scales per channel: what the centred two-pass statistics are for.
+  return [
+    tf.add(r.normalTensor(shape, 0, 2), 3),
+    r.normalTensor([shape[shape.length - 1]], 1, 0.3),
+    r.normalTensor([shape[shape.length - 1]], 0, 0.3),
+  ];
+}
+
+const loss = (x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor): tf.Scalar => {
+  const y = bn.apply({ gamma, beta }, x, TRAIN);
+  const w = new Rng(9).normalTensor(y.shape);
+  return tf.sum(tf.mul(tf.tanh(y), w)) as tf.Scalar;
+};
+
+async function valueAndGrads(backend: 'cpu' | 'wasm', shape: number[]): Promise<Float32Array[]> {
+  await initEngine({ backend });
+  const out = tf.tidy(() => {
+    const xs = inputs(3, shape);
+    const y = bn.apply({ gamma: xs[1], beta: xs[2] }, xs[0], TRAIN);
+    return [y, ...tf.grads(loss)(xs)];
+  });
+  const v = out.map((t) => t.dataSync() as Float32Array);
+  tf.dispose(out);
+  return v;
+}
+
+describe('fused batch norm (native forward and backward) against the ops on the cpu backend', () => {
+  for (const shape of [
+    [4, 5, 5, 6],
+    [40, 28, 28, 6],
+  ]) {
+    it(`output and first-order gradients, x [${shape}]`, { skip }, async () => {
+      const a = await valueAndGrads('cpu', shape);
+      const b = await valueAndGrads('wasm', shape);
+      for (const [k, name] of ['y', 'dx', 'dgamma', 'dbeta'].entries()) {
+        let d2 = 0;
+        let n2 = 0;
+        a[k].forEach((v, i) => ((d2 += (v - b[k][i]) ** 2), (n2 += v * v)));
+        assert.ok(Math.sqrt(d2 / n2) < 1e-5, `${name}: relative difference ${Math.sqrt(d2 / n2)}`);
+      }
+    });
+  }
+
+  it('runs as the native kernels, forward and backward, without leaking', { skip }, async () => {
+    await initEngine({ backend: 'wasm' });
+    const xs = inputs(4, [3, 4, 4, 6]);
+    const before = tf.memory().numTensors;
+    const info = await tf.profile(() => {
+      const g = tf.grads(loss)(xs);
+      tf.dispose(g);
+    });
+    const names = new Set(info.kernels.map((k) => k.name));
+    assert.ok(names.has('MetalearnBatchNorm') && names.has('MetalearnBatchNormGrad'), [...names].join(' '));
+    assert.equal(tf.memory().numTensors, before);
+    tf.dispose(xs);
+  });
+
+  it(
+    'first and second order match finite differences (the second through differentiable ops)',
+    { skip },
+    async () => {
+      await initEngine({ backend: 'wasm' });
+      const xs = inputs(5, [4, 3, 3, 6]);
+      const r1 = gradCheck(loss, xs);
+      assert.ok(r1.relErr < 2e-2, `first order: ${JSON.stringify(r1)}`);
+      const r2 = secondOrderCheck(loss, xs);
+      assert.ok(r2.relErr < 2e-2, `second order: ${JSON.stringify(r2)}`);
+      tf.dispose(xs);
+    },
+  );
+});
+
+describe('fused LSTM step (native forward and backward) against the ops on the cpu backend', () => {
+  const cell = lstm(5, 7);
+  const run = (p: Params, x: tf.Tensor, h0: tf.Tensor, c0: tf.Tensor) => {
+    const r = lstmScan(p, x, h0, c0);
+    const w = new Rng(8).normalTensor(r.outputs.shape);
+    // Every output, and the final cell through a different weighting.
+    return tf.add(
+      tf.sum(tf.mul(r.outputs, w)),
+      tf.sum(tf.mul(r.c, tf.slice(w, [0, 0, 0], [-1, 1, -1]))),
+    ) as tf.Scalar;
+  };
+  const setup = (seed: number, batch: number, steps: number) => {
+    const r = new Rng(seed);
+    const p = cell.init(r);
+    return {
+      p,
+      xs: [
+        r.normalTensor([batch, steps, 5]),
+        r.normalTensor([batch, 7], 0, 0.5),
+        r.normalTensor([batch, 7], 0, 0.5),
+      ],
+    };
+  };
+  const lossOf =
+    (p: Params) => (x: tf.Tensor, h0: tf.Tensor, c0: tf.Tensor, wx: tf.Tensor, wh: tf.Tensor, b: tf.Tensor) =>
+      run({ ...p, wx, wh, b }, x, h0, c0);
+
+  it('outputs and first-order gradients', { skip }, async () => {
+    const values = async (backend: 'cpu' | 'wasm') => {
+      await initEngine({ backend });
+      const out = tf.tidy(() => {
+        const { p, xs } = setup(3, 64, 6);
+        const all = [...xs, p.wx, p.wh, p.b];
+        return [lstmScan(p, xs[0], xs[1], xs[2]).outputs, ...tf.grads(lossOf(p))(all)];
+      });
+      const v = out.map((t) => t.dataSync() as Float32Array);
+      tf.dispose(out);
+      return v;
+    };
+    const a = await values('cpu');
+    const b = await values('wasm');
+    for (const [k, name] of ['outputs', 'dx', 'dh0', 'dc0', 'dwx', 'dwh', 'db'].entries()) {
+      let d2 = 0;
+      let n2 = 0;
+      a[k].forEach((v, i) => ((d2 += (v - b[k][i]) ** 2), (n2 += v * v)));
+      assert.ok(Math.sqrt(d2 / n2) < 1e-5, `${name}: relative difference ${Math.sqrt(d2 / n2)}`);
+    }
+  });
+
+  it(
+    'runs as the native kernels without leaking; first and second order match finite differences',
+    { skip },
+    async () => {
+      await initEngine({ backend: 'wasm' });
+      const { p, xs } = setup(4, 3, 4);
+      const all = [...xs, p.wx, p.wh, p.b];
+      const before = tf.memory().numTensors;
+      const info = await tf.profile(() => tf.dispose(tf.grads(lossOf(p))(all)));
+      const names = new Set(info.kernels.map((k) => k.name));
+      assert.ok(names.has('MetalearnLstmCell') && names.has('MetalearnLstmCellGrad'), [...names].join(' '));
+      assert.equal(tf.memory().numTensors, before);
+      const r1 = gradCheck(lossOf(p), all);
+      assert.ok(r1.relErr < 2e-2, `first order: ${JSON.stringify(r1)}`);
+      const r2 = secondOrderCheck(lossOf(p), all);
+      assert.ok(r2.relErr < 2e-2, `second order: ${JSON.stringify(r2)}`);
+      tf.dispose([...all]);
+    },
+  );
+});
