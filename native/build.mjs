@@ -64,11 +64,9 @@ function main() {
     path.join(path.dirname(process.execPath), '..', 'include', 'node'),
   ].find((d) => d && existsSync(path.join(d, 'node_api.h')));
   if (!include) return say("Node's headers (node_api.h) not found; using the wasm kernels");
-  const gemm = process.env.METALEARN_GEMM ?? 'openblas';
+  const gemm = process.env.METALEARN_GEMM ?? 'own';
   if (gemm !== 'own' && gemm !== 'openblas')
-    say(
-      `METALEARN_GEMM must be 'own' or 'openblas', not '${gemm}'; using the default (openblas when installed)`,
-    );
+    say(`METALEARN_GEMM must be 'own' or 'openblas', not '${gemm}'; using the default (our own)`);
   const blasOff = process.env.METALEARN_BLAS === 'none';
   const hasCblas = !blasOff && blasIncludes.some((d) => existsSync(path.join(d, 'cblas.h')));
   const cxx = process.env.CXX || 'g++';
@@ -76,14 +74,12 @@ function main() {
   const tmp = `${target}.tmp-${process.pid}`;
   let failed = null;
   let gemmPath = 'our own (AVX-512, AVX2+FMA or portable, chosen at run time by the CPU)';
-  if (gemm !== 'own' && hasCblas) {
+  if (gemm === 'openblas' && hasCblas) {
     failed = compile(cxx, include, false, tmp);
     if (!failed) gemmPath = 'OpenBLAS';
     else if (failed.ran)
       say(`OpenBLAS found but the build with it failed (${failed.why}); building with our own GEMM`);
-  } else if (gemm === 'own') {
-    say('METALEARN_GEMM=own: building with our own GEMM');
-  } else {
+  } else if (gemm === 'openblas') {
     say(`OpenBLAS not found${blasOff ? ' (METALEARN_BLAS=none)' : ''}; building with our own GEMM`);
   }
   if (gemmPath !== 'OpenBLAS' && (!failed || failed.ran)) failed = compile(cxx, include, true, tmp);
