@@ -114,10 +114,29 @@ describe('one option schema for every command', () => {
   });
 
   it('bench times our workloads in this process and prints the table', () => {
-    const r = cli(['bench', '--workloads', 'protonet:infer', '--iters', '1', '--warmup', '0']);
+    const r = cli([
+      'bench',
+      '--workloads',
+      'protonet:infer',
+      '--iters',
+      '1',
+      '--warmup',
+      '0',
+      '--threads',
+      '1,2',
+    ]);
     assert.equal(r.status, 0, r.stderr);
-    assert.match(r.stderr, /ours {2}protonet:infer +median [\d.]+ ms/);
-    assert.match(r.stdout, /^\| protonet:infer \| [\d.]+ \([\d.]+-[\d.]+\) \| - \| - \|$/m);
+    assert.match(r.stderr, /^metalearn-ts on \w+ \(.+\), /m); // the kernel path
+    assert.match(r.stderr, /ours {2}protonet:infer +1 thread +median [\d.]+ ms/);
+    assert.match(r.stderr, /ours {2}protonet:infer +2 threads median [\d.]+ ms/);
+    for (const t of [1, 2])
+      assert.match(
+        r.stdout,
+        new RegExp(`^\\| protonet:infer \\| ${t} \\| [\\d.]+ \\([\\d.]+-[\\d.]+\\) \\| - \\| - \\|$`, 'm'),
+      );
+    const bad = cli(['bench', '--threads', '0']);
+    assert.notEqual(bad.status, 0);
+    assert.match(bad.stderr, /--threads must list integers from 1 to 256, got '0'/);
   });
 });
 
