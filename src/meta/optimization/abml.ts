@@ -13,7 +13,7 @@ import {
 import { sparseSoftmaxCrossEntropy } from '../../engine/ops.js';
 import type { CategoricalPredictive, MetaLearner } from '../types.js';
 import type { LabelledSet, SupportQuery } from '../../tasks/types.js';
-import { seedOfTensors } from '../common.js';
+import { meanLossGrads, seedOfTensors } from '../common.js';
 
 /** Options of abml. */
 export interface AbmlOptions {
@@ -191,33 +191,6 @@ export function abml(opts: AbmlOptions): AbmlLearner {
     predict: (_theta, phi, x) => tf.tidy(() => tf.log(tf.maximum(probs(phi, x), 1e-30))),
     predictDistribution: (_theta, phi, x) => ({ kind: 'categorical', probs: probs(phi, x) }),
     disposePhi,
-    metaGrads: (theta, episodes) => {
-      if (episodes.length === 0) throw new Error(`${who}: the meta-batch is empty`);
-      let total = 0;
-      let acc: Params | null = null;
-      for (const ep of episodes) {
-        const { value, grads } = valueAndGrads(theta, (p) => episodeObjective(p, ep));
-        const v = value.dataSync()[0];
-        value.dispose();
-        if (!Number.isFinite(v)) {
-          disposeParams(grads);
-          disposeParams(acc ?? undefined);
-          throw new Error(
-            `${who}: the query loss is ${v}; training stopped before the parameters were updated`,
-          );
-        }
-        total += v;
-        if (acc === null) acc = grads;
-        else {
-          const prev: Params = acc;
-          acc = mapParams(prev, (g, k) => tf.add(g, grads[k]));
-          disposeParams(prev);
-          disposeParams(grads);
-        }
-      }
-      const mean = mapParams(acc!, (g) => tf.div(g, episodes.length));
-      disposeParams(acc!);
-      return { loss: total / episodes.length, grads: mean };
-    },
+    metaGrads: (theta, episodes) => meanLossGrads(who, theta, episodes, episodeObjective),
   };
 }

@@ -1,15 +1,8 @@
 import { tf } from '../../engine/tf.js';
 import type { Module } from '../../nn/module.js';
 import { TRAIN } from '../../nn/module.js';
-import {
-  type Params,
-  disposeParams,
-  mapParams,
-  subParams,
-  valueAndGrads,
-  withPrefix,
-} from '../../nn/params.js';
-import { episodeLoss, taskLoss } from '../common.js';
+import { type Params, subParams, valueAndGrads, withPrefix } from '../../nn/params.js';
+import { episodeLoss, meanLossGrads, taskLoss } from '../common.js';
 import type { MetaLearner } from '../types.js';
 import type { LabelledSet, SupportQuery } from '../../tasks/types.js';
 import type { LossName } from '../../tasks/losses.js';
@@ -266,33 +259,11 @@ export function hyperMaml(opts: HyperMamlOptions): MetaLearner<HyperPhi> {
       if (episodes.length === 0) throw new Error(`${name}: the meta-batch is empty`);
       const hyper: Params = {};
       for (const k of Object.keys(theta)) if (k.startsWith(HYPER_PREFIX)) hyper[k] = theta[k];
-      let total = 0;
-      let acc: Params | null = null;
-      for (const ep of episodes) {
-        const { value, grads } = valueAndGrads(hyper, (h) => episodeLoss(learner, { ...theta, ...h }, ep));
-        const v = value.dataSync()[0];
-        value.dispose();
-        if (!Number.isFinite(v)) {
-          disposeParams(grads);
-          disposeParams(acc ?? undefined);
-          throw new Error(
-            `${name}: the query loss is ${v}; training stopped before the parameters were updated`,
-          );
-        }
-        total += v;
-        if (acc === null) acc = grads;
-        else {
-          const prev: Params = acc;
-          acc = mapParams(prev, (g, k) => tf.add(g, grads[k]));
-          disposeParams(prev);
-          disposeParams(grads);
-        }
-      }
-      const n = episodes.length;
-      const out = mapParams(acc!, (g) => tf.div(g, n));
-      disposeParams(acc!);
+      const { loss, grads: out } = meanLossGrads(name, hyper, episodes, (h, ep) =>
+        episodeLoss(learner, { ...theta, ...h }, ep),
+      );
       for (const k of Object.keys(theta)) if (!(k in out)) out[k] = tf.zerosLike(theta[k]);
-      return { loss: total / n, grads: out };
+      return { loss, grads: out };
     };
   }
   return learner;
