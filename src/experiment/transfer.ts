@@ -15,6 +15,7 @@ import {
   runTransferReport,
   type ReportSetting,
   type TransferReport,
+  weightingNames,
 } from '../multitask/index.js';
 import { loadBenchmark } from '../multitask/benchmarks.js';
 
@@ -46,15 +47,26 @@ const routing: ReportSetting = { label: 'routing (WPL)', architecture: 'routing'
 // flag differences where there are none.
 const control: ReportSetting = { label: 'independent (control)', architecture: 'independent' };
 
-// Weightings and an architecture of issue 20 (results/multitask/issue20 runs a subset of them).
-const ISSUE20_SETTINGS: ReportSetting[] = [
-  ...(['mgda', 'nash-mtl', 'famo', 'upgrad', 'aligned-mtl'] as const).map((weighting): ReportSetting => ({
+// Every loss weighting of the registry on the multi-head network, and the expert and relationship
+// architectures, so that each benchmark's report compares all of them with equal weighting (issues 19, 20).
+// `equal` is the multihead row itself; `fixed` needs weights chosen by hand.
+const EVERY_WEIGHTING: ReportSetting[] = weightingNames()
+  .filter((w) => w !== 'equal' && w !== 'fixed')
+  .map((weighting): ReportSetting => ({
     label: `multihead + ${weighting}`,
     architecture: 'multihead',
     weighting,
-  })),
-  { label: 'mmoe', architecture: 'mmoe' },
-];
+  }));
+const EXPERT_ARCHITECTURES: ReportSetting[] = (['mmoe', 'cgc', 'ple', 'dselect-k'] as const).map(
+  (architecture): ReportSetting => ({ label: architecture, architecture }),
+);
+
+/** The preset's own settings, then every weighting and architecture above that it does not list yet. */
+function withEvery(settings: ReportSetting[]): ReportSetting[] {
+  const labels = new Set(settings.map((s) => s.label));
+  const extra = [...EVERY_WEIGHTING, ...EXPERT_ARCHITECTURES, relation(1e-3), routing];
+  return [...settings, ...extra.filter((s) => !labels.has(s.label))];
+}
 
 export const TRANSFER_PRESETS: Record<string, TransferPreset> = {
   'youtube-spam': {
@@ -69,7 +81,7 @@ export const TRANSFER_PRESETS: Record<string, TransferPreset> = {
       "data: the 5 video CSVs of the YouTube Spam Collection; comments embedded by the hashing featuriser (256 buckets); 30% of each video's comments held out, stratified by class (split seed 0)",
       'descriptor z_i: one-hot video index',
     ],
-    settings: [
+    settings: withEvery([
       control,
       { label: 'multihead', architecture: 'multihead' },
       { label: 'multihead, wide trunk', architecture: 'multihead', hidden: [320, 320] },
@@ -91,13 +103,11 @@ export const TRANSFER_PRESETS: Record<string, TransferPreset> = {
       relation(1e-3),
       routing,
       relation(1e-2),
-      ...ISSUE20_SETTINGS,
-      { label: 'ple', architecture: 'ple' },
       soft(1e-4),
       soft(1e-3),
       soft(1e-2),
       soft(1e-1),
-    ],
+    ]),
   },
   parkinsons: {
     title: 'Negative transfer: Parkinsons telemonitoring, motor_UPDRS per patient (42 tasks)',
@@ -111,20 +121,18 @@ export const TRANSFER_PRESETS: Record<string, TransferPreset> = {
       "data: parkinsons_updrs.data, one regression task per subject#, target motor_UPDRS from the 16 voice measures; 30% of each patient's recordings held out at random (split seed 0); features and target standardised on training rows",
       'descriptor z_i: one-hot patient index',
     ],
-    settings: [
+    settings: withEvery([
       control,
       { label: 'multihead', architecture: 'multihead' },
       { label: 'concat (shared head)', architecture: 'concat' },
       { label: 'film (shared head)', architecture: 'film' },
       { label: 'multihead + uncertainty', architecture: 'multihead', weighting: 'uncertainty' },
-      ...ISSUE20_SETTINGS,
-      { label: 'cgc', architecture: 'cgc' },
       soft(1e-3),
       soft(1e-2),
       soft(1e-1),
       relation(1e-3),
       routing,
-    ],
+    ]),
   },
   omniglot: {
     title: 'Negative transfer: Omniglot alphabets as tasks (30 tasks, multilingual handwriting)',
@@ -138,7 +146,8 @@ export const TRANSFER_PRESETS: Record<string, TransferPreset> = {
       'data: images_background.zip, 30 alphabets; each alphabet is a task classifying its own 14 to 55 characters; of the 20 drawings of every character 15 train and 5 are held out (split seed 0); 28x28 images (ink = 1) flattened into an MLP',
       'descriptor z_i: one-hot alphabet index',
     ],
-    settings: [
+    settings: withEvery([
+      control,
       { label: 'multihead', architecture: 'multihead' },
       { label: 'concat (shared head)', architecture: 'concat' },
       { label: 'concat (task heads)', architecture: 'concat', architectureOptions: { head: 'task' } },
@@ -149,7 +158,7 @@ export const TRANSFER_PRESETS: Record<string, TransferPreset> = {
       soft(1e-1),
       relation(1e-3),
       routing,
-    ],
+    ]),
   },
 };
 
