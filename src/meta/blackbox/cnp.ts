@@ -7,23 +7,18 @@ import type { GaussianPredictive, MetaLearner } from '../types.js';
 import type { SupportQuery, LabelledSet } from '../../tasks/types.js';
 import {
   type EncoderOptions,
+  asRows as rowsOf,
   batchedMetaGrads,
   checkWays,
   labelOneHot,
+  layerSizes,
   makeEncoder,
   repeatRows,
+  stackRegression,
 } from './shared.js';
 
 /** phi: the aggregated representation r of the context (support) set, [1, r]. */
 export type CnpRepresentation = { r: tf.Tensor };
-
-function sizes(v: unknown, field: string, who: string, dflt: number[]): number[] {
-  const s = v ?? dflt;
-  if (!Array.isArray(s) || s.length === 0)
-    throw new Error(`${who}: option '${field}' must be a non-empty list of layer sizes`);
-  s.forEach((d, i) => positiveInt(d, `${field}[${i}]`, who));
-  return s as number[];
-}
 
 /**
  * Mean Gaussian negative log-likelihood of targets y under N(mean, std^2), elementwise, averaged over
@@ -78,8 +73,8 @@ export function cnpRegressor(opts: CnpRegressorOptions = {}): CnpRegressor {
   const who = 'cnpRegressor';
   const xDim = positiveInt(opts.xDim ?? 1, 'xDim', who);
   const yDim = positiveInt(opts.yDim ?? 1, 'yDim', who);
-  const encSizes = sizes(opts.pairEncoder, 'pairEncoder', who, [128, 128, 128]);
-  const decSizes = sizes(opts.decoder, 'decoder', who, [128, 128]);
+  const encSizes = layerSizes(opts.pairEncoder, 'pairEncoder', who, [128, 128, 128]);
+  const decSizes = layerSizes(opts.decoder, 'decoder', who, [128, 128]);
   const minStd = opts.minStd ?? 0.1;
   if (!(minStd > 0 && minStd < 1))
     throw new Error(`${who}: option 'minStd' must be in (0, 1), got ${minStd}`);
@@ -90,12 +85,7 @@ export function cnpRegressor(opts: CnpRegressorOptions = {}): CnpRegressor {
   const h = mlp([xDim + yDim, ...encSizes]);
   const g = mlp([xDim + rDim, ...decSizes, 2 * yDim]);
 
-  const asRows = (t: tf.Tensor, d: number, what: string) => {
-    const per = t.rank <= 1 ? 1 : t.shape.slice(1).reduce((a, b) => a * b, 1);
-    if (per !== d)
-      throw new Error(`${who}: expected ${what} with ${d} value(s) per example, got [${t.shape.join(', ')}]`);
-    return tf.reshape(tf.cast(t, 'float32'), [t.shape[0], d]);
-  };
+  const asRows = (t: tf.Tensor, d: number, what: string) => rowsOf(t, d, what, who);
 
   /** xs [B, ns, xDim], ys [B, ns, yDim] -> r [B, rDim]. */
   const represent = (theta: Params, xs: tf.Tensor, ys: tf.Tensor) =>
@@ -114,13 +104,7 @@ export function cnpRegressor(opts: CnpRegressorOptions = {}): CnpRegressor {
       return { mean, std: tf.add(tf.mul(tf.softplus(raw), 1 - minStd), minStd) };
     });
 
-  const stack = (eps: SupportQuery[]) =>
-    tf.tidy(() => ({
-      xs: tf.stack(eps.map((e) => asRows(e.support.x, xDim, 'support x'))),
-      ys: tf.stack(eps.map((e) => asRows(e.support.y, yDim, 'support y'))),
-      xq: tf.stack(eps.map((e) => asRows(e.query.x, xDim, 'query x'))),
-      yq: tf.stack(eps.map((e) => asRows(e.query.y, yDim, 'query y'))),
-    }));
+  const stack = (eps: SupportQuery[]) => stackRegression(eps, xDim, yDim, who);
 
   const predictDistribution = (theta: Params, phi: CnpRepresentation, x: tf.Tensor): GaussianPredictive => {
     const { mean, std } = tf.tidy(() => {
@@ -199,8 +183,8 @@ export function cnpClassifier(opts: CnpClassifierOptions): MetaLearner<CnpRepres
   const who = 'cnpClassifier';
   const ways = checkWays(opts.ways, who);
   const enc = makeEncoder(opts, 'conv4', who);
-  const encSizes = sizes(opts.pairEncoder, 'pairEncoder', who, [128, 128]);
-  const decSizes = sizes(opts.decoder, 'decoder', who, [128, 128]);
+  const encSizes = layerSizes(opts.pairEncoder, 'pairEncoder', who, [128, 128]);
+  const decSizes = layerSizes(opts.decoder, 'decoder', who, [128, 128]);
   const aggregate = opts.aggregate ?? 'per-class';
   if (aggregate !== 'per-class' && aggregate !== 'mean') {
     throw new Error(`${who}: option 'aggregate' must be 'per-class' or 'mean', got '${aggregate}'`);

@@ -6,7 +6,16 @@ import { type Params, subParams, withPrefix } from '../../nn/params.js';
 import type { CategoricalPredictive, GaussianPredictive, MetaLearner } from '../types.js';
 import type { SupportQuery, LabelledSet } from '../../tasks/types.js';
 import { seedOfTensors } from '../common.js';
-import { type EncoderOptions, batchedMetaGrads, checkWays, labelOneHot, makeEncoder } from './shared.js';
+import {
+  type EncoderOptions,
+  asRows as rowsOf,
+  batchedMetaGrads,
+  checkWays,
+  labelOneHot,
+  layerSizes,
+  makeEncoder,
+  stackRegression,
+} from './shared.js';
 
 /**
  * phi of a latent-variable neural process: the context posterior q(z | D_tr) = N(mu, sigma^2) ([1, zDim]
@@ -22,14 +31,6 @@ export type NpLearner<D> = Omit<MetaLearner<NpPosterior>, 'predictDistribution'>
   /** `samples` functions drawn from the predictive: z_k ~ q(z | D_tr) (seeded by `rng`), each decoded at x. */
   sampleFunctions?(theta: Params, phi: NpPosterior, x: tf.Tensor, samples: number, rng: Rng): D;
 };
-
-function sizes(v: unknown, field: string, who: string, dflt: number[]): number[] {
-  const s = v ?? dflt;
-  if (!Array.isArray(s) || s.length === 0)
-    throw new Error(`${who}: option '${field}' must be a non-empty list of layer sizes`);
-  s.forEach((d, i) => positiveInt(d, `${field}[${i}]`, who));
-  return s as number[];
-}
 
 /**
  * KL(N(mq, sq^2) || N(mp, sp^2)) of diagonal Gaussians [B, d], summed over d: [B].
@@ -77,7 +78,7 @@ function commonChecks(opts: NpCommonOptions, who: string) {
   const zDim = positiveInt(opts.zDim ?? 64, 'zDim', who);
   const samples = positiveInt(opts.samples ?? 16, 'samples', who);
   const trainSamples = positiveInt(opts.trainSamples ?? 1, 'trainSamples', who);
-  return { zDim, samples, trainSamples, decSizes: sizes(opts.decoder, 'decoder', who, [128, 128]) };
+  return { zDim, samples, trainSamples, decSizes: layerSizes(opts.decoder, 'decoder', who, [128, 128]) };
 }
 
 /** mu and sigma of q(z | .) from raw [.., 2 zDim]: sigma = 0.1 + 0.9 sigmoid(raw), kept off 0 (Kim et al. 2019). */
@@ -115,8 +116,8 @@ export function npRegressor(opts: NpRegressorOptions = {}): NpLearner<GaussianPr
   const detSizes =
     opts.deterministicEncoder === null
       ? null
-      : sizes(opts.deterministicEncoder, 'deterministicEncoder', who, [128, 128, 128]);
-  const latSizes = sizes(opts.latentEncoder, 'latentEncoder', who, [128, 128]);
+      : layerSizes(opts.deterministicEncoder, 'deterministicEncoder', who, [128, 128, 128]);
+  const latSizes = layerSizes(opts.latentEncoder, 'latentEncoder', who, [128, 128]);
   const minStd = opts.minStd ?? 0.1;
   if (!(minStd > 0 && minStd < 1))
     throw new Error(`${who}: option 'minStd' must be in (0, 1), got ${minStd}`);
@@ -127,12 +128,7 @@ export function npRegressor(opts: NpRegressorOptions = {}): NpLearner<GaussianPr
   const latHead = mlp([sDim, sDim, 2 * zDim]);
   const dec = mlp([xDim + rDim + zDim, ...decSizes, 2 * yDim]);
 
-  const asRows = (t: tf.Tensor, d: number, what: string) => {
-    const per = t.rank <= 1 ? 1 : t.shape.slice(1).reduce((a, b) => a * b, 1);
-    if (per !== d)
-      throw new Error(`${who}: expected ${what} with ${d} value(s) per example, got [${t.shape.join(', ')}]`);
-    return tf.reshape(tf.cast(t, 'float32'), [t.shape[0], d]);
-  };
+  const asRows = (t: tf.Tensor, d: number, what: string) => rowsOf(t, d, what, who);
 
   /** xs [B, n, xDim], ys [B, n, yDim] -> q(z | D): mu, sigma [B, zDim]. */
   const posterior = (theta: Params, xs: tf.Tensor, ys: tf.Tensor) =>
@@ -183,13 +179,7 @@ export function npRegressor(opts: NpRegressorOptions = {}): NpLearner<GaussianPr
   const predictDistribution = (theta: Params, phi: NpPosterior, x: tf.Tensor) =>
     mixture(theta, phi, x, samples, new Rng(phi.seed));
 
-  const stack = (eps: SupportQuery[]) =>
-    tf.tidy(() => ({
-      xs: tf.stack(eps.map((e) => asRows(e.support.x, xDim, 'support x'))),
-      ys: tf.stack(eps.map((e) => asRows(e.support.y, yDim, 'support y'))),
-      xq: tf.stack(eps.map((e) => asRows(e.query.x, xDim, 'query x'))),
-      yq: tf.stack(eps.map((e) => asRows(e.query.y, yDim, 'query y'))),
-    }));
+  const stack = (eps: SupportQuery[]) => stackRegression(eps, xDim, yDim, who);
 
   /** Negative ELBO per target, averaged over the group (see the TSDoc above). */
   const negElbo = (theta: Params, grp: SupportQuery[]) => {
@@ -272,7 +262,7 @@ export function npClassifier(opts: NpClassifierOptions): NpLearner<CategoricalPr
   const ways = checkWays(opts.ways, who);
   const { zDim, samples, trainSamples, decSizes } = commonChecks(opts, who);
   const enc = makeEncoder(opts, 'conv4', who);
-  const pairSizes = sizes(opts.pairEncoder, 'pairEncoder', who, [128, 128]);
+  const pairSizes = layerSizes(opts.pairEncoder, 'pairEncoder', who, [128, 128]);
   const unit = pairSizes[pairSizes.length - 1];
   const rDim = ways * unit;
   const h = mlp([enc.dim + ways, ...pairSizes]);

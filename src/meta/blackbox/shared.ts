@@ -197,3 +197,36 @@ export function checkWays(ways: unknown, who: string): number {
   if (w < 2) throw new Error(`${who}: option 'ways' must be at least 2, got ${w}`);
   return w;
 }
+
+/** A non-empty list of positive layer sizes from option `field` (default `dflt`), or a clear error. */
+export function layerSizes(v: unknown, field: string, who: string, dflt: number[]): number[] {
+  const s = v ?? dflt;
+  if (!Array.isArray(s) || s.length === 0)
+    throw new Error(`${who}: option '${field}' must be a non-empty list of layer sizes`);
+  s.forEach((d, i) => positiveInt(d, `${field}[${i}]`, who));
+  return s as number[];
+}
+
+/** t as float32 rows [n, d] (one example per leading index), or an error naming `what` and the shape. */
+export function asRows(t: tf.Tensor, d: number, what: string, who: string): tf.Tensor {
+  const per = t.rank <= 1 ? 1 : t.shape.slice(1).reduce((a, b) => a * b, 1);
+  if (per !== d)
+    throw new Error(`${who}: expected ${what} with ${d} value(s) per example, got [${t.shape.join(', ')}]`);
+  return tf.reshape(tf.cast(t, 'float32'), [t.shape[0], d]);
+}
+
+/** Regression episodes of one shape stacked for a set encoder: xs, ys [B, ns, .] and xq, yq [B, nq, .]. */
+export function stackRegression(
+  eps: SupportQuery[],
+  xDim: number,
+  yDim: number,
+  who: string,
+): { xs: tf.Tensor; ys: tf.Tensor; xq: tf.Tensor; yq: tf.Tensor } {
+  const rows = (t: tf.Tensor, d: number, what: string) => asRows(t, d, what, who);
+  return tf.tidy(() => ({
+    xs: tf.stack(eps.map((e) => rows(e.support.x, xDim, 'support x'))),
+    ys: tf.stack(eps.map((e) => rows(e.support.y, yDim, 'support y'))),
+    xq: tf.stack(eps.map((e) => rows(e.query.x, xDim, 'query x'))),
+    yq: tf.stack(eps.map((e) => rows(e.query.y, yDim, 'query y'))),
+  }));
+}
