@@ -549,60 +549,68 @@ export function nativeConvInputGrad(
 const BATCH_NORM = 'MetalearnBatchNorm';
 const BATCH_NORM_GRAD = 'MetalearnBatchNormGrad';
 
+/**
+ * A wasm kernel over float32 heap views: every output is made (from `outShapes`) before any view is
+ * taken, since an allocation may grow the wasm memory and detach older views; then `run` gets the
+ * views of the named inputs followed by those of the outputs.
+ */
+function heapKernel(
+  kernelName: string,
+  inputNames: readonly string[],
+  outShapes: (inputs: Record<string, tf.TensorInfo>) => number[][],
+  run: (views: Float32Array[], inputs: Record<string, tf.TensorInfo>, attrs: tf.NamedAttrMap) => void,
+): tf.KernelConfig {
+  return {
+    kernelName,
+    backendName: 'wasm',
+    kernelFunc: (args) => {
+      const inputs = args.inputs as Record<string, tf.TensorInfo>;
+      const b = args.backend as unknown as WasmBackendLike;
+      const outs = outShapes(inputs).map((shape) => b.makeOutput(shape, 'float32'));
+      const views = [...inputNames.map((n) => inputs[n]), ...outs].map(
+        (t) => b.typedArrayFromHeap(t) as Float32Array,
+      );
+      run(views, inputs, args.attrs ?? {});
+      return outs;
+    },
+  };
+}
+
+/** [rows, channels] of a channels-last tensor. */
+const rowsByChannels = (x: tf.TensorInfo): number[] => {
+  const c = x.shape[x.shape.length - 1];
+  return [tf.util.sizeFromShape(x.shape) / c, c];
+};
+
 function batchNormKernels(addon: NativeKernels): tf.KernelConfig[] {
-  const heap = (b: WasmBackendLike, t: tf.TensorInfo) => b.typedArrayFromHeap(t) as Float32Array;
+  const perChannel = ({ x }: Record<string, tf.TensorInfo>) => {
+    const c = x.shape[x.shape.length - 1];
+    return [[...x.shape], [c], [c]];
+  };
   return [
-    {
-      kernelName: BATCH_NORM,
-      backendName: 'wasm',
-      kernelFunc: (args) => {
-        const { x, gamma, beta } = args.inputs as Record<'x' | 'gamma' | 'beta', tf.TensorInfo>;
-        const c = x.shape[x.shape.length - 1];
-        const b = args.backend as unknown as WasmBackendLike;
-        const y = b.makeOutput(x.shape, 'float32');
-        const mean = b.makeOutput([c], 'float32');
-        const invstd = b.makeOutput([c], 'float32');
-        const dims = [tf.util.sizeFromShape(x.shape) / c, c];
+    heapKernel(
+      BATCH_NORM,
+      ['x', 'gamma', 'beta'],
+      perChannel,
+      ([x, gamma, beta, y, mean, invstd], inp, attrs) =>
         addon.batchNorm(
-          heap(b, x),
-          heap(b, gamma),
-          heap(b, beta),
-          heap(b, y),
-          heap(b, mean),
-          heap(b, invstd),
-          dims,
-          (args.attrs as { eps: number }).eps,
-        );
-        return [y, mean, invstd];
-      },
-    },
-    {
-      kernelName: BATCH_NORM_GRAD,
-      backendName: 'wasm',
-      kernelFunc: (args) => {
-        const { x, gamma, mean, invstd, dy } = args.inputs as Record<
-          'x' | 'gamma' | 'mean' | 'invstd' | 'dy',
-          tf.TensorInfo
-        >;
-        const c = x.shape[x.shape.length - 1];
-        const b = args.backend as unknown as WasmBackendLike;
-        const dx = b.makeOutput(x.shape, 'float32');
-        const dgamma = b.makeOutput([c], 'float32');
-        const dbeta = b.makeOutput([c], 'float32');
-        addon.batchNormGrad(
-          heap(b, x),
-          heap(b, gamma),
-          heap(b, mean),
-          heap(b, invstd),
-          heap(b, dy),
-          heap(b, dx),
-          heap(b, dgamma),
-          heap(b, dbeta),
-          [tf.util.sizeFromShape(x.shape) / c, c],
-        );
-        return [dx, dgamma, dbeta];
-      },
-    },
+          x,
+          gamma,
+          beta,
+          y,
+          mean,
+          invstd,
+          rowsByChannels(inp.x),
+          (attrs as { eps: number }).eps,
+        ),
+    ),
+    heapKernel(
+      BATCH_NORM_GRAD,
+      ['x', 'gamma', 'mean', 'invstd', 'dy'],
+      perChannel,
+      ([x, gamma, mean, invstd, dy, dx, dgamma, dbeta], inp) =>
+        addon.batchNormGrad(x, gamma, mean, invstd, dy, dx, dgamma, dbeta, rowsByChannels(inp.x)),
+    ),
   ];
 }
 
@@ -645,43 +653,20 @@ const LSTM_CELL = 'MetalearnLstmCell';
 const LSTM_CELL_GRAD = 'MetalearnLstmCellGrad';
 
 function lstmKernels(addon: NativeKernels): tf.KernelConfig[] {
-  const heap = (b: WasmBackendLike, t: tf.TensorInfo) => b.typedArrayFromHeap(t) as Float32Array;
   return [
-    {
-      kernelName: LSTM_CELL,
-      backendName: 'wasm',
-      kernelFunc: (args) => {
-        const { gates, c } = args.inputs as Record<'gates' | 'c', tf.TensorInfo>;
-        const b = args.backend as unknown as WasmBackendLike;
-        const h = b.makeOutput(c.shape, 'float32');
-        const cNext = b.makeOutput(c.shape, 'float32');
-        addon.lstmCell(heap(b, gates), heap(b, c), heap(b, h), heap(b, cNext), c.shape);
-        return [h, cNext];
-      },
-    },
-    {
-      kernelName: LSTM_CELL_GRAD,
-      backendName: 'wasm',
-      kernelFunc: (args) => {
-        const { gates, c, dh, dcNext } = args.inputs as Record<
-          'gates' | 'c' | 'dh' | 'dcNext',
-          tf.TensorInfo
-        >;
-        const b = args.backend as unknown as WasmBackendLike;
-        const dgates = b.makeOutput(gates.shape, 'float32');
-        const dc = b.makeOutput(c.shape, 'float32');
-        addon.lstmCellGrad(
-          heap(b, gates),
-          heap(b, c),
-          heap(b, dh),
-          heap(b, dcNext),
-          heap(b, dgates),
-          heap(b, dc),
-          c.shape,
-        );
-        return [dgates, dc];
-      },
-    },
+    heapKernel(
+      LSTM_CELL,
+      ['gates', 'c'],
+      ({ c }) => [[...c.shape], [...c.shape]],
+      ([gates, c, h, cNext], inp) => addon.lstmCell(gates, c, h, cNext, inp.c.shape),
+    ),
+    heapKernel(
+      LSTM_CELL_GRAD,
+      ['gates', 'c', 'dh', 'dcNext'],
+      ({ gates, c }) => [[...gates.shape], [...c.shape]],
+      ([gates, c, dh, dcNext, dgates, dc], inp) =>
+        addon.lstmCellGrad(gates, c, dh, dcNext, dgates, dc, inp.c.shape),
+    ),
   ];
 }
 
