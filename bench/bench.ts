@@ -17,6 +17,7 @@ import {
   benchOurs,
   benchTable,
   kernelPath,
+  parseThreadList,
   DEFAULT_BENCH_WORKLOADS,
   type BenchResult,
 } from '../src/experiment/bench/workloads.js';
@@ -39,7 +40,7 @@ const backend = await initEngine({ backend: values.backend as BackendName });
 const iters = Number(values.iters);
 const mamlIters = Number(values['maml-iters']);
 const warmup = Number(values.warmup);
-const threads = values.threads!.split(',').map(Number);
+const threads = parseThreadList(values.threads!, 'npm run bench');
 const flags = (() => {
   try {
     const info = readFileSync('/proc/cpuinfo', 'utf8');

@@ -6,6 +6,7 @@ import {
   benchTable,
   BENCH_WORKLOADS,
   kernelPath,
+  parseThreadList,
   DEFAULT_BENCH_WORKLOADS,
 } from '../../experiment/bench/workloads.js';
 import { flag, oneOf, posInt, str, type Command } from '../schema.js';
@@ -52,14 +53,8 @@ PyTorch peer (ours/peer) is 'npm run bench' in a checkout of the repository.`,
     console.error(
       `metalearn-ts on ${backend} (${kernelPath()}), ${os.cpus()[0]?.model ?? 'cpu'} x ${os.availableParallelism()}, node ${process.version}`,
     );
-    const threads = str(a, 'threads')
-      ?.split(',')
-      .map((t) => {
-        const v = Number(t);
-        if (!Number.isInteger(v) || v < 1 || v > 256)
-          throw new Error(`bench: --threads must list integers from 1 to 256, got '${t}'`);
-        return v;
-      }) ?? [undefined];
+    const t = str(a, 'threads');
+    const threads = t === undefined ? [undefined] : parseThreadList(t, 'bench');
     const ours = [];
     for (const t of threads) {
       ours.push(

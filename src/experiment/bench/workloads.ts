@@ -389,6 +389,16 @@ export interface BenchOptions {
   log?: (s: string) => void;
 }
 
+/** `--threads 1,2`: the kernel thread counts to bench, integers from 1 to 256, or an error naming `who`. */
+export function parseThreadList(s: string, who: string): number[] {
+  return s.split(',').map((t) => {
+    const v = Number(t);
+    if (!Number.isInteger(v) || v < 1 || v > 256)
+      throw new Error(`${who}: --threads must list integers from 1 to 256, got '${t}'`);
+    return v;
+  });
+}
+
 /**
  * Which kernels run the arithmetic: 'native, GEMM openblas' (or own-avx2, ...) when the addon is
  * installed on the wasm backend, else the backend's own ('wasm', 'cpu', ...).
