@@ -8,6 +8,7 @@ import { batchNorm } from '../src/nn/layers.js';
 import { lstm, lstmScan } from '../src/nn/lstm.js';
 import type { Params } from '../src/nn/params.js';
 import { TRAIN } from '../src/nn/module.js';
+import { adam } from '../src/nn/optim.js';
 import { gradCheck, secondOrderCheck } from './helpers/gradcheck.js';
 
 const skip = nativeKernels() ? false : 'native addon not built (native/build.mjs needs g++)';
@@ -155,4 +156,52 @@ describe('fused LSTM step (native forward and backward) against the ops on the c
       tf.dispose([...all]);
     },
   );
+});
+
+describe('fused Adam step (one native kernel per parameter) against the ops on the cpu backend', () => {
+  // Shapes: a scalar, a small matrix, and one above the pool's grain (2^15 values), which is split.
+  const shapes: number[][] = [[], [3, 5], [70000]];
+  async function run(backend: 'cpu' | 'wasm'): Promise<{ values: Float32Array[]; kernels: string[] }> {
+    await initEngine({ backend });
+    const opt = adam({ lr: (t) => 0.01 / t, beta1: 0.8, beta2: 0.99, eps: 1e-6 });
+    let params: Params = Object.fromEntries(shapes.map((s, i) => [`p${i}`, new Rng(i).normalTensor(s)]));
+    let state = opt.init(params);
+    const kernels: string[] = [];
+    for (let t = 0; t < 4; t++) {
+      const grads: Params = Object.fromEntries(
+        shapes.map((s, i) => [`p${i}`, new Rng(100 * t + i).normalTensor(s, 0, t + 1)]),
+      );
+      const profile = await tf.profile(() => {
+        ({ params, state } = opt.step(params, grads, state));
+      });
+      kernels.push(...profile.kernels.map((k) => k.name));
+      tf.dispose(Object.values(grads));
+    }
+    const values = [...Object.values(params), ...Object.values(state.m), ...Object.values(state.v)].map(
+      (x) => x.dataSync() as Float32Array,
+    );
+    tf.dispose(Object.values(params));
+    opt.dispose(state);
+    return { values, kernels };
+  }
+
+  it('parameters and both moments after 4 steps, one kernel per parameter per step', { skip }, async () => {
+    const a = await run('cpu');
+    const before = tf.memory().numTensors;
+    const b = await run('wasm');
+    assert.equal(tf.memory().numTensors, before, 'tensors leaked');
+    assert.deepEqual(
+      [...new Set(b.kernels)],
+      ['MetalearnAdamStep'],
+      `kernels on wasm: ${[...new Set(b.kernels)]}`,
+    );
+    assert.equal(b.kernels.length, 4 * shapes.length);
+    a.values.forEach((x, k) => {
+      assert.equal(x.length, b.values[k].length);
+      x.forEach((v, i) => {
+        const w = b.values[k][i];
+        assert.ok(Math.abs(v - w) <= 1e-6 * (1 + Math.abs(v)), `value ${k}[${i}]: cpu ${v}, native ${w}`);
+      });
+    });
+  });
 });

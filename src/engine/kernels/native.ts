@@ -57,6 +57,25 @@ export interface NativeKernels {
     dc: Float32Array,
     dims: number[],
   ): void;
+  /**
+   * One Adam update over n values: mOut, vOut the new moments, pOut = p - stepSize mOut / (sqrt(vOut / c2)
+   * + eps).
+   */
+  adamStep(
+    p: Float32Array,
+    g: Float32Array,
+    m: Float32Array,
+    v: Float32Array,
+    pOut: Float32Array,
+    mOut: Float32Array,
+    vOut: Float32Array,
+    n: number,
+    b1: number,
+    b2: number,
+    stepSize: number,
+    c2: number,
+    eps: number,
+  ): void;
   /** batchNorm's gradient for the upstream dy: dx, dgamma, dbeta. */
   batchNormGrad(
     x: Float32Array,
@@ -738,6 +757,50 @@ function registerPoolGradients(): void {
   }
 }
 
+/** Kernel name of the fused Adam update (wasm with the addon only). */
+const ADAM_STEP = 'MetalearnAdamStep';
+
+/** Adam's coefficients at one step: stepSize = lr / (1 - b1^t), c2 = 1 - b2^t. */
+export interface AdamStepAttrs {
+  b1: number;
+  b2: number;
+  stepSize: number;
+  c2: number;
+  eps: number;
+}
+
+function adamKernel(addon: NativeKernels): tf.KernelConfig {
+  return heapKernel(
+    ADAM_STEP,
+    ['p', 'g', 'm', 'v'],
+    ({ p }) => [[...p.shape], [...p.shape], [...p.shape]],
+    ([p, g, m, v, pOut, mOut, vOut], inp, attrs) => {
+      const a = attrs as unknown as AdamStepAttrs;
+      addon.adamStep(p, g, m, v, pOut, mOut, vOut, sizeOf(inp.p.shape), a.b1, a.b2, a.stepSize, a.c2, a.eps);
+    },
+  );
+}
+
+/**
+ * One Adam update of parameter p with gradient g and moments m, v in one native kernel: [p', m', v'].
+ * Null unless the native kernels run this backend (the caller then uses tensor ops); not differentiable.
+ */
+export function nativeAdamStep(
+  p: tf.Tensor,
+  g: tf.Tensor,
+  m: tf.Tensor,
+  v: tf.Tensor,
+  attrs: AdamStepAttrs,
+): [tf.Tensor, tf.Tensor, tf.Tensor] | null {
+  if (!nativeHere(p, g, m, v) || p.size === 0) return null;
+  if (![g, m, v].every((t) => tf.util.arraysEqual(t.shape, p.shape))) return null;
+  return tf.engine().runKernel(ADAM_STEP, { p, g, m, v }, attrs as unknown as tf.NamedAttrMap) as unknown as [
+    tf.Tensor,
+    tf.Tensor,
+    tf.Tensor,
+  ];
+}
+
 let installed = false;
 
 /**
@@ -758,7 +821,8 @@ export function installNativeKernels(): boolean {
   for (const op of Object.keys(BINARY_OPS) as (keyof typeof BINARY_OPS)[]) {
     make[op] = (st) => binaryKernel(addon, op, st);
   }
-  for (const k of [...batchNormKernels(addon), ...lstmKernels(addon)]) tf.registerKernel(k);
+  for (const k of [...batchNormKernels(addon), ...lstmKernels(addon), adamKernel(addon)])
+    tf.registerKernel(k);
   registerLstmGradient();
   tf.registerKernel(convGradKernel(addon, CONV_FILTER_GRAD, true));
   tf.registerKernel(convGradKernel(addon, CONV_INPUT_GRAD, false));
