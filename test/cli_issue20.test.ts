@@ -14,7 +14,7 @@ describe('issue 20 learners in the CLI', () => {
       const r = runCli([
         'train',
         '--learner=mamlpp',
-        '--mamlpp=msl,lslr,da',
+        '--mamlpp=msl,lslr,da,bnrs',
         '--lr-schedule=cosine:0.0001',
         '--dataset=synthetic',
         '--steps=2',
@@ -28,12 +28,18 @@ describe('issue 20 learners in the CLI', () => {
       assert.match(r.stdout, /meta-test accuracy \(5-way 1-shot/);
       const cfg = JSON.parse(readFileSync(path.join(out, 'config.json'), 'utf8')) as Record<string, unknown>;
       assert.equal(cfg.learner, 'mamlpp');
-      assert.equal(cfg.mamlpp, 'msl,lslr,da');
+      assert.equal(cfg.mamlpp, 'msl,lslr,da,bnrs');
+      // bnrs: the per-step running statistics are saved with the trained params.
+      const saved = JSON.parse(readFileSync(path.join(out, 'best', 'model.json'), 'utf8')) as Record<
+        string,
+        unknown
+      >;
+      assert.ok(JSON.stringify(saved).includes('bnrs.step2.'), 'no per-step statistics in the saved params');
       assert.equal(cfg.lrSchedule, 'cosine:0.0001');
       assert.equal(metrics(out).filter((m) => 'loss' in m).length, 2);
-      const bad = runCli(['train', '--learner=mamlpp', '--mamlpp=bnrs', `--out=${path.join(dir, 'bad')}`]);
+      const bad = runCli(['train', '--learner=mamlpp', '--mamlpp=bnrx', `--out=${path.join(dir, 'bad')}`]);
       assert.notEqual(bad.status, 0);
-      assert.match(bad.stderr, /field 'mamlpp': unknown switch 'bnrs'/);
+      assert.match(bad.stderr, /field 'mamlpp': unknown switch 'bnrx'/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -183,15 +183,17 @@ describe('MAML++ switches', () => {
       perStepBatchNorm: true,
       perStepLr: true,
       derivativeAnnealing: true,
+      perStepBnStats: false,
     });
     assert.deepEqual(parseMamlppSwitches('lslr, msl'), {
       multiStepLoss: true,
       perStepBatchNorm: false,
       perStepLr: true,
       derivativeAnnealing: false,
+      perStepBnStats: false,
     });
     assert.equal(Object.values(parseMamlppSwitches('none')).some(Boolean), false);
-    assert.throws(() => parseMamlppSwitches('msl,bnrs'), /field 'mamlpp': unknown switch 'bnrs'/);
+    assert.throws(() => parseMamlppSwitches('msl,bnrx'), /field 'mamlpp': unknown switch 'bnrx'/);
     assert.throws(() => resolveConfig(undefined, '(defaults)', { mamlpp: 'MSL' }), /unknown switch 'MSL'/);
     const lr = learningRate({ lr: 0.01, lrSchedule: 'cosine:0.001', steps: 101 });
     assert.ok(typeof lr === 'function');

@@ -38,6 +38,8 @@ const ISSUE20_WEIGHTINGS: ReadonlySet<WeightingName> = new Set<WeightingName>([
   'gls',
   'moco',
   'excess-mtl',
+  'stch',
+  'fairgrad',
 ]);
 
 function trainsOn(set: MultiTaskSet, arch: ArchitectureName, weighting: WeightingName): void {

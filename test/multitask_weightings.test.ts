@@ -24,9 +24,12 @@ import { nashMtlAggregate, nashWeights } from '../src/multitask/weighting/nash_m
 import { glsCoefficients } from '../src/multitask/weighting/gls.js';
 import { mocoAggregate } from '../src/multitask/weighting/moco.js';
 import { excessMtlAggregate } from '../src/multitask/weighting/excess_mtl.js';
+import { stchCoefficients, type StchState } from '../src/multitask/weighting/stch.js';
+import { fairGradWeights } from '../src/multitask/weighting/fairgrad.js';
 import { combine, gramOf, matVec, nonnegQP, symEig } from '../src/multitask/weighting/linalg.js';
 
 interface Call {
+  epoch?: number;
   losses: number[];
   grads: number[][];
   losses_after?: number[];
@@ -38,6 +41,7 @@ interface Call {
   not_libmtl_tight_solve?: { weights: number[]; aggregated_grad: number[] };
 }
 interface Step {
+  epoch?: number;
   raw_task_grads: number[][];
   losses: number[];
   weights: number[] | null;
@@ -565,5 +569,104 @@ describe('weightings through tensors (float32) on LibMTL case (a)', () => {
     // The oracle's losses do not change between the calls here (no optimiser step), so δ = 0 and only
     // weight decay moves ζ from 0: it stays 0.
     near((r.state as FamoState).zeta, [0, 0, 0], 0, 'famo zeta');
+  });
+});
+
+describe('STCH and FairGrad against LibMTL (float64 maths, then through tensors)', () => {
+  before(async () => {
+    await initEngine({ backend: 'wasm' });
+  });
+
+  it('STCH: log-sum warm-up, the nadir from the next step, then the smooth Tchebycheff coefficients', () => {
+    const seqs = [...cases('STCH', 'a'), ...cases('STCH', 'b')];
+    let scalarised = 0;
+    for (const c of seqs) {
+      const W = Number(c.hyperparameters.STCH_warmup_epoch);
+      const steps = c.calls ?? c.trajectory!.map((x) => ({ ...x, grads: x.raw_task_grads }));
+      let nadir: number[] | null = null;
+      steps.forEach((x, k) => {
+        const w = stchCoefficients(x.losses, x.epoch! > W ? nadir : null, 1);
+        if (x.epoch === W) nadir = x.losses.slice();
+        near(combine(x.grads, w), x.aggregated_grad, F64, `${c.id} grad ${k}`);
+        if ('head_grads' in x && Array.isArray(x.head_grads) && typeof x.head_grads[0] === 'number')
+          near(w, x.head_grads, F64, `${c.id} coefficients ${k}`);
+      });
+      scalarised += steps.filter((x) => x.epoch! > W).length;
+    }
+    assert.ok(scalarised >= 5, `only ${scalarised} calls in the scalarised phase`);
+  });
+
+  it('FairGrad: the root of (G Gᵀ) w = w^(-1/α), to the tight solve and to LibMTL’s scipy tolerance', () => {
+    for (const c of cases('FairGrad', 'a')) {
+      const x = c.calls![0];
+      const alpha = Number(c.hyperparameters.FairGrad_alpha);
+      const w = fairGradWeights(x.grads, alpha);
+      near(w, x.not_libmtl_tight_solve!.weights, 1e-9, `${c.id} tight weights`);
+      near(w, x.weights!, 1e-7, `${c.id} LibMTL weights`);
+      near(combine(x.grads, w), x.aggregated_grad, 1e-7, `${c.id} grad`);
+    }
+    for (const c of cases('FairGrad', 'b')) {
+      for (const s of c.trajectory!) {
+        const w = fairGradWeights(s.raw_task_grads, 1);
+        near(w, s.weights!, 1e-7, `${c.id} weights`);
+        near(combine(s.raw_task_grads, w), s.aggregated_grad, 1e-7, `${c.id} grad`);
+      }
+    }
+    // The defining property on other gradient sets and α: every task's improvement g_tᵀd is w_t^(-1/α).
+    for (const [seed, alpha] of [
+      [1, 0.5],
+      [2, 2],
+      [3, 5],
+    ] as const) {
+      const G = randomGrads(seed, 4, 9);
+      const w = fairGradWeights(G, alpha);
+      const d = combine(G, w);
+      near(
+        G.map((g) => g.reduce((a, v, i) => a + v * d[i], 0)),
+        w.map((v) => Math.pow(v, -1 / alpha)),
+        1e-9,
+        `alpha ${alpha}`,
+      );
+      assert.ok(w.every((v) => v > 0));
+    }
+  });
+
+  it('stch and fairgrad through tensors: the LibMTL calls in float32, state carried, no tensor leaks', () => {
+    const c = cases('STCH', 'a')[0];
+    const theta0 = c.theta0!;
+    const w = makeWeighting('stch', {}) as Weighting<StchState>;
+    let state = w.init({
+      numTasks: 3,
+      kinds: ['regression', 'regression', 'regression'],
+      rng: new Rng(1),
+    }).state;
+    for (const x of c.calls!) {
+      const { params, oracle } = caseOracle(x.losses, x.grads, theta0);
+      const n0 = tf.memory().numTensors;
+      const r = w.step(params, oracle, state, { step: x.epoch!, totalSteps: 10 });
+      state = r.state;
+      near(r.grads.theta.dataSync(), x.aggregated_grad, 2e-6, `stch epoch ${x.epoch}`);
+      near(
+        [0, 1, 2].map((t) => r.grads[`head${t}.a`].dataSync()[0]),
+        x.head_grads,
+        2e-6,
+        `stch heads epoch ${x.epoch}`,
+      );
+      tf.dispose(Object.values(r.grads));
+      assert.equal(tf.memory().numTensors, n0, 'stch leaks tensors');
+      tf.dispose(Object.values(params));
+    }
+    near(state.nadir as number[], c.calls![1].losses, 1e-6, 'stch nadir (float32 losses)');
+    const f = c.calls && cases('FairGrad', 'a').find((k) => k.id === 'a_conflict')!.calls![0];
+    const { params, oracle } = caseOracle(f!.losses, f!.grads, theta0);
+    const n0 = tf.memory().numTensors;
+    const r = makeWeighting('fairgrad', {}).step(params, oracle, null, { step: 0, totalSteps: 1 });
+    near(r.grads.theta.dataSync(), f!.aggregated_grad, 2e-6, 'fairgrad');
+    near(r.weights, f!.weights!, 1e-7, 'fairgrad weights');
+    tf.dispose(Object.values(r.grads));
+    assert.equal(tf.memory().numTensors, n0, 'fairgrad leaks tensors');
+    tf.dispose(Object.values(params));
+    assert.throws(() => makeWeighting('stch', { mu: 0 }), /stch: option 'mu'/);
+    assert.throws(() => makeWeighting('fairgrad', { alpha: -1 }), /fairgrad: option 'alpha'/);
   });
 });

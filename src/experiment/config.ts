@@ -86,8 +86,9 @@ export interface RunConfig {
   lrSchedule?: string;
   /**
    * For learner 'mamlpp': the switches on, comma-separated from msl (multi-step loss), bnwb (per-step
-   * batch-norm weights), lslr (per-layer per-step inner rates), da (first- to second-order annealing), or
-   * 'none'. Default: all.
+   * batch-norm weights), lslr (per-layer per-step inner rates), da (first- to second-order annealing),
+   * bnrs (per-step batch-norm running statistics, used at evaluation), or 'none'. Default: msl,bnwb,lslr,da
+   * (bnrs only when named, so configs saved before it existed build the same learner).
    */
   mamlpp?: string;
   /**
@@ -193,7 +194,7 @@ export const SCHEMA: Record<keyof RunConfig, FieldSpec> = {
   },
   mamlpp: {
     kind: 'string',
-    help: "mamlpp's (MAML++) switches on: msl,bnwb,lslr,da or 'none'",
+    help: "mamlpp's (MAML++) switches on, from msl,bnwb,lslr,da,bnrs, or 'none'",
     note: 'msl,bnwb,lslr,da',
   },
   workers: {
@@ -324,11 +325,18 @@ const MAMLPP_SWITCHES = {
   bnwb: 'perStepBatchNorm',
   lslr: 'perStepLr',
   da: 'derivativeAnnealing',
+  bnrs: 'perStepBnStats',
 } as const satisfies Record<string, keyof MamlPlusPlusSwitches>;
 
-/** MAML++'s switches from field 'mamlpp' ('msl,bnwb,lslr,da', a subset, or 'none'); all on when absent. */
+/** The switches on when field 'mamlpp' is absent: all but bnrs, which came later (old configs keep their learner). */
+const MAMLPP_DEFAULT = ['msl', 'bnwb', 'lslr', 'da'];
+
+/**
+ * MAML++'s switches from field 'mamlpp' ('msl,bnwb,lslr,da,bnrs', a subset, or 'none'); when absent,
+ * msl,bnwb,lslr,da.
+ */
 export function parseMamlppSwitches(text: string | undefined): MamlPlusPlusSwitches {
-  const on = new Set<string>(Object.keys(MAMLPP_SWITCHES));
+  const on = new Set<string>(MAMLPP_DEFAULT);
   if (text !== undefined) {
     on.clear();
     const names = text.trim() === 'none' ? [] : text.split(',').map((t) => t.trim());

@@ -70,16 +70,23 @@ export interface LearnerEntry {
   blockStack: boolean;
 }
 
-/** Conv4 (Vinyals et al. 2016) and its output size on `inputShape` images. */
-function backbone(o: ClassifierOptions): { net: Module; dim: number } {
+/**
+ * Conv4 (Vinyals et al. 2016) and its output size on `inputShape` images; `runningStats`: its batch norm
+ * keeps running statistics (for MAML++'s per-step statistics; the batch's are used in training either way).
+ */
+function backbone(o: ClassifierOptions, runningStats = false): { net: Module; dim: number } {
   const [h, w, c] = o.inputShape;
-  const net = conv4({ hidden: o.hidden, inChannels: c ?? 1 });
+  const net = conv4({
+    hidden: o.hidden,
+    inChannels: c ?? 1,
+    ...(runningStats ? { batchNorm: { trackRunningStats: true } } : {}),
+  });
   return { net, dim: net.outputDim(h, w) };
 }
 
 /** Conv4 and a dense `ways`-way head: the classifier of the MAML family and Reptile. */
-function classifierNet(o: ClassifierOptions): Module {
-  const b = backbone(o);
+function classifierNet(o: ClassifierOptions, runningStats = false): Module {
+  const b = backbone(o, runningStats);
   return sequential([
     ['backbone', b.net],
     ['head', dense(b.dim, o.ways)],
@@ -256,8 +263,13 @@ export const LEARNERS = {
   mamlpp: {
     ...gradientBased,
     description:
-      'MAML++, multi-step loss, per-step BN weights and inner rates, annealed order (Antoniou et al. 2019)',
-    classifier: (o) => mamlPlusPlus({ ...inner(o), ...o.mamlpp }),
+      'MAML++, multi-step loss, per-step BN weights, statistics and inner rates, annealed order (Antoniou et al. 2019)',
+    classifier: (o) =>
+      mamlPlusPlus({
+        ...inner(o),
+        model: classifierNet(o, o.mamlpp?.perStepBnStats ?? false),
+        ...o.mamlpp,
+      }),
     regressor: (o) => mamlPlusPlus({ ...regression(o), ...o.mamlpp }),
     secondOrder: true,
   },

@@ -78,6 +78,13 @@ export interface MetaLearner<Phi = unknown> {
     episodes: SupportQuery[],
     progress?: TrainProgress,
   ): { loss: number; grads: Params };
+  /**
+   * Which theta entries are running statistics rather than trained params (MAML++'s per-step batch-norm
+   * statistics). For them, metaGrads's `grads` holds their new values (the meta-batch mean of each
+   * episode's update, which worker threads average as they average gradients), and the training loop
+   * assigns those instead of taking an optimiser step. Absent: every entry is trained.
+   */
+  isRunningStat?(key: string): boolean;
   /** Task loss L_i on outputs and targets: cross-entropy for classification, MSE for regression. */
   readonly loss: LossName;
 }

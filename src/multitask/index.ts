@@ -113,6 +113,8 @@ export { upgradWeighting, upgradWeights, type UpgradOptions } from './weighting/
 export { glsWeighting } from './weighting/gls.js';
 export { mocoWeighting, type MocoOptions, type MocoState } from './weighting/moco.js';
 export { excessMtlWeighting, type ExcessMtlOptions, type ExcessMtlState } from './weighting/excess_mtl.js';
+export { stchWeighting, stchCoefficients, type StchOptions, type StchState } from './weighting/stch.js';
+export { fairGradWeighting, fairGradWeights, type FairGradOptions } from './weighting/fairgrad.js';
 
 // Task sampling
 export {

@@ -134,7 +134,15 @@ function session(opts: MetaTrainOptions) {
   const metaBatch = opts.metaBatch ?? 1;
   const opt = opts.optimizer ?? (adam({ lr: 1e-3 }) as Optimizer<unknown>);
   let theta = opts.theta;
-  let state = opts.resume ? opts.resume.optState : opt.init(theta);
+  // Running statistics (MetaLearner.isRunningStat) are assigned from metaGrads, not optimised.
+  const isStat = learner.isRunningStat?.bind(learner);
+  const split = (p: Params): { trained: Params; stats: Params } => {
+    const trained: Params = {};
+    const stats: Params = {};
+    for (const [k, v] of Object.entries(p)) (isStat?.(k) ? stats : trained)[k] = v;
+    return { trained, stats };
+  };
+  let state = opts.resume ? opts.resume.optState : opt.init(split(theta).trained);
   let best: Params | null = opts.resume?.best ?? null;
   let bestStep = opts.resume?.bestStep ?? 0;
   let bestVal: EvalResult | undefined = opts.resume?.bestVal;
@@ -194,8 +202,25 @@ function session(opts: MetaTrainOptions) {
         disposeParams(grads);
         throw diverged(step, `the query loss is ${loss} (non-finite)`);
       }
-      ({ params: theta, state } = opt.step(theta, grads, state));
-      disposeParams(grads);
+      if (isStat) {
+        const t = split(theta);
+        const g = split(grads);
+        const missing = Object.keys(t.stats).find((k) => !(k in g.stats));
+        if (missing !== undefined) {
+          disposeParams(grads);
+          throw new Error(
+            `${learner.name}: metaGrads returned no new value of running statistic '${missing}'`,
+          );
+        }
+        let trained: Params;
+        ({ params: trained, state } = opt.step(t.trained, g.trained, state));
+        disposeParams(g.trained);
+        disposeParams(t.stats);
+        theta = { ...trained, ...g.stats };
+      } else {
+        ({ params: theta, state } = opt.step(theta, grads, state));
+        disposeParams(grads);
+      }
       // A loss can stay finite with NaN params (ProtoNet's is then exactly ln N), so the updated params
       // and optimiser state are checked themselves, before anything sees them.
       const badParam = firstNonFinite(theta);

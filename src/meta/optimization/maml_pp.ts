@@ -1,15 +1,23 @@
 import { tf } from '../../engine/tf.js';
 import type { Module } from '../../nn/module.js';
-import { TRAIN } from '../../nn/module.js';
-import { type Params, subParams, valueAndGrads, withPrefix } from '../../nn/params.js';
+import { type Ctx, TRAIN } from '../../nn/module.js';
+import {
+  type Params,
+  type State,
+  disposeParams,
+  subParams,
+  valueAndGrads,
+  withPrefix,
+} from '../../nn/params.js';
 import { meanLossGrads, taskLoss } from '../common.js';
 import type { MetaLearner, TrainProgress } from '../types.js';
 import type { LabelledSet, SupportQuery } from '../../tasks/types.js';
 import type { LossName } from '../../tasks/losses.js';
 
 /**
- * The switches of MAML++ (Antoniou et al. 2019), each on by default. The cosine-annealed outer rate is
- * the optimiser's: a run config's `lrSchedule: 'cosine'` (any learner can use it).
+ * The switches of MAML++ (Antoniou et al. 2019), each on by default but perStepBnStats (off, so that
+ * theta, and the runs saved before it existed, keep their shape). The cosine-annealed outer rate is the
+ * optimiser's: a run config's `lrSchedule: 'cosine'` (any learner can use it).
  */
 export interface MamlPlusPlusSwitches {
   /** MSL: the query loss after every inner step, weighted, the weights annealed toward the last step. */
@@ -20,6 +28,13 @@ export interface MamlPlusPlusSwitches {
   perStepLr?: boolean;
   /** DA: first-order meta-gradients early in training, second-order after. */
   derivativeAnnealing?: boolean;
+  /**
+   * BNRS: batch-norm running mean and variance per inner step, accumulated over meta-training and used
+   * in adaptation and prediction at evaluation instead of the batch's statistics. Needs a model whose
+   * batch norm tracks running statistics (`trackRunningStats`, e.g. `conv4({ batchNorm: { trackRunningStats: true } })`).
+   * Default off.
+   */
+  perStepBnStats?: boolean;
 }
 
 /** Options of mamlPlusPlus. */
@@ -59,6 +74,16 @@ export function mslWeights(steps: number, fraction: number, progress?: TrainProg
   return Array.from({ length: steps }, (_, i) => (i === steps - 1 ? 1 - (steps - 1) * other : other));
 }
 
+/** The prefix of the per-step running statistics in theta (perStepBnStats). */
+const STATS = 'bnrs';
+
+/** A forward pass of the learner: training (batch statistics, optionally collecting BNRS updates) or evaluation. */
+interface Pass {
+  training: boolean;
+  /** Under BNRS in training: receives, per slot s, the running statistics moved by this pass's batch. */
+  collect?: State[];
+}
+
 /** A tensor with the same value and no connection to the gradient tape. */
 function detached(t: tf.Tensor): tf.Tensor {
   return tf.tensor(t.dataSync(), t.shape, t.dtype);
@@ -70,8 +95,13 @@ function detached(t: tf.Tensor): tf.Tensor {
  * rates, first- to second-order annealing; the cosine outer rate is `lrSchedule: 'cosine'`. Params:
  * `model.*` (the network), `bn.step{s}.*` (batch-norm weights of step s = 0..S, for the pass with the
  * params after s updates), `lr.step{s}.*` (one scalar per adapted tensor and step s = 0..S-1).
- * Batch norm uses the statistics of the batch it sees, as in maml(); the paper's per-step running
- * statistics (BNRS) are not kept, since a learner's theta here is trainable params only.
+ * Batch norm uses the statistics of the batch it sees, as in maml(), unless perStepBnStats is on: then
+ * theta also holds `bnrs.step{s}.*` (running mean and var of every batch-norm layer for the pass with
+ * the params after s updates), which are running statistics, not trained (`isRunningStat`): in
+ * training, step s's support pass (s < S) and the final query pass (s = S) normalise with their batch
+ * and move slot s by the model's batch-norm momentum; metaGrads returns the meta-batch mean of those
+ * moved values, which the training loop assigns. Evaluation (adapt, predict) normalises every pass with
+ * its step's running statistics, so it is not transductive (MAML++ section 4, "BNRS").
  * The annealed switches read TrainProgress; a metaGrads call without it (outside training) uses their
  * end-of-training setting (final-step loss, second order).
  */
@@ -84,6 +114,7 @@ export function mamlPlusPlus(opts: MamlPlusPlusOptions): MetaLearner<MamlPlusPlu
   const bnPerStep = opts.perStepBatchNorm ?? true;
   const lslr = opts.perStepLr ?? true;
   const da = opts.derivativeAnnealing ?? true;
+  const bnrs = opts.perStepBnStats ?? false;
   const mslFraction = opts.mslFraction ?? 0.1;
   const foFraction = opts.firstOrderFraction ?? 1 / 3;
   const isNorm = opts.isNorm ?? ((k: string) => /(^|\.)bn\.(gamma|beta)$/.test(k));
@@ -96,8 +127,33 @@ export function mamlPlusPlus(opts: MamlPlusPlusOptions): MetaLearner<MamlPlusPlu
   ] as const) {
     if (!(v >= 0 && v <= 1)) throw new Error(`mamlpp: option '${k}' must be in [0, 1], got ${v}`);
   }
-  const forward = (p: Params, x: tf.Tensor) => model.apply(p, x, TRAIN);
+  const initialState = bnrs ? (model.initState?.() ?? {}) : {};
+  const stateKeys = Object.keys(initialState);
+  tf.dispose(Object.values(initialState));
+  if (bnrs && stateKeys.length === 0) {
+    throw new Error(
+      "mamlpp: option 'perStepBnStats' needs a model with batch-norm running statistics (batchNorm's " +
+        'trackRunningStats); this model keeps none',
+    );
+  }
+  const forward = (p: Params, x: tf.Tensor, ctx: Ctx = TRAIN) => model.apply(p, x, ctx);
   const perStep = (k: string) => bnPerStep && isNorm(k);
+  const isStat = (k: string) => k.startsWith(`${STATS}.`);
+  /** The running statistics of pass s (after s updates), keyed as the model's state. */
+  const statsAt = (theta: Params, s: number): State => subParams(theta, `${STATS}.step${s}`);
+
+  /**
+   * How pass s runs: in training, with batch statistics (and, under BNRS with `collect`, slot s moved by
+   * this batch's statistics written to `collect[s]`); in evaluation under BNRS, with slot s's running
+   * statistics. Without BNRS, always with batch statistics (transductive, as maml()).
+   */
+  const ctxAt = (theta: Params, s: number, pass: Pass): Ctx => {
+    if (!bnrs) return TRAIN;
+    if (!pass.training) return { training: false, state: statsAt(theta, s) };
+    if (!pass.collect) return TRAIN;
+    pass.collect[s] ??= {};
+    return { training: true, state: statsAt(theta, s), stateOut: pass.collect[s] };
+  };
 
   /** The params of the forward pass after s updates: phi, with step s's batch-norm weights. */
   const at = (theta: Params, phi: Params, s: number): Params =>
@@ -112,6 +168,7 @@ export function mamlPlusPlus(opts: MamlPlusPlusOptions): MetaLearner<MamlPlusPlu
     support: LabelledSet,
     firstOrder: boolean,
     owned: tf.Tensor[],
+    pass: Pass,
     afterStep?: (s: number, p: Params) => void,
   ): Params => {
     let phi: Params = {};
@@ -120,7 +177,7 @@ export function mamlPlusPlus(opts: MamlPlusPlusOptions): MetaLearner<MamlPlusPlu
     for (let s = 0; s < steps; s++) {
       const current = phi;
       const { value, grads } = valueAndGrads(current, (q) =>
-        taskLoss(loss, forward(at(theta, q, s), support.x), support.y),
+        taskLoss(loss, forward(at(theta, q, s), support.x, ctxAt(theta, s, pass)), support.y),
       );
       value.dispose();
       const next: Params = {};
@@ -140,17 +197,23 @@ export function mamlPlusPlus(opts: MamlPlusPlusOptions): MetaLearner<MamlPlusPlu
   };
 
   /** The meta-objective of one episode: the final query loss, or the weighted multi-step loss. */
-  const episodeObjective = (theta: Params, ep: SupportQuery, progress?: TrainProgress): tf.Scalar => {
+  const episodeObjective = (
+    theta: Params,
+    ep: SupportQuery,
+    progress?: TrainProgress,
+    collect?: State[],
+  ): tf.Scalar => {
     const weights = msl ? mslWeights(steps, mslFraction, progress) : null;
     const firstOrder = da && progress !== undefined && progress.step <= foFraction * progress.steps;
     const owned: tf.Tensor[] = [];
     const terms: tf.Tensor[] = [];
     try {
-      const last = unroll(theta, ep.support, firstOrder, owned, (s, p) => {
+      const pass: Pass = { training: true, collect };
+      const last = unroll(theta, ep.support, firstOrder, owned, pass, (s, p) => {
         if (weights && s < steps - 1)
           terms.push(tf.tidy(() => tf.mul(taskLoss(loss, forward(p, ep.query.x), ep.query.y), weights[s])));
       });
-      const final = taskLoss(loss, forward(last, ep.query.x), ep.query.y);
+      const final = taskLoss(loss, forward(last, ep.query.x, ctxAt(theta, steps, pass)), ep.query.y);
       if (weights) {
         terms.push(tf.mul(final, weights[steps - 1]));
         final.dispose();
@@ -158,7 +221,10 @@ export function mamlPlusPlus(opts: MamlPlusPlusOptions): MetaLearner<MamlPlusPlu
       // First order, the batch-norm weights of the inner passes only reach the objective through the
       // inner gradients, which are constants: a zero term gives them their zero gradient (tfjs refuses
       // to differentiate with respect to a disconnected input).
-      if (firstOrder) terms.push(tf.mul(tf.addN(Object.values(theta).map((t) => tf.sum(t))), 0));
+      if (firstOrder) {
+        const trained = Object.keys(theta).filter((k) => !isStat(k));
+        terms.push(tf.mul(tf.addN(trained.map((k) => tf.sum(theta[k]))), 0));
+      }
       const out = (terms.length === 1 ? terms[0] : tf.addN(terms)) as tf.Scalar;
       if (terms.length > 1) tf.dispose(terms);
       return out;
@@ -187,17 +253,55 @@ export function mamlPlusPlus(opts: MamlPlusPlusOptions): MetaLearner<MamlPlusPlu
             Object.assign(theta, withPrefix(`lr.step${s}`, { [k]: tf.scalar(lr0) }));
         }
       }
+      if (bnrs) {
+        for (let s = 0; s <= steps; s++)
+          Object.assign(theta, withPrefix(`${STATS}.step${s}`, model.initState!()));
+      }
       return theta;
     },
+    ...(bnrs ? { isRunningStat: isStat } : {}),
     adapt: (theta, support) => {
       const owned: tf.Tensor[] = [];
-      return { params: unroll(theta, support, false, owned), owned };
+      return { params: unroll(theta, support, false, owned, { training: false }), owned };
     },
-    predict: (_theta, phi, x) => forward(phi.params, x),
+    predict: (theta, phi, x) => forward(phi.params, x, ctxAt(theta, steps, { training: false })),
     disposePhi: (phi) => {
       for (const t of phi.owned) if (!t.isDisposed) t.dispose();
     },
-    metaGrads: (theta, episodes, progress) =>
-      meanLossGrads(opts.name ?? 'mamlpp', theta, episodes, (p, ep) => episodeObjective(p, ep, progress)),
+    metaGrads: (theta, episodes, progress) => {
+      const who = opts.name ?? 'mamlpp';
+      if (!bnrs) return meanLossGrads(who, theta, episodes, (p, ep) => episodeObjective(p, ep, progress));
+      // The running statistics are not differentiated: the gradient is of the trained params, and each
+      // statistic's entry is the mean over the meta-batch of its per-episode moved value, which is the
+      // moving average moved once by the meta-batch's mean batch statistics (the update is linear in them).
+      const trained: Params = {};
+      const stats: Params = {};
+      for (const [k, v] of Object.entries(theta)) (isStat(k) ? stats : trained)[k] = v;
+      const moved: State[][] = [];
+      try {
+        const r = meanLossGrads(who, trained, episodes, (p, ep) => {
+          const collect: State[] = [];
+          moved.push(collect);
+          return episodeObjective({ ...p, ...stats }, ep, progress, collect);
+        });
+        const grads: Params = { ...r.grads };
+        for (const k of Object.keys(stats)) {
+          const [, step, ...rest] = k.split('.');
+          const s = Number(step.slice('step'.length));
+          const name = rest.join('.');
+          const values = moved.map((c) => c[s]?.[name]);
+          if (values.some((v) => v === undefined)) {
+            disposeParams(grads);
+            throw new Error(
+              `${who}: batch-norm statistic '${name}' of pass ${s} was not computed in training`,
+            );
+          }
+          grads[k] = tf.tidy(() => tf.div(tf.addN(values as tf.Tensor[]), values.length));
+        }
+        return { loss: r.loss, grads };
+      } finally {
+        for (const c of moved) for (const slot of c) if (slot) tf.dispose(Object.values(slot));
+      }
+    },
   };
 }

@@ -19,6 +19,8 @@ import { upgradWeighting } from './upgrad.js';
 import { glsWeighting } from './gls.js';
 import { mocoWeighting } from './moco.js';
 import { excessMtlWeighting } from './excess_mtl.js';
+import { stchWeighting } from './stch.js';
+import { fairGradWeighting } from './fairgrad.js';
 
 /**
  * name -> constructor for loss-weighting strategies; independent of the architecture registry. The one
@@ -46,6 +48,8 @@ export const WEIGHTINGS = {
   gls: glsWeighting,
   moco: mocoWeighting,
   'excess-mtl': excessMtlWeighting,
+  stch: stchWeighting,
+  fairgrad: fairGradWeighting,
 } as const satisfies Record<string, (opts: never) => Weighting<unknown>>;
 
 export type WeightingName = keyof typeof WEIGHTINGS;
