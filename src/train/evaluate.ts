@@ -167,8 +167,7 @@ export function evaluatePresentations(
   episodes: Iterable<SupportQuery>,
   opts: { dispose?: boolean; batch?: number } = {},
 ): PresentationResult {
-  const seqLogits = learner.sequenceLogits;
-  if (!seqLogits) {
+  if (!learner.sequenceLogits) {
     throw new Error(
       `evaluatePresentations: learner '${learner.name}' does not read labelled sequences (no sequenceLogits); use mann-memory`,
     );
@@ -195,7 +194,7 @@ export function evaluatePresentations(
     const x = tf.stack(seqs.map((s) => s.x));
     const y = tf.stack(seqs.map((s) => s.y));
     tf.dispose(seqs.flatMap((s) => [s.x, s.y]));
-    const logits = seqLogits(theta, x, y);
+    const logits = learner.sequenceLogits!(theta, x, y);
     const lv = logits.dataSync();
     const yv = y.dataSync();
     tf.dispose([x, y, logits]);
