@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { tf } from '../src/engine/tf.js';
 import { initEngine } from '../src/engine/backend.js';
 import { Rng } from '../src/engine/rng.js';
+import { classPrototypes, prototypeEpisode } from './helpers/toy.js';
 import { mlp } from '../src/nn/mlp.js';
 import { adam } from '../src/nn/optim.js';
 import { disposeParams, mapParams, type Params } from '../src/nn/params.js';
@@ -15,25 +16,10 @@ import { abml, weightKl } from '../src/meta/optimization/abml.js';
 const disposeEp = (e: SupportQuery) => tf.dispose([e.support.x, e.support.y, e.query.x, e.query.y]);
 const W = 3;
 const D = 6;
-// A fixed linear rule with per-episode permuted labels would need the support; here the classes are
-// fixed prototypes with fixed labels plus a per-episode shift, so a good initialisation and one step help.
-const protoRng = new Rng(99);
-const prototypes = Array.from({ length: W }, () => protoRng.normalArray(D));
-function episode(rng: Rng, shots = 2, queries = 3): SupportQuery {
-  const perm = rng.shuffle(Array.from({ length: W }, (_, i) => i));
-  const make = (n: number) => {
-    const x = new Float32Array(W * n * D);
-    const y = new Int32Array(W * n);
-    for (let c = 0; c < W; c++) {
-      for (let i = 0; i < n; i++) {
-        y[c * n + i] = c;
-        for (let j = 0; j < D; j++) x[(c * n + i) * D + j] = prototypes[perm[c]][j] + 0.4 * rng.normal();
-      }
-    }
-    return { x: tf.tensor2d(x, [W * n, D]), y: tf.tensor1d(y, 'int32') };
-  };
-  return { support: make(shots), query: make(queries) };
-}
+// Fixed class prototypes plus noise, labels permuted per episode (prototypeEpisode): only a learner
+// that adapts to the support beats chance.
+const prototypes = classPrototypes(99, W, D);
+const episode = (rng: Rng, shots = 2, queries = 3) => prototypeEpisode(rng, prototypes, shots, queries, 0.4);
 
 describe('ABML', () => {
   before(async () => {

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { tf } from '../src/engine/tf.js';
 import { initEngine } from '../src/engine/backend.js';
 import { Rng } from '../src/engine/rng.js';
+import { classPrototypes, prototypeEpisode, sineEpisode } from './helpers/toy.js';
 import { oneHotF32 } from '../src/engine/onehot.js';
 import { lstm } from '../src/nn/lstm.js';
 import { adam } from '../src/nn/optim.js';
@@ -32,42 +33,10 @@ const disposeSupportQuery = (e: SupportQuery) => tf.dispose([e.support.x, e.supp
 // beat chance. Support and query are in label order, as the library's episodes are.
 const W = 3;
 const D = 16;
-const protoRng = new Rng(123);
-const prototypes = Array.from({ length: W }, () => protoRng.normalArray(D));
+const prototypes = classPrototypes(123, W, D);
 
-function classEpisode(rng: Rng, shots = 2, queries = 2): SupportQuery {
-  const perm = rng.shuffle(Array.from({ length: W }, (_, i) => i));
-  const make = (n: number) => {
-    const x = new Float32Array(W * n * D);
-    const y = new Int32Array(W * n);
-    for (let c = 0; c < W; c++) {
-      for (let i = 0; i < n; i++) {
-        const row = c * n + i;
-        y[row] = c;
-        for (let j = 0; j < D; j++) x[row * D + j] = prototypes[perm[c]][j] + 0.5 * rng.normal();
-      }
-    }
-    return { x: tf.tensor2d(x, [W * n, D]), y: tf.tensor1d(y, 'int32') };
-  };
-  return { support: make(shots), query: make(queries) };
-}
-
-// A tiny sinusoid family: y = A sin(x), A ~ U(-2, 2), x ~ U(-3, 3). Without the context the best
-// prediction is 0 (MSE about 0.6); a CNP has to read A off the support pairs.
-function sineEpisode(rng: Rng, ns = 10, nq = 10): SupportQuery {
-  const a = rng.uniform(-2, 2);
-  const make = (n: number) => {
-    const x = rng.uniformArray(n, -3, 3);
-    return {
-      x: tf.tensor2d(x, [n, 1]),
-      y: tf.tensor2d(
-        x.map((v) => a * Math.sin(v)),
-        [n, 1],
-      ),
-    };
-  };
-  return { support: make(ns), query: make(nq) };
-}
+const classEpisode = (rng: Rng, shots = 2, queries = 2) =>
+  prototypeEpisode(rng, prototypes, shots, queries, 0.5);
 
 const smallSnailBlocks = [
   { kind: 'attention' as const, dim: 16 },

@@ -5,34 +5,28 @@ import assert from 'node:assert/strict';
 import { tf } from '../src/engine/tf.js';
 import { initEngine } from '../src/engine/backend.js';
 import { Rng } from '../src/engine/rng.js';
+import { classPrototypes, prototypeEpisode } from './helpers/toy.js';
 import { adam } from '../src/nn/optim.js';
 import { disposeParams } from '../src/nn/params.js';
 import type { SupportQuery } from '../src/tasks/types.js';
 import { mannMemory, presentationAccuracy } from '../src/meta/blackbox/mann_memory.js';
+import type { MetaLearner } from '../src/meta/types.js';
+import { evaluatePresentations } from '../src/train/evaluate.js';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { runCli } from './helpers/runs.js';
+import { evaluatePresentationsRun, runExperiment } from '../src/experiment/run.js';
+import { DEFAULTS } from '../src/experiment/config.js';
 import { gradCheck } from './helpers/gradcheck.js';
 
 const disposeEp = (e: SupportQuery) => tf.dispose([e.support.x, e.support.y, e.query.x, e.query.y]);
 
 const W = 3;
 const D = 8;
-const protoRng = new Rng(321);
-const prototypes = Array.from({ length: W }, () => protoRng.normalArray(D));
-function classEpisode(rng: Rng, shots: number, queries: number): SupportQuery {
-  const perm = rng.shuffle(Array.from({ length: W }, (_, i) => i));
-  const make = (n: number) => {
-    const x = new Float32Array(W * n * D);
-    const y = new Int32Array(W * n);
-    for (let c = 0; c < W; c++) {
-      for (let i = 0; i < n; i++) {
-        const row = c * n + i;
-        y[row] = c;
-        for (let j = 0; j < D; j++) x[row * D + j] = prototypes[perm[c]][j] + 0.3 * rng.normal();
-      }
-    }
-    return { x: tf.tensor2d(x, [W * n, D]), y: tf.tensor1d(y, 'int32') };
-  };
-  return { support: make(shots), query: make(queries) };
-}
+const prototypes = classPrototypes(321, W, D);
+const classEpisode = (rng: Rng, shots: number, queries: number) =>
+  prototypeEpisode(rng, prototypes, shots, queries, 0.3);
 
 describe('MANN with LRUA memory', () => {
   before(async () => {
@@ -120,5 +114,120 @@ describe('MANN with LRUA memory', () => {
     opt.dispose(state);
     disposeParams(theta);
     eps.forEach(disposeEp);
+  });
+
+  it('evaluatePresentations: shuffled sequences, scored at each presentation of a class', () => {
+    // An oracle that knows a class once its label has been shown: at step t it answers the class of
+    // x_t if that label appeared at a step before t (it reads labels[t] only to look it up), else 0.
+    // So the 1st presentation is right only for class 0 (1/W of the classes), every later one is right.
+    const seen: number[][] = [];
+    const oracle = {
+      name: 'oracle',
+      sequenceLogits: (_theta, x, labels) => {
+        const [b, steps] = labels.shape as [number, number];
+        const y = labels.dataSync();
+        const out = new Float32Array(b * steps * W);
+        for (let r = 0; r < b; r++) {
+          const shown = new Set<number>();
+          seen.push(Array.from(y.subarray(r * steps, (r + 1) * steps)));
+          for (let t = 0; t < steps; t++) {
+            const c = y[r * steps + t];
+            if (shown.has(c)) out[(r * steps + t) * W + c] = 1;
+            shown.add(c);
+          }
+        }
+        assert.deepEqual(x.shape, [b, steps, D]);
+        return tf.tensor3d(out, [b, steps, W]);
+      },
+    } as Pick<MetaLearner, 'name' | 'sequenceLogits'> as MetaLearner;
+    const rng = new Rng(11);
+    const eps = Array.from({ length: 5 }, () => classEpisode(rng, 3, 1));
+    const before = tf.memory().numTensors;
+    const r = evaluatePresentations(oracle, {}, eps, { batch: 2 });
+    assert.equal(tf.memory().numTensors, before, 'tensors leaked');
+    assert.equal(r.presentations, 4);
+    assert.equal(r.steps, 4 * W);
+    assert.deepEqual(
+      r.accuracy.map((a) => [a.mean, a.n]),
+      [
+        [1 / W, 5],
+        [1, 5],
+        [1, 5],
+        [1, 5],
+      ],
+    );
+    // Support and query are shuffled together (episodes come in label order), each class 4 times.
+    assert.equal(seen.length, 5);
+    for (const q of seen) {
+      assert.notDeepEqual(
+        q,
+        [...q].sort((a, b) => a - b),
+      );
+      for (let c = 0; c < W; c++) assert.equal(q.filter((v) => v === c).length, 4);
+    }
+    // The same episodes give the same orders.
+    const again = seen.splice(0);
+    evaluatePresentations(oracle, {}, eps, { batch: 3 });
+    assert.deepEqual(seen, again);
+    eps.forEach(disposeEp);
+  });
+
+  it('evaluatePresentations refuses learners without sequences and unequal presentations', () => {
+    const l = mannMemory({ ways: W, inputDim: D, controller: 4, slots: 4, slotSize: 2, heads: 1 });
+    const theta = l.init(new Rng(3));
+    const plain = { ...l, sequenceLogits: undefined, name: 'plain' } as MetaLearner;
+    const ep = classEpisode(new Rng(4), 2, 1);
+    assert.throws(
+      () => evaluatePresentations(plain, theta, [ep]),
+      /learner 'plain' does not read labelled sequences/,
+    );
+    const odd = {
+      support: ep.support,
+      query: { x: ep.query.x.slice([0, 0], [2, D]), y: ep.query.y.slice([0], [2]) },
+    };
+    assert.throws(() => evaluatePresentations(l, theta, [odd]), /does not present each class equally often/);
+    tf.dispose([odd.query.x, odd.query.y]);
+    disposeEp(ep);
+    disposeParams(theta);
+  });
+
+  it('CLI: eval --presentations P reports accuracy at each of P presentations with 95% CIs', async () => {
+    const run = mkdtempSync(path.join(tmpdir(), 'mann-memory-'));
+    try {
+      // Trained in this process (one start-up saved); the eval command runs as a user runs it.
+      await runExperiment(
+        {
+          ...DEFAULTS,
+          dataset: 'synthetic',
+          learner: 'mann-memory',
+          way: 3,
+          shot: 1,
+          query: 1,
+          steps: 1,
+          metaBatch: 2,
+          valEvery: 1,
+          valEpisodes: 2,
+          testEpisodes: 2,
+          out: run,
+        },
+        () => {},
+        { overwrite: true },
+      );
+      const e = runCli(['eval', run, '--presentations', '3', '--episodes', '4']);
+      assert.equal(e.status, 0, e.stderr);
+      assert.match(e.stdout, /3-way, 3 presentations per class, 4 sequences of 9 steps/);
+      assert.match(e.stdout, /presentation 3: [\d.]+% ± [\d.]+% \(95% CI, 4 episodes\)/);
+      const res = JSON.parse(readFileSync(path.join(run, 'eval-presentations-3w3p.json'), 'utf8'));
+      assert.equal(res.accuracy.length, 3);
+      assert.equal(res.episodes, 4);
+      for (const a of res.accuracy) assert.ok(a.mean >= 0 && a.mean <= 1 && a.n === 4);
+      await assert.rejects(
+        evaluatePresentationsRun(run, { presentations: 3, shot: 2 }),
+        /--presentations replaces --shot and --query/,
+      );
+      await assert.rejects(evaluatePresentationsRun(run, { presentations: 1 }), /at least 2, got 1/);
+    } finally {
+      rmSync(run, { recursive: true, force: true });
+    }
   });
 });

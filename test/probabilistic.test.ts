@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { tf } from '../src/engine/tf.js';
 import { initEngine } from '../src/engine/backend.js';
 import { Rng } from '../src/engine/rng.js';
+import { classPrototypes, prototypeEpisode, sineEpisode } from './helpers/toy.js';
 import { adam } from '../src/nn/optim.js';
 import { disposeParams, type Params } from '../src/nn/params.js';
 import { evaluate } from '../src/train/evaluate.js';
@@ -16,46 +17,16 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { diagGaussianKl, npClassifier, npRegressor } from '../src/meta/blackbox/np.js';
 import { runCli } from './helpers/runs.js';
+import { evaluateRun } from '../src/experiment/run.js';
 
 const disposeEp = (e: SupportQuery) => tf.dispose([e.support.x, e.support.y, e.query.x, e.query.y]);
-
-// y = A sin(x), A ~ U(-2, 2), x ~ U(-3, 3): without the context the best prediction is 0 (MSE about 0.6).
-function sineEpisode(rng: Rng, ns = 10, nq = 10): SupportQuery {
-  const a = rng.uniform(-2, 2);
-  const make = (n: number) => {
-    const x = rng.uniformArray(n, -3, 3);
-    return {
-      x: tf.tensor2d(x, [n, 1]),
-      y: tf.tensor2d(
-        x.map((v) => a * Math.sin(v)),
-        [n, 1],
-      ),
-    };
-  };
-  return { support: make(ns), query: make(nq) };
-}
 
 // W classes, each a fixed random D-vector plus noise; labels permuted per episode.
 const W = 3;
 const D = 8;
-const protoRng = new Rng(123);
-const prototypes = Array.from({ length: W }, () => protoRng.normalArray(D));
-function classEpisode(rng: Rng, shots = 2, queries = 3): SupportQuery {
-  const perm = rng.shuffle(Array.from({ length: W }, (_, i) => i));
-  const make = (n: number) => {
-    const x = new Float32Array(W * n * D);
-    const y = new Int32Array(W * n);
-    for (let c = 0; c < W; c++) {
-      for (let i = 0; i < n; i++) {
-        const row = c * n + i;
-        y[row] = c;
-        for (let j = 0; j < D; j++) x[row * D + j] = prototypes[perm[c]][j] + 0.5 * rng.normal();
-      }
-    }
-    return { x: tf.tensor2d(x, [W * n, D]), y: tf.tensor1d(y, 'int32') };
-  };
-  return { support: make(shots), query: make(queries) };
-}
+const prototypes = classPrototypes(123, W, D);
+const classEpisode = (rng: Rng, shots = 2, queries = 3) =>
+  prototypeEpisode(rng, prototypes, shots, queries, 0.5);
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnyLearner = MetaLearner<any>;
@@ -202,7 +173,7 @@ describe('latent-variable neural process', () => {
     val.forEach(disposeEp);
   });
 
-  it('the CLI trains np and eval reports NLL and 95%-interval coverage with CIs', () => {
+  it('the CLI trains np and eval reports NLL and 95%-interval coverage with CIs', async () => {
     const run = mkdtempSync(path.join(tmpdir(), 'metalearn-np-'));
     try {
       const t = runCli([
@@ -229,9 +200,10 @@ describe('latent-variable neural process', () => {
       ]);
       assert.equal(t.status, 0, t.stderr);
       assert.match(t.stdout, /meta-test NLL -?[\d.]+ ± [\d.]+ \(95% CI, 8 episodes\); 95%-interval coverage/);
-      const e = runCli(['eval', run, '--episodes', '6']);
-      assert.equal(e.status, 0, e.stderr);
-      assert.match(e.stdout, /95%-interval coverage [\d.]+% ± [\d.]+% \(95% CI, 6 episodes\)/);
+      // eval in this process (what the eval command runs, without a second start-up).
+      const lines: string[] = [];
+      await evaluateRun(run, { episodes: 6 }, (l) => lines.push(l));
+      assert.match(lines.join('\n'), /95%-interval coverage [\d.]+% ± [\d.]+% \(95% CI, 6 episodes\)/);
       const res = JSON.parse(readFileSync(path.join(run, 'results.json'), 'utf8'));
       assert.equal(res.uncertainty.coverage95.n, 8);
       assert.ok(Number.isFinite(res.uncertainty.nll.mean));

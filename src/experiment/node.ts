@@ -7,7 +7,15 @@
  *   await runExperiment({ ...cfg, out: 'runs/sin', steps: 600 }, console.log, { resume: true });
  *   await evaluateRun('runs/sin', { shot: 10 });
  */
-export { runExperiment, evaluateRun, type RunSummary, type RunOptions, type EvalSummary } from './run.js';
+export {
+  runExperiment,
+  evaluateRun,
+  evaluatePresentationsRun,
+  type RunSummary,
+  type RunOptions,
+  type EvalSummary,
+  type PresentationEvalSummary,
+} from './run.js';
 export {
   problemOf,
   evalProblemOf,

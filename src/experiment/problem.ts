@@ -162,6 +162,12 @@ export interface EvalOverrides {
   episodes?: number;
   which?: 'best' | 'last';
   innerSteps?: number;
+  /**
+   * Sequence learners (mann-memory): score sequences of `way` classes x this many images each, read
+   * with labels one step late, by accuracy at each presentation of a class (Santoro et al. 2016's
+   * table) instead of support/query accuracy. Replaces shot and query.
+   */
+  presentations?: number;
 }
 
 /** A finished run's meta-test with another shape: the learner, the episodes and how the result is named. */

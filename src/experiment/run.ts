@@ -6,6 +6,7 @@
 import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { tf } from '../engine/tf.js';
+import { formatCI } from '../engine/stats.js';
 import { initEngine } from '../engine/backend.js';
 import { Rng } from '../engine/rng.js';
 import { disposeParams, type Params } from '../nn/params.js';
@@ -19,7 +20,14 @@ import {
   type MetaTrainResult,
 } from '../train/loop.js';
 import { WorkerPool } from '../train/workers.js';
-import { evaluate, formatUncertainty, uncertaintyRecord, type EvalResult } from '../train/evaluate.js';
+import {
+  evaluate,
+  evaluatePresentations,
+  formatUncertainty,
+  uncertaintyRecord,
+  type EvalResult,
+  type PresentationResult,
+} from '../train/evaluate.js';
 import { adam, type Optimizer } from '../nn/optim.js';
 import { loadCheckpoint, saveCheckpoint, type Checkpoint } from '../train/checkpoint.js';
 import { writeRunReport } from '../report/run_report.js';
@@ -370,6 +378,9 @@ export async function evaluateRun(
   const cfg = readRunConfig(runDir);
   await initEngine({ backend: cfg.backend });
   const which = over.which ?? 'best';
+  if (over.presentations !== undefined) {
+    throw new Error('evaluateRun: presentations is for evaluatePresentationsRun (sequence learners)');
+  }
   const problem = evalProblemOf(cfg, over, log);
   if (problem.fingerprint) checkDataFingerprint(runDir, problem.fingerprint, 'eval');
   const params = await loadParamsFor(
@@ -397,5 +408,81 @@ export async function evaluateRun(
     seconds,
   };
   writeFileSync(path.join(runDir, problem.resultFile), JSON.stringify(summary, null, 2) + '\n');
+  return summary;
+}
+
+/** What `eval --presentations` writes: accuracy at each presentation of a class, with 95% intervals. */
+export interface PresentationEvalSummary {
+  run: string;
+  checkpoint: string;
+  way: number;
+  /** Presentations of each class per sequence; sequences are way x presentations steps. */
+  presentations: number;
+  /** Sequences scored. */
+  episodes: number;
+  /** accuracy[k - 1]: at the k-th presentation, mean over sequences with its 95% interval. */
+  accuracy: PresentationResult['accuracy'];
+  seconds: number;
+}
+
+/**
+ * `eval --presentations P` of a sequence learner: fixed episodes of `way` classes x P images of the
+ * run's meta-test classes (drawn as P - 1 shots and 1 query, saved as test-episodes-<N>w<P>p.json), each
+ * shuffled into one sequence; writes eval-presentations-<N>w<P>p[-last].json.
+ */
+export async function evaluatePresentationsRun(
+  runDir: string,
+  over: EvalOverrides & { presentations: number },
+  log: (s: string) => void = console.log,
+): Promise<PresentationEvalSummary> {
+  const p = over.presentations;
+  if (over.shot !== undefined || over.query !== undefined) {
+    throw new Error('eval: --presentations replaces --shot and --query (each class is shown P times)');
+  }
+  if (!Number.isInteger(p) || p < 2)
+    throw new Error(`eval: --presentations must be an integer of at least 2, got ${p}`);
+  const cfg = readRunConfig(runDir);
+  if (cfg.dataset === 'sinusoid')
+    throw new Error('eval: --presentations needs a classification run, not sinusoid');
+  await initEngine({ backend: cfg.backend });
+  const which = over.which ?? 'best';
+  const problem = evalProblemOf(cfg, { ...over, shot: p - 1, query: 1 }, log);
+  if (!problem.learner.sequenceLogits) {
+    throw new Error(
+      `eval: --presentations needs a learner that reads labelled sequences (mann-memory), not '${cfg.learner}'`,
+    );
+  }
+  if (problem.fingerprint) checkDataFingerprint(runDir, problem.fingerprint, 'eval');
+  const params = await loadParamsFor(
+    problem.learner,
+    settledDir(path.join(runDir, which)),
+    { ...cfg, way: problem.way },
+    evalHint(cfg, problem.way),
+  );
+  const tag = `${problem.way}w${p}p`;
+  saveEpisodes(
+    runDir,
+    problem.episodeFiles.map((f) => ({ ...f, file: `test-episodes-${tag}.json` })),
+  );
+  const t0 = Date.now();
+  const res = evaluatePresentations(problem.learner, params, problem.episodes(), { dispose: true });
+  disposeParams(params);
+  const seconds = (Date.now() - t0) / 1000;
+  const n = res.accuracy[0].n;
+  log(
+    `${problem.learner.name} (${which}) ${problem.way}-way, ${p} presentations per class, ${n} sequences of ${res.steps} steps:`,
+  );
+  res.accuracy.forEach((a, k) => log(`  presentation ${k + 1}: ${formatCI(a)}`));
+  const summary: PresentationEvalSummary = {
+    run: runDir,
+    checkpoint: which,
+    way: problem.way,
+    presentations: p,
+    episodes: n,
+    accuracy: res.accuracy,
+    seconds,
+  };
+  const file = `eval-presentations-${tag}${which === 'last' ? '-last' : ''}.json`;
+  writeFileSync(path.join(runDir, file), JSON.stringify(summary, null, 2) + '\n');
   return summary;
 }

@@ -85,6 +85,13 @@ export interface MetaLearner<Phi = unknown> {
    * assigns those instead of taking an optimiser step. Absent: every entry is trained.
    */
   isRunningStat?(key: string): boolean;
+  /**
+   * Logits at every step of labelled sequences read with each label one step late (Santoro et al.
+   * 2016): step t sees x_t and the label of step t - 1, so its output predicts x_t's class before that
+   * label is shown. x [B, T, ...] and labels int [B, T] -> logits [B, T, ways]. Only sequence learners
+   * (mann-memory) have it; `evaluatePresentations` uses it.
+   */
+  sequenceLogits?(theta: Params, x: tf.Tensor, labels: tf.Tensor): tf.Tensor;
   /** Task loss L_i on outputs and targets: cross-entropy for classification, MSE for regression. */
   readonly loss: LossName;
 }

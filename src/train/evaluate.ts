@@ -1,7 +1,9 @@
 import { tf } from '../engine/tf.js';
 import type { Params } from '../nn/params.js';
 import { accuracy } from '../engine/ops.js';
-import { disposePredictive, episodeOutputs, episodePredictive } from '../meta/common.js';
+import { disposePredictive, episodeOutputs, episodePredictive, seedOfTensors } from '../meta/common.js';
+import { presentationAccuracy } from '../meta/blackbox/mann_memory.js';
+import { Rng } from '../engine/rng.js';
 import type { MetaLearner, PredictiveDistribution } from '../meta/types.js';
 import { type SupportQuery, disposeSupportQuery } from '../tasks/types.js';
 import { type MeanCI, formatCI, meanCI } from '../engine/stats.js';
@@ -139,4 +141,106 @@ export function uncertaintyRecord(u: UncertaintyResult): Record<string, unknown>
   if (u.ece) r.ece = { ...u.ece, bins: ECE_BINS, pooled: u.pooledEce, reliability: u.bins };
   if (u.coverage95) r.coverage95 = u.coverage95;
   return r;
+}
+
+/** Accuracy at each presentation of a class within labelled sequences (Santoro et al. 2016, Table 1). */
+export interface PresentationResult {
+  /** Presentations per class in each sequence (shot + query of the episodes). */
+  presentations: number;
+  /** Steps per sequence (ways x presentations). */
+  steps: number;
+  /** accuracy[k - 1]: accuracy at the k-th presentation of a class, mean over sequences with its 95% interval. */
+  accuracy: MeanCI[];
+}
+
+/**
+ * Meta-test of a sequence learner as in Santoro et al. 2016: each episode's support and query images
+ * (ways x presentations of them) are shuffled into one sequence, in an order seeded by the episode's
+ * pixels, and read with labels one step late; the prediction at the k-th appearance of a class is
+ * scored as the k-th presentation. Each sequence's accuracy at presentation k is the fraction of its
+ * classes right there; the result is their mean over sequences with a 95% interval. Sequences are run
+ * `batch` at a time; `dispose` frees each episode after use.
+ */
+export function evaluatePresentations(
+  learner: MetaLearner,
+  theta: Params,
+  episodes: Iterable<SupportQuery>,
+  opts: { dispose?: boolean; batch?: number } = {},
+): PresentationResult {
+  if (!learner.sequenceLogits) {
+    throw new Error(
+      `evaluatePresentations: learner '${learner.name}' does not read labelled sequences (no sequenceLogits); use mann-memory`,
+    );
+  }
+  const batchSize = opts.batch ?? 32;
+  const perK: number[][] = [];
+  let shape: { steps: number; ways: number; presentations: number } | null = null;
+  let pending: SupportQuery[] = [];
+  const flush = () => {
+    if (pending.length === 0 || shape === null) return;
+    const { steps, ways, presentations } = shape;
+    const seqs = pending.map((ep) => {
+      const order = new Rng(seedOfTensors([ep.support.x, ep.query.x])).shuffle(
+        Array.from({ length: steps }, (_, i) => i),
+      );
+      return tf.tidy(() => {
+        const idx = tf.tensor1d(order, 'int32');
+        return {
+          x: tf.gather(tf.concat([ep.support.x, ep.query.x], 0), idx),
+          y: tf.gather(tf.concat([ep.support.y, ep.query.y], 0), idx),
+        };
+      });
+    });
+    const x = tf.stack(seqs.map((s) => s.x));
+    const y = tf.stack(seqs.map((s) => s.y));
+    tf.dispose(seqs.flatMap((s) => [s.x, s.y]));
+    const logits = learner.sequenceLogits!(theta, x, y);
+    const lv = logits.dataSync();
+    const yv = y.dataSync();
+    tf.dispose([x, y, logits]);
+    for (let b = 0; b < pending.length; b++) {
+      const one = presentationAccuracy(
+        lv.subarray(b * steps * ways, (b + 1) * steps * ways),
+        yv.subarray(b * steps, (b + 1) * steps),
+        1,
+        steps,
+        ways,
+        presentations,
+      );
+      for (let k = 0; k < presentations; k++) perK[k].push(one.correct[k] / one.total[k]);
+    }
+    if (opts.dispose) pending.forEach(disposeSupportQuery);
+    pending = [];
+  };
+  for (const ep of episodes) {
+    const ways = countClasses(ep);
+    const steps = ep.support.x.shape[0] + ep.query.x.shape[0];
+    const presentations = steps / ways;
+    if (!Number.isInteger(presentations)) {
+      throw new Error(
+        `evaluatePresentations: an episode of ${steps} images over ${ways} classes does not present each class equally often`,
+      );
+    }
+    if (shape === null) {
+      shape = { steps, ways, presentations };
+      for (let k = 0; k < presentations; k++) perK.push([]);
+    } else if (shape.steps !== steps || shape.ways !== ways) {
+      throw new Error(
+        `evaluatePresentations: episodes must share one shape, got ${steps} images of ${ways} classes after ${shape.steps} of ${shape.ways}`,
+      );
+    }
+    pending.push(ep);
+    if (pending.length === batchSize) flush();
+  }
+  flush();
+  if (shape === null) throw new Error('evaluatePresentations: no episodes');
+  return { presentations: shape.presentations, steps: shape.steps, accuracy: perK.map((a) => meanCI(a)) };
+}
+
+/** Distinct labels of an episode's support and query sets. */
+function countClasses(ep: SupportQuery): number {
+  const s = new Set<number>();
+  for (const v of ep.support.y.dataSync()) s.add(v);
+  for (const v of ep.query.y.dataSync()) s.add(v);
+  return s.size;
 }

@@ -11,9 +11,11 @@ export {
 } from './loop.js';
 export {
   evaluate,
+  evaluatePresentations,
   formatUncertainty,
   uncertaintyRecord,
   ECE_BINS,
   type EvalResult,
   type UncertaintyResult,
+  type PresentationResult,
 } from './evaluate.js';

@@ -1,5 +1,5 @@
 import { tf } from '../../src/engine/tf.js';
-import type { Rng } from '../../src/engine/rng.js';
+import { Rng } from '../../src/engine/rng.js';
 import type { SupportQuery } from '../../src/tasks/types.js';
 
 /**
@@ -43,4 +43,60 @@ export function toyEpisode(
     y: tf.tensor1d(set.y, 'int32'),
   });
   return { support: t(s), query: t(q) };
+}
+
+/** `ways` fixed random class prototypes of `dim` values, from `seed` (one Rng draw sequence). */
+export function classPrototypes(seed: number, ways: number, dim: number): Float32Array[] {
+  const rng = new Rng(seed);
+  return Array.from({ length: ways }, () => rng.normalArray(dim));
+}
+
+/**
+ * The easy synthetic classification task: each class is a fixed prototype (classPrototypes), each
+ * example it plus Gaussian noise. Which label a class gets is drawn anew for every episode, so only a
+ * learner that reads the support set can beat chance. x [n, dim]; support and query in label order,
+ * as the library's episodes are.
+ */
+export function prototypeEpisode(
+  rng: Rng,
+  prototypes: ArrayLike<number>[],
+  shots: number,
+  queries: number,
+  noise: number,
+): SupportQuery {
+  const ways = prototypes.length;
+  const dim = prototypes[0].length;
+  const perm = rng.shuffle(Array.from({ length: ways }, (_, i) => i));
+  const make = (n: number) => {
+    const x = new Float32Array(ways * n * dim);
+    const y = new Int32Array(ways * n);
+    for (let c = 0; c < ways; c++) {
+      for (let i = 0; i < n; i++) {
+        const row = c * n + i;
+        y[row] = c;
+        for (let j = 0; j < dim; j++) x[row * dim + j] = prototypes[perm[c]][j] + noise * rng.normal();
+      }
+    }
+    return { x: tf.tensor2d(x, [ways * n, dim]), y: tf.tensor1d(y, 'int32') };
+  };
+  return { support: make(shots), query: make(queries) };
+}
+
+/**
+ * A tiny sinusoid family: y = A sin(x), A ~ U(-2, 2), x ~ U(-3, 3). Without the context the best
+ * prediction is 0 (MSE about 0.6); a learner has to read A off the support pairs.
+ */
+export function sineEpisode(rng: Rng, ns = 10, nq = 10): SupportQuery {
+  const a = rng.uniform(-2, 2);
+  const make = (n: number) => {
+    const x = rng.uniformArray(n, -3, 3);
+    return {
+      x: tf.tensor2d(x, [n, 1]),
+      y: tf.tensor2d(
+        x.map((v) => a * Math.sin(v)),
+        [n, 1],
+      ),
+    };
+  };
+  return { support: make(ns), query: make(nq) };
 }

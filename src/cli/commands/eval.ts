@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { evaluateRun } from '../../experiment/run.js';
+import { evaluatePresentationsRun, evaluateRun } from '../../experiment/run.js';
 import { formatMetric, metricName } from '../../experiment/run_folder.js';
 import { DEFAULT_QUEUE } from '../../experiment/sweep.js';
 import { oneOf, posInt, str, type Command } from '../schema.js';
@@ -32,6 +32,11 @@ export const evalCommand: Command = {
       shown: '$METALEARN_REDIS',
     },
     queue: { type: 'string', value: 'NAME', help: 'queue name (with --shards)', shown: DEFAULT_QUEUE },
+    presentations: {
+      type: 'string',
+      value: 'P',
+      help: 'sequence learners (mann-memory): accuracy at each of P presentations per class (in place of --shot/--query)',
+    },
   },
   description: `Meta-tests the run's best (or last) parameters on E fixed episodes of its meta-test classes, drawn
 with a seed derived from the run's seed and the episode shape, and saved as test-episodes-<N>w<K>s.json.
@@ -39,7 +44,11 @@ Writes eval-<N>w<K>s.json.
 With --shards N the episodes are split into N contiguous ranges, each a job for the workers of the
 queue ('metalearn worker'), and combined exactly (accuracy from the sums of correct answers) into
 eval-shards-<shape>.json: the same result as one process. The run folder must be on storage every
-worker reaches.`,
+worker reaches.
+With --presentations P (sequence learners: mann-memory) each fixed episode is N classes x P images
+shuffled into one sequence, read with labels one step late as in Santoro et al. 2016, and scored by
+accuracy at the 1st, 2nd, ..., P-th presentation of a class (95% CIs over sequences); writes
+eval-presentations-<N>w<P>p.json.`,
   run: async (a) => {
     const over = {
       way: posInt('eval', a, 'way'),
@@ -49,7 +58,13 @@ worker reaches.`,
       which: oneOf('eval', a, 'which', ['best', 'last'] as const),
       innerSteps: posInt('eval', a, 'inner-steps'),
     };
+    const presentations = posInt('eval', a, 'presentations');
     const shards = posInt('eval', a, 'shards');
+    if (presentations !== undefined) {
+      if (shards !== undefined) throw new Error('eval: --presentations runs in one process (no --shards)');
+      await evaluatePresentationsRun(a.positionals[0], { ...over, presentations });
+      return 0;
+    }
     if (shards === undefined) {
       await evaluateRun(a.positionals[0], over);
       return 0;
