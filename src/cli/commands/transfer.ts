@@ -13,6 +13,9 @@ function numbers(a: ParsedArgs, name: string): number[] | undefined {
   return v;
 }
 
+/** An argument as a POSIX shell reads it back: bare when safe, else in single quotes. */
+const shellQuote = (s: string): string => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
+
 export const transfer: Command = {
   name: 'transfer',
   summary: 'multi-task training and the negative-transfer report: metalearn transfer <benchmark> [...]',
@@ -66,7 +69,8 @@ on every worker.`,
       out: str(a, 'out'),
       quick: flag(a, 'quick'),
       render: flag(a, 'render'),
-      command: ['metalearn transfer', ...a.argv].join(' '),
+      // Quoted where a shell needs it (setting labels have spaces), so the report's command can be pasted.
+      command: ['metalearn transfer', ...a.argv.map(shellQuote)].join(' '),
       log: console.log,
     };
     const redis = str(a, 'redis');
