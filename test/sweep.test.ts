@@ -274,15 +274,17 @@ describe(
     let redis: RedisServer | undefined;
     let tmp = '';
     const workers: Proc[] = [];
+    // Every process started, workers and the enqueuing CLI: stopped after the test even when it failed.
+    const procs: Proc[] = [];
 
     before(async () => {
       redis = await startRedis();
       tmp = mkdtempSync(path.join(tmpdir(), 'metalearn-sweep-'));
     });
     after(async () => {
-      for (const w of workers)
+      for (const w of procs)
         if (w.proc.exitCode === null && w.proc.signalCode === null) w.proc.kill('SIGTERM');
-      await Promise.all(workers.map((w) => w.exit));
+      await Promise.all(procs.map((w) => w.exit));
       await redis?.stop();
       if (tmp) rmSync(tmp, { recursive: true, force: true });
     });
@@ -306,8 +308,10 @@ describe(
         '1000',
       ];
       workers.push(start(workerArgs), start(workerArgs));
+      procs.push(...workers);
       const t0 = Date.now();
       const sweep = start(['sweep', specFile, '--redis', url, '--wait']);
+      procs.push(sweep);
 
       // Kill a worker with SIGKILL while it trains a run that has a checkpoint and is far from its end.
       let killed: { dir: string; pid: number } | undefined;
