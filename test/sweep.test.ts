@@ -11,9 +11,10 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { expandSweep, sweepTable, type SweepRunResult } from '../src/experiment/sweep.js';
 import { ATTEMPTS_FILE, WORKER_LOG, runSweepJob } from '../src/experiment/sweep_jobs.js';
-import { enqueueSweep, evaluateOnQueue } from '../src/experiment/sweep_queue.js';
+import { enqueueSweep, evaluateOnQueue, jobThreads } from '../src/experiment/sweep_queue.js';
 import { evaluateRun, runExperiment } from '../src/experiment/run.js';
 import { resolveConfig } from '../src/experiment/config.js';
+import { readConfigFile } from '../src/experiment/config_file.js';
 import { combineShards, evaluateShard, type EvalShardsSummary } from '../src/experiment/eval_shards.js';
 import { tf } from '../src/engine/tf.js';
 import { NO_REDIS, startRedis, type RedisServer } from './helpers/redis.js';
@@ -81,6 +82,52 @@ describe('sweep specs', () => {
       { out: 'o', random: { trials: 2, fields: { lr: { min: 0, max: 1, log: true } } }, seeds: [0] },
       /sp\.json: random\.fields\.lr: a log range needs min > 0/,
     );
+  });
+
+  it('a YAML spec expands like the same JSON one; its errors name the file and the field', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'metalearn-yaml-'));
+    try {
+      const yml = path.join(dir, 'lr.yaml');
+      writeFileSync(
+        yml,
+        [
+          'out: o',
+          'base:',
+          '  learner: maml',
+          '  steps: 12',
+          'grid:',
+          '  lr: [0.001, 1e-2]',
+          'seeds: [0, 1]',
+        ].join('\n'),
+      );
+      const json = {
+        out: 'o',
+        base: { learner: 'maml', steps: 12 },
+        grid: { lr: [0.001, 0.01] },
+        seeds: [0, 1],
+      };
+      const a = expandSweep(readConfigFile(yml), yml);
+      assert.equal(a.name, 'lr');
+      assert.deepEqual({ ...a, name: '' }, { ...expandSweep(json, 'lr.json'), name: '' });
+      const bad = path.join(dir, 'bad.yml');
+      writeFileSync(bad, 'out: o\ngrid:\n  lr: [0.1, -1]\nseeds: [0]\n');
+      assert.throws(
+        () => expandSweep(readConfigFile(bad), bad),
+        (e: Error) => e.message.startsWith(`${bad}: grid.lr[1]: field 'lr' must be a positive number`),
+      );
+      writeFileSync(bad, 'out: o\nout: p\n');
+      assert.throws(
+        () => readConfigFile(bad),
+        new RegExp(`^Error: ${bad}: not valid YAML \\(Map keys must be unique at line 2`),
+      );
+      writeFileSync(bad, '- 1\n- 2\n');
+      assert.throws(
+        () => readConfigFile(bad),
+        /bad\.yml: a config file must hold a YAML mapping, got \[1,2\]/,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('a random search is drawn from its seed: the same spec gives the same settings', () => {
@@ -227,15 +274,17 @@ describe(
     let redis: RedisServer | undefined;
     let tmp = '';
     const workers: Proc[] = [];
+    // Every process started, workers and the enqueuing CLI: stopped after the test even when it failed.
+    const procs: Proc[] = [];
 
     before(async () => {
       redis = await startRedis();
       tmp = mkdtempSync(path.join(tmpdir(), 'metalearn-sweep-'));
     });
     after(async () => {
-      for (const w of workers)
+      for (const w of procs)
         if (w.proc.exitCode === null && w.proc.signalCode === null) w.proc.kill('SIGTERM');
-      await Promise.all(workers.map((w) => w.exit));
+      await Promise.all(procs.map((w) => w.exit));
       await redis?.stop();
       if (tmp) rmSync(tmp, { recursive: true, force: true });
     });
@@ -259,8 +308,10 @@ describe(
         '1000',
       ];
       workers.push(start(workerArgs), start(workerArgs));
+      procs.push(...workers);
       const t0 = Date.now();
       const sweep = start(['sweep', specFile, '--redis', url, '--wait']);
+      procs.push(sweep);
 
       // Kill a worker with SIGKILL while it trains a run that has a checkpoint and is far from its end.
       let killed: { dir: string; pid: number } | undefined;
@@ -287,9 +338,28 @@ describe(
         }
         await sleep(20);
       }
+      // The same runs done alone (in this process, from the same configs), while the other worker
+      // finishes the sweep: compared with the sweep's results below.
+      const expanded = expandSweep(spec, specFile);
+      const aloneRuns = (async () => {
+        const done = new Map<string, { test: SweepRunResult['test']; dir: string }>();
+        for (const r of expanded.runs) {
+          const dir = path.join(tmp, 'alone', r.setting, `seed-${r.seed}`);
+          const s = await runExperiment({ ...r.config, out: dir }, () => {});
+          done.set(`${r.setting}/${r.seed}`, {
+            test: { mean: s.test.mean, ci95: s.test.ci95, n: s.test.n },
+            dir,
+          });
+        }
+        return done;
+      })();
       const code = await sweep.exit;
       assert.equal(code, 0, sweep.out);
       const wall = (Date.now() - t0) / 1000;
+      // Each worker gave its job threads their share of the cores (or METALEARN_THREADS).
+      const threads = jobThreads(1);
+      for (const w of workers)
+        assert.match(w.out, new RegExp(`concurrency 1, ${threads.threads} kernel thread\\(s\\) per job \\(`));
 
       // The sweep table: each of the 6 runs exactly once.
       const got = readJson<{ results: SweepRunResult[]; failed: string[]; table: { best: string } }>(
@@ -313,7 +383,16 @@ describe(
       const attempts = readFileSync(path.join(killed.dir, ATTEMPTS_FILE), 'utf8')
         .trim()
         .split('\n')
-        .map((l) => JSON.parse(l) as { who: string; event: string; resume?: boolean; resumedFrom?: number });
+        .map(
+          (l) =>
+            JSON.parse(l) as {
+              who: string;
+              event: string;
+              resume?: boolean;
+              resumedFrom?: number;
+              threads?: number;
+            },
+        );
       assert.deepEqual(
         attempts.map((a) => [a.who.endsWith(`:${killed!.pid}`), a.event, a.resume]),
         [
@@ -322,6 +401,7 @@ describe(
           [false, 'finish', undefined],
         ],
       );
+      assert.equal(attempts[1].threads, threads.threads, "the job ran with the worker's kernel threads");
       const from = attempts[2].resumedFrom!;
       assert.ok(from >= 3 && from % 3 === 0, `resumed from step ${from}`);
       assert.match(
@@ -336,20 +416,15 @@ describe(
         Array.from({ length: 12 }, (_, i) => i + 1),
       );
 
-      // Each result equals the same run done alone (in this process, from the same config).
-      const expanded = expandSweep(spec, specFile);
+      // Each result equals the same run done alone.
+      const alone = await aloneRuns;
       for (const r of expanded.runs) {
-        const alone = path.join(tmp, 'alone', r.setting, `seed-${r.seed}`);
-        const s = await runExperiment({ ...r.config, out: alone }, () => {});
+        const a = alone.get(`${r.setting}/${r.seed}`)!;
         const inSweep = got.results.find((x) => x.setting === r.setting && x.seed === r.seed)!;
-        assert.deepEqual(
-          inSweep.test,
-          { mean: s.test.mean, ci95: s.test.ci95, n: s.test.n },
-          `${r.setting}/${r.seed}`,
-        );
+        assert.deepEqual(inSweep.test, a.test, `${r.setting}/${r.seed}`);
         assert.deepEqual(
           metrics(r.config.out).map((m) => m.loss),
-          metrics(alone).map((m) => m.loss),
+          metrics(a.dir).map((m) => m.loss),
           `${r.setting}/${r.seed}: losses`,
         );
       }

@@ -1,9 +1,16 @@
 /** Config files and run folders' saved configs (Node: reads files). */
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { parse as parseYaml } from 'yaml';
 import { resolveConfig, upgradeSavedConfig, type RunConfig } from './config.js';
 
-/** A JSON config file (an object), with errors that name the file. */
+/** Whether a config or spec file is YAML (by its extension); otherwise it is JSON. */
+export const isYamlFile = (file: string): boolean => /\.ya?ml$/i.test(file);
+
+/**
+ * A config file (an object): JSON, or YAML when its name ends in .yaml or .yml (parsed to the same
+ * plain values, then validated like JSON). Errors name the file.
+ */
 export function readConfigFile(file: string): Record<string, unknown> {
   let text: string;
   try {
@@ -11,14 +18,19 @@ export function readConfigFile(file: string): Record<string, unknown> {
   } catch (e) {
     throw new Error(`${file}: cannot read config file (${(e as Error).message})`);
   }
+  const yaml = isYamlFile(file);
   let value: unknown;
   try {
-    value = JSON.parse(text);
+    // YAML 1.2 core schema: numbers, booleans, null, strings, lists and maps, as JSON has; a key given
+    // twice is an error.
+    value = yaml ? parseYaml(text, { uniqueKeys: true }) : JSON.parse(text);
   } catch (e) {
-    throw new Error(`${file}: not valid JSON (${(e as Error).message})`);
+    throw new Error(`${file}: not valid ${yaml ? 'YAML' : 'JSON'} (${(e as Error).message})`);
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw new Error(`${file}: a config file must hold a JSON object, got ${JSON.stringify(value)}`);
+    throw new Error(
+      `${file}: a config file must hold ${yaml ? 'a YAML mapping' : 'a JSON object'}, got ${JSON.stringify(value)}`,
+    );
   }
   return value as Record<string, unknown>;
 }

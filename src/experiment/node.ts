@@ -33,6 +33,10 @@ export { exportRun, predictFolder, type Prediction } from './predict.js';
 export {
   TRANSFER_PRESETS,
   runTransfer,
+  planTransfer,
+  writeTransferFiles,
+  machineLine,
+  type TransferPlan,
   type TransferOptions,
   type TransferPreset,
   type TransferOutcome,
@@ -51,6 +55,7 @@ export {
   sweepCollected,
   ATTEMPTS_FILE,
   WORKER_LOG,
+  JOB_THREADS_ENV,
   type RunJobData,
   type SweepFiles,
 } from './sweep_jobs.js';
@@ -62,12 +67,34 @@ export {
   collectJobId,
   runJobId,
   DEFAULT_QUEUE,
+  enqueueTransfer,
+  waitForTransfer,
+  transferJobId,
+  jobThreads,
   type QueueConnection,
   type CollectResult,
   type SweepWorkerOptions,
   type EvalShardsOutcome,
 } from './sweep_queue.js';
-export type { CollectJobData, EvalShardJobData, EvalCollectJobData } from './sweep_processor.js';
+export type {
+  CollectJobData,
+  EvalShardJobData,
+  EvalCollectJobData,
+  TransferCollectJobData,
+} from './sweep_processor.js';
+export {
+  planTransferJobs,
+  pieceJobs,
+  pieceFile,
+  settingSlug,
+  runTransferPieceJob,
+  collectTransferJobs,
+  type TransferJobPlan,
+  type TransferPieceJob,
+  type TransferPieceFile,
+  type TransferPieceResult,
+  type TransferCollectResult,
+} from './transfer_jobs.js';
 export {
   evaluateShard,
   combineShards,

@@ -147,7 +147,7 @@ export function expandSweep(
   file: string,
   resolveOut: (out: string) => string = (o) => o,
 ): ExpandedSweep {
-  if (!isObject(spec)) throw new Error(`${file}: a sweep spec must hold a JSON object`);
+  if (!isObject(spec)) throw new Error(`${file}: a sweep spec must hold an object (JSON or YAML)`);
   for (const k of Object.keys(spec))
     if (!(SPEC_KEYS as readonly string[]).includes(k))
       throw new Error(`${file}: unknown key '${k}'${suggest(k, SPEC_KEYS)}; known: ${SPEC_KEYS.join(', ')}`);
@@ -188,7 +188,7 @@ export function expandSweep(
       ),
     })),
   );
-  const name = s.name ?? file.replace(/^.*[\\/]/, '').replace(/\.json$/, '');
+  const name = s.name ?? file.replace(/^.*[\\/]/, '').replace(/\.(json|ya?ml)$/i, '');
   return { name: name.replace(/[^A-Za-z0-9._-]/g, '_'), out, settings, runs };
 }
 

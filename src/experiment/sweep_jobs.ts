@@ -6,6 +6,7 @@
 import { appendFileSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import * as path from 'node:path';
+import { kernelThreads } from '../engine/backend.js';
 import { barChartSvg } from '../report/bar_chart.js';
 import type { RunConfig } from './config.js';
 import { runExperiment, type RunSummary } from './run.js';
@@ -22,6 +23,9 @@ import {
 export const ATTEMPTS_FILE = 'sweep-attempts.jsonl';
 /** The log of every attempt on a run folder, appended to. */
 export const WORKER_LOG = 'worker.log';
+
+/** Environment variable through which a worker tells its job threads their native-kernel threads. */
+export const JOB_THREADS_ENV = 'METALEARN_JOB_THREADS';
 
 /** The data of a sweep's run job. */
 export interface RunJobData {
@@ -129,7 +133,13 @@ export async function runSweepJob(job: RunJobData, log: (s: string) => void): Pr
   const attempts = path.join(f.root, ATTEMPTS_FILE);
   appendFileSync(
     attempts,
-    JSON.stringify({ who, at: new Date().toISOString(), event: 'start', resume }) + '\n',
+    JSON.stringify({
+      who,
+      at: new Date().toISOString(),
+      event: 'start',
+      resume,
+      threads: kernelThreads(),
+    }) + '\n',
   );
   let resumedFrom: number | null = null;
   const capture = (s: string) => {

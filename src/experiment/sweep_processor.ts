@@ -7,9 +7,27 @@
  */
 import type { SandboxedJob } from 'bullmq';
 import type { ExpandedSweep, SweepRunResult } from './sweep.js';
-import { runSweepJob, writeSweepTable, type RunJobData } from './sweep_jobs.js';
+import { JOB_THREADS_ENV, runSweepJob, writeSweepTable, type RunJobData } from './sweep_jobs.js';
 import { combineShards, evaluateShard, writeShardsSummary, type EvalShardResult } from './eval_shards.js';
 import type { EvalOverrides } from './problem.js';
+import { kernelThreads, setKernelThreads } from '../engine/backend.js';
+import {
+  collectTransferJobs,
+  runTransferPieceJob,
+  type TransferJobPlan,
+  type TransferPieceJob,
+} from './transfer_jobs.js';
+
+/** The data of a transfer report's collect job (the flow's parent). */
+export interface TransferCollectJobData {
+  plan: TransferJobPlan;
+}
+
+/** Kernel threads the worker gave this thread's jobs (sweep_queue.ts startSweepWorker), applied once. */
+function applyJobThreads(): void {
+  const n = Number(process.env[JOB_THREADS_ENV]);
+  if (Number.isInteger(n) && n >= 1 && kernelThreads() !== n) setKernelThreads(n);
+}
 
 /** The data of an evaluation shard's job. */
 export interface EvalShardJobData {
@@ -31,6 +49,7 @@ export interface CollectJobData {
 }
 
 export default async function processSweepJob(job: SandboxedJob): Promise<unknown> {
+  applyJobThreads();
   if (job.name === 'run') {
     const data = job.data as RunJobData;
     const tag = `[${data.setting}/seed-${data.seed}]`;
@@ -47,6 +66,25 @@ export default async function processSweepJob(job: SandboxedJob): Promise<unknow
     const { table, files } = writeSweepTable(sweep, Object.values(values), failed);
     console.log(`sweep ${sweep.name} collected: ${files.md} (best: ${table.best})`);
     return { best: table.best, files, results: Object.keys(values).length, failed: failed.length };
+  }
+  if (job.name === 'transfer-piece') {
+    const d = job.data as TransferPieceJob;
+    const tag = `[${d.setting === null ? 'independent' : d.plan.settings[d.setting].label}/seed-${d.seed}]`;
+    return runTransferPieceJob(d, (s) => {
+      console.log(`${tag} ${s}`);
+      job.log(s);
+    });
+  }
+  if (job.name === 'transfer-collect') {
+    const { plan } = job.data as TransferCollectJobData;
+    const failures = Object.entries(await job.getIgnoredChildrenFailures());
+    if (failures.length)
+      throw new Error(
+        `transfer report ${plan.name}: pieces failed: ${failures.map(([k, w]) => `${k}: ${w}`).join('; ')}`,
+      );
+    const { files, wallMs, pieces } = collectTransferJobs(plan);
+    console.log(`transfer report ${plan.name} collected: ${files.md}`);
+    return { files, wallMs, pieces };
   }
   if (job.name === 'eval-shard') {
     const d = job.data as EvalShardJobData;

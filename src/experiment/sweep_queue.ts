@@ -13,14 +13,27 @@ import { availableParallelism } from 'node:os';
 import { FlowProducer, Job, Queue, QueueEvents, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { ExpandedSweep } from './sweep.js';
-import type { RunJobData } from './sweep_jobs.js';
-import type { CollectJobData, EvalCollectJobData, EvalShardJobData } from './sweep_processor.js';
+import { JOB_THREADS_ENV, type RunJobData } from './sweep_jobs.js';
+import {
+  pieceJobs,
+  settingSlug,
+  type TransferCollectResult,
+  type TransferJobPlan,
+  type TransferPieceJob,
+} from './transfer_jobs.js';
+import type {
+  CollectJobData,
+  EvalCollectJobData,
+  EvalShardJobData,
+  TransferCollectJobData,
+} from './sweep_processor.js';
 import type { EvalShardsSummary } from './eval_shards.js';
 import type { EvalOverrides } from './problem.js';
+import { THREADS_ENV } from '../engine/backend.js';
 
 import { DEFAULT_QUEUE } from './sweep.js';
 
-export { DEFAULT_QUEUE };
+export { DEFAULT_QUEUE, JOB_THREADS_ENV };
 
 /** Where the queue is. */
 export interface QueueConnection {
@@ -108,6 +121,53 @@ async function waitForJob(id: string, c: QueueConnection): Promise<unknown> {
   }
 }
 
+/** The id of one piece job of a transfer report (`setting` null: the independent baselines). */
+export const transferJobId = (plan: TransferJobPlan, setting: number | null, seed: number): string =>
+  jobId(
+    plan.name,
+    setting === null ? 'independent' : settingSlug(plan.settings[setting].label),
+    `seed-${seed}`,
+  );
+
+/**
+ * Add a negative-transfer report as one flow: a 'transfer-collect' parent and a 'transfer-piece' child
+ * per (setting, seed) and per seed of the independent baselines. Job ids come from the plan's name (a
+ * hash of benchmark, folder, data, budget, seeds and settings), so enqueueing the same report again adds
+ * nothing. Returns the number of piece jobs.
+ */
+export async function enqueueTransfer(plan: TransferJobPlan, c: QueueConnection): Promise<number> {
+  const connection = connect(c.redis);
+  const flows = new FlowProducer({ connection });
+  const queueName = c.queue ?? DEFAULT_QUEUE;
+  const jobs = pieceJobs(plan);
+  try {
+    await flows.add({
+      name: 'transfer-collect',
+      queueName,
+      data: { plan } satisfies TransferCollectJobData,
+      opts: { jobId: jobId(plan.name, 'collect'), removeOnComplete: false },
+      children: jobs.map((j) => ({
+        name: 'transfer-piece',
+        queueName,
+        data: j satisfies TransferPieceJob,
+        opts: { jobId: transferJobId(plan, j.setting, j.seed), ignoreDependencyOnFailure: true },
+      })),
+    });
+  } finally {
+    await flows.close();
+    connection.disconnect();
+  }
+  return jobs.length;
+}
+
+/** Wait until a transfer report's collect job has written the report (throws if a piece failed). */
+export async function waitForTransfer(
+  plan: Pick<TransferJobPlan, 'name'>,
+  c: QueueConnection,
+): Promise<TransferCollectResult> {
+  return (await waitForJob(jobId(plan.name, 'collect'), c)) as TransferCollectResult;
+}
+
 /** What an evaluation's collect job returns: the combined result and where it was written. */
 export interface EvalShardsOutcome {
   summary: EvalShardsSummary;
@@ -169,6 +229,8 @@ export interface SweepWorkerOptions extends QueueConnection {
   stalledInterval?: number;
   /** Times a job may stall before it fails (default 3: a run survives three dead workers). */
   maxStalledCount?: number;
+  /** Native-kernel threads of each job (default: jobThreads(concurrency)). */
+  threads?: number;
   log?: (s: string) => void;
 }
 
@@ -180,6 +242,25 @@ const processorFile = (): URL =>
   );
 
 /**
+ * Native-kernel threads per job of a worker running `concurrency` jobs at once: `METALEARN_THREADS`
+ * when set (the user's choice), else the machine's cores shared out, max(1, floor(cores / concurrency)),
+ * so jobs x threads stays at the machine's size (as WorkerPool does for its workers).
+ */
+export function jobThreads(
+  concurrency: number,
+  env: Record<string, string | undefined> = process.env,
+  cores = availableParallelism(),
+): { threads: number; from: string } {
+  const set = Number(env[THREADS_ENV]);
+  if (env[THREADS_ENV] !== undefined && env[THREADS_ENV] !== '' && Number.isInteger(set) && set >= 1)
+    return { threads: Math.min(set, 256), from: `${THREADS_ENV}=${env[THREADS_ENV]}` };
+  return {
+    threads: Math.max(1, Math.floor(cores / concurrency)),
+    from: `${cores} cores / concurrency ${concurrency}`,
+  };
+}
+
+/**
  * Start a worker taking the queue's sweep jobs, each in a worker thread (BullMQ sandboxed processor
  * with worker threads: killing the worker process kills its jobs too, where a forked child would
  * outlive it and hold the run folder). Close it with `worker.close()` (waits for running jobs).
@@ -187,10 +268,15 @@ const processorFile = (): URL =>
 export function startSweepWorker(o: SweepWorkerOptions): Worker<unknown, unknown> {
   const log = o.log ?? console.log;
   const connection = connect(o.redis);
+  const concurrency = o.concurrency ?? availableParallelism();
+  const threads = o.threads ?? jobThreads(concurrency).threads;
   const worker = new Worker<unknown, unknown>(o.queue ?? DEFAULT_QUEUE, processorFile(), {
     connection,
-    concurrency: o.concurrency ?? availableParallelism(),
+    concurrency,
     useWorkerThreads: true,
+    // Each job thread sets its kernel threads from this (sweep_processor.ts): the addon itself reads
+    // only the process's environment at start.
+    workerThreadsOptions: { env: { ...process.env, [JOB_THREADS_ENV]: String(threads) } },
     lockDuration: o.lockDuration ?? 30_000,
     stalledInterval: o.stalledInterval ?? 30_000,
     maxStalledCount: o.maxStalledCount ?? 3,

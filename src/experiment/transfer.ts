@@ -190,24 +190,29 @@ export interface TransferOutcome {
   wallMs: number;
 }
 
-/** Train (or, with `render`, redraw) the transfer report of benchmark `name` and write its files. */
-export async function runTransfer(name: string, opts: TransferOptions): Promise<TransferOutcome> {
-  const log = opts.log ?? (() => {});
+/** A report's resolved budget, seeds and settings: the preset's unless the options override them. */
+export interface TransferPlan {
+  name: string;
+  preset: TransferPreset;
+  seeds: number[];
+  steps: number;
+  batch: number;
+  lr: number;
+  hidden: number[];
+  settings: ReportSetting[];
+  /** The benchmark loader's options (the preset's, and `dataDir`). */
+  data: object;
+  out: string;
+  files: { md: string; svg: string; json: string };
+}
+
+/** Resolve the preset of benchmark `name` with the options' overrides (throws on an unknown name or label). */
+export function planTransfer(name: string, opts: Omit<TransferOptions, 'command'>): TransferPlan {
   if (!Object.hasOwn(TRANSFER_PRESETS, name)) {
     throw new Error(`unknown benchmark '${name}'; known: ${Object.keys(TRANSFER_PRESETS).join(', ')}`);
   }
   const preset = TRANSFER_PRESETS[name];
   const out = opts.out ?? 'results/multitask';
-  const files = {
-    md: join(out, `${name}.md`),
-    svg: join(out, `${name}.svg`),
-    json: join(out, `${name}.json`),
-  };
-  const seeds = opts.seeds ?? (opts.quick ? [1] : preset.seeds);
-  const steps = opts.steps ?? (opts.quick ? 20 : preset.steps);
-  const batch = opts.batch ?? preset.batch;
-  const lr = opts.lr ?? preset.lr;
-  const hidden = opts.hidden ?? preset.hidden;
   const settings =
     opts.settings === undefined
       ? preset.settings
@@ -219,21 +224,54 @@ export async function runTransfer(name: string, opts: TransferOptions): Promise<
             );
           return s;
         });
-
-  const write = (report: TransferReport, command: string, wallMs: number, machine: string): string => {
-    const md = formatTransferMarkdown(
-      report,
-      { command, wallMs, machine, notes: preset.notes },
-      preset.title,
-    );
-    mkdirSync(out, { recursive: true });
-    writeFileSync(files.md, md);
-    writeFileSync(files.svg, gainChartSvg(report, preset.title));
-    // The raw numbers, so tables and charts can be redrawn without training again (render).
-    writeFileSync(files.json, JSON.stringify({ command, wallMs, machine, report }, null, 1) + '\n');
-    return md;
+  return {
+    name,
+    preset,
+    seeds: opts.seeds ?? (opts.quick ? [1] : preset.seeds),
+    steps: opts.steps ?? (opts.quick ? 20 : preset.steps),
+    batch: opts.batch ?? preset.batch,
+    lr: opts.lr ?? preset.lr,
+    hidden: opts.hidden ?? preset.hidden,
+    settings,
+    data: { ...preset.data, ...(opts.dataDir ? { dataDir: opts.dataDir } : {}) },
+    out,
+    files: {
+      md: join(out, `${name}.md`),
+      svg: join(out, `${name}.svg`),
+      json: join(out, `${name}.json`),
+    },
   };
+}
 
+/** This process's machine, as the report records it. */
+export function machineLine(backend: string): string {
+  const cpu = cpus();
+  return `${cpu[0]?.model ?? 'unknown CPU'} (${cpu.length} logical cores, shared), ${platform()} ${release()}, Node ${process.version}, TensorFlow.js ${tf.version.tfjs} on the ${backend} backend`;
+}
+
+/** Write <out>/<benchmark>.md, .svg and .json of a report; returns the Markdown. */
+export function writeTransferFiles(
+  plan: Pick<TransferPlan, 'preset' | 'out' | 'files'>,
+  report: TransferReport,
+  command: string,
+  wallMs: number,
+  machine: string,
+): string {
+  const { preset, files } = plan;
+  const md = formatTransferMarkdown(report, { command, wallMs, machine, notes: preset.notes }, preset.title);
+  mkdirSync(plan.out, { recursive: true });
+  writeFileSync(files.md, md);
+  writeFileSync(files.svg, gainChartSvg(report, preset.title));
+  // The raw numbers, so tables and charts can be redrawn without training again (render).
+  writeFileSync(files.json, JSON.stringify({ command, wallMs, machine, report }, null, 1) + '\n');
+  return md;
+}
+
+/** Train (or, with `render`, redraw) the transfer report of benchmark `name` and write its files. */
+export async function runTransfer(name: string, opts: TransferOptions): Promise<TransferOutcome> {
+  const log = opts.log ?? (() => {});
+  const plan = planTransfer(name, opts);
+  const { files } = plan;
   if (opts.render) {
     // Redraw the Markdown and the chart from a previous run's JSON; nothing is trained.
     const saved = JSON.parse(readFileSync(files.json, 'utf8')) as {
@@ -243,29 +281,30 @@ export async function runTransfer(name: string, opts: TransferOptions): Promise<
       report: TransferReport;
     };
     return {
-      markdown: write(saved.report, saved.command, saved.wallMs, saved.machine),
+      markdown: writeTransferFiles(plan, saved.report, saved.command, saved.wallMs, saved.machine),
       files,
       wallMs: saved.wallMs,
     };
   }
   const backend = await initEngine({ backend: opts.backend ?? 'wasm' });
   const t0 = performance.now();
-  const data = { ...preset.data, ...(opts.dataDir ? { dataDir: opts.dataDir } : {}) };
-  const set = loadBenchmark(name, data);
+  const set = loadBenchmark(name, plan.data);
   log(
     `${set.name}: ${set.tasks.length} tasks, ${set.tasks.reduce((a, t) => a + t.train.n, 0)} training rows, ${set.tasks.reduce((a, t) => a + t.test.n, 0)} test rows`,
   );
   const report = runTransferReport(set, {
-    settings,
-    seeds,
-    steps,
-    batchSize: batch,
-    lr,
-    hidden,
+    settings: plan.settings,
+    seeds: plan.seeds,
+    steps: plan.steps,
+    batchSize: plan.batch,
+    lr: plan.lr,
+    hidden: plan.hidden,
     onProgress: (m) => log(`[${((performance.now() - t0) / 1000).toFixed(0)} s] ${m}`),
   });
   const wallMs = performance.now() - t0;
-  const cpu = cpus();
-  const machine = `${cpu[0]?.model ?? 'unknown CPU'} (${cpu.length} logical cores, shared), ${platform()} ${release()}, Node ${process.version}, TensorFlow.js ${tf.version.tfjs} on the ${backend} backend`;
-  return { markdown: write(report, opts.command, wallMs, machine), files, wallMs };
+  return {
+    markdown: writeTransferFiles(plan, report, opts.command, wallMs, machineLine(backend)),
+    files,
+    wallMs,
+  };
 }

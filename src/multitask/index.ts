@@ -139,6 +139,13 @@ export { scoreExamples, type TaskScores } from './evaluate.js';
 export { verdictOf, formatMetric, type Verdict } from './stats.js';
 export {
   runTransferReport,
+  transferShape,
+  trainIndependentPiece,
+  trainSettingPiece,
+  combineTransferReport,
+  type TransferShape,
+  type ReportBudget,
+  type TransferPiece,
   type ReportSetting,
   type ReportOptions,
   type TaskComparison,

@@ -78,7 +78,7 @@ function specOf(set: MultiTaskSet, hidden: readonly number[]): ArchSpec {
 function trainAndScore(
   net: MultiTaskNet,
   set: MultiTaskSet,
-  opts: ReportOptions,
+  opts: ReportBudget,
   seed: number,
   s?: ReportSetting,
 ): Float64Array[] {
@@ -100,72 +100,141 @@ function trainAndScore(
   }
 }
 
+/** What the combine step needs of a task set: its name, metric and the tasks' ids and test sizes. */
+export interface TransferShape {
+  readonly taskSet: string;
+  readonly metric: 'accuracy' | 'mse';
+  readonly targetName?: string;
+  readonly tasks: readonly { readonly id: string; readonly nTest: number }[];
+}
+
+/** The budget every model of a report is trained with (ReportOptions less settings, seeds, progress). */
+export type ReportBudget = Pick<ReportOptions, 'steps' | 'batchSize' | 'lr' | 'hidden'>;
+
 /**
- * The negative-transfer report. For every seed it trains one independent single-task network per task
- * (a one-task multi-head model: the same trunk and head, alone) and every multi-task setting, all with
- * the same optimiser, learning rate, batch size and number of steps per task, and scores each task's
- * held-out rows. Per task it gives both metrics and the paired difference (both models scored on the
- * same rows, seed by seed); 95% intervals combine the spread over test rows and over seeds (seedRowCI).
- * A task transfers negatively when the interval of its gain lies entirely below zero.
+ * One piece of a report: the models of one seed (all independent ones, or one setting's multi-task
+ * network) and every task's per-example test scores (`scores[task][row]`: 1/0 correct or squared error).
  */
-export function runTransferReport(set: MultiTaskSet, opts: ReportOptions): TransferReport {
+export interface TransferPiece {
+  readonly scores: readonly (readonly number[] | Float64Array)[];
+  /** Milliseconds spent training and scoring this piece. */
+  readonly wallMs: number;
+  /** Tensors left allocated by the piece (0 unless something leaks). */
+  readonly leaked: number;
+}
+
+/**
+ * Check that `set` can be reported on (test rows, tasks of one kind) and return the shape the combine
+ * step needs. Every piece and the combine step start with it, so a bad set fails before any training.
+ */
+export function transferShape(set: MultiTaskSet): TransferShape {
   validateTaskSet(set, { needTest: true });
-  if (opts.settings.length === 0) throw new Error('runTransferReport: no settings to compare');
-  if (opts.seeds.length === 0) throw new Error('runTransferReport: no seeds');
   const kinds = new Set(set.tasks.map((t) => t.kind));
   if (kinds.size > 1)
     throw new Error(
       'runTransferReport: every task must be of one kind (all classification or all regression)',
     );
-  const metric = set.tasks[0].kind === 'classification' ? 'accuracy' : 'mse';
-  const better = metric === 'accuracy' ? 1 : -1;
-  const say = opts.onProgress ?? (() => {});
-  const T = set.tasks.length;
+  return {
+    taskSet: set.name,
+    metric: set.tasks[0].kind === 'classification' ? 'accuracy' : 'mse',
+    targetName: set.targetName,
+    tasks: set.tasks.map((t) => ({ id: t.id, nTest: t.test.n })),
+  };
+}
 
-  // Independent models: scores[seed][task]
-  let t0 = performance.now();
-  const ind: Float64Array[][] = opts.seeds.map((seed) =>
+function piece(run: () => Float64Array[]): TransferPiece {
+  const t0 = performance.now();
+  const before = tf.memory().numTensors;
+  const scores = run();
+  return { scores, wallMs: performance.now() - t0, leaked: tf.memory().numTensors - before };
+}
+
+/** The independent baselines of one seed: one single-task network per task, trained alone and scored. */
+export function trainIndependentPiece(set: MultiTaskSet, budget: ReportBudget, seed: number): TransferPiece {
+  transferShape(set);
+  return piece(() =>
     set.tasks.map((task, t) => {
       const one = subsetTasks(set, [t], `${set.name}/${task.id}`);
-      const net = makeArchitecture('multihead', specOf(one, opts.hidden));
-      const [scores] = trainAndScore(net, one, opts, seed);
+      const net = makeArchitecture('multihead', specOf(one, budget.hidden));
+      const [scores] = trainAndScore(net, one, budget, seed);
       return scores;
     }),
   );
-  const independentWallMs = performance.now() - t0;
-  say(
-    `independent models: ${T} tasks x ${opts.seeds.length} seeds in ${(independentWallMs / 1000).toFixed(1)} s`,
-  );
+}
 
-  const settings: SettingResult[] = opts.settings.map((s) => {
-    t0 = performance.now();
-    const before = tf.memory().numTensors;
-    const mt = opts.seeds.map((seed) => {
-      const net = makeArchitecture(
-        s.architecture,
-        specOf(set, s.hidden ?? opts.hidden),
-        (s.architectureOptions ?? {}) as never,
-      );
-      return trainAndScore(net, set, opts, seed, s);
+/** One multi-task setting trained with one seed and scored on every task's test rows. */
+export function trainSettingPiece(
+  set: MultiTaskSet,
+  budget: ReportBudget,
+  s: ReportSetting,
+  seed: number,
+): TransferPiece {
+  transferShape(set);
+  return piece(() => {
+    const net = makeArchitecture(
+      s.architecture,
+      specOf(set, s.hidden ?? budget.hidden),
+      (s.architectureOptions ?? {}) as never,
+    );
+    return trainAndScore(net, set, budget, seed, s);
+  });
+}
+
+/**
+ * The report from its pieces, a pure step: `independent[k]` is seed `opts.seeds[k]`'s independent
+ * piece, `settings[i][k]` setting `opts.settings[i]` with that seed. Per task it gives both metrics
+ * and the paired difference (both models scored on the same rows, seed by seed); 95% intervals combine
+ * the spread over test rows and over seeds (seedRowCI). Times are the pieces' summed over seeds.
+ */
+export function combineTransferReport(
+  shape: TransferShape,
+  opts: Omit<ReportOptions, 'onProgress'>,
+  independent: readonly TransferPiece[],
+  settings: readonly (readonly TransferPiece[])[],
+): TransferReport {
+  const S = opts.seeds.length;
+  const T = shape.tasks.length;
+  const check = (p: TransferPiece, what: string) => {
+    if (p.scores.length !== T) throw new Error(`${what}: scores of ${p.scores.length} tasks, expected ${T}`);
+    p.scores.forEach((row, t) => {
+      if (row.length !== shape.tasks[t].nTest)
+        throw new Error(
+          `${what}: task ${shape.tasks[t].id} has ${row.length} scores, expected ${shape.tasks[t].nTest}`,
+        );
     });
-    const leaked = tf.memory().numTensors - before;
-    if (leaked !== 0) say(`warning: setting '${s.label}' left ${leaked} tensors allocated`);
-    const tasks: TaskComparison[] = set.tasks.map((task, t) => {
-      const a = opts.seeds.map((_, k) => ind[k][t]);
-      const b = opts.seeds.map((_, k) => mt[k][t]);
+  };
+  if (independent.length !== S)
+    throw new Error(`combineTransferReport: ${independent.length} independent pieces for ${S} seeds`);
+  if (settings.length !== opts.settings.length)
+    throw new Error(
+      `combineTransferReport: ${settings.length} settings' pieces for ${opts.settings.length} settings`,
+    );
+  independent.forEach((p, k) => check(p, `independent models, seed ${opts.seeds[k]}`));
+  const better = shape.metric === 'accuracy' ? 1 : -1;
+  const ind = independent.map((p) => p.scores);
+  const results: SettingResult[] = opts.settings.map((s, i) => {
+    const pieces = settings[i];
+    if (pieces.length !== S)
+      throw new Error(
+        `combineTransferReport: setting '${s.label}' has ${pieces.length} pieces for ${S} seeds`,
+      );
+    pieces.forEach((p, k) => check(p, `setting '${s.label}', seed ${opts.seeds[k]}`));
+    const mt = pieces.map((p) => p.scores);
+    const tasks: TaskComparison[] = shape.tasks.map((task, t) => {
+      const a = opts.seeds.map((_, k) => Float64Array.from(ind[k][t]));
+      const b = opts.seeds.map((_, k) => Float64Array.from(mt[k][t]));
       const d = b.map((row, k) => row.map((v, j) => better * (v - a[k][j])));
       const gain = seedRowCI(d);
       return {
         id: task.id,
-        nTest: task.test.n,
+        nTest: task.nTest,
         independent: seedRowCI(a),
         multi: seedRowCI(b),
         gain,
         verdict: verdictOf(gain),
       };
     });
-    const wallMs = performance.now() - t0;
-    const r: SettingResult = {
+    return {
       setting: s,
       tasks,
       mean: {
@@ -175,12 +244,8 @@ export function runTransferReport(set: MultiTaskSet, opts: ReportOptions): Trans
       },
       negative: tasks.filter((x) => x.verdict === 'negative').map((x) => x.id),
       positive: tasks.filter((x) => x.verdict === 'positive').map((x) => x.id),
-      wallMs,
+      wallMs: pieces.reduce((a, p) => a + p.wallMs, 0),
     };
-    say(
-      `${s.label}: mean gain ${formatMetric(r.mean.gain, metric)}, negative ${r.negative.length}, positive ${r.positive.length} (${(wallMs / 1000).toFixed(1)} s)`,
-    );
-    return r;
   });
   const options = {
     settings: opts.settings,
@@ -191,12 +256,44 @@ export function runTransferReport(set: MultiTaskSet, opts: ReportOptions): Trans
     hidden: opts.hidden,
   };
   return {
-    taskSet: set.name,
-    metric,
-    targetName: set.targetName,
+    taskSet: shape.taskSet,
+    metric: shape.metric,
+    targetName: shape.targetName,
     numTasks: T,
     options,
-    independentWallMs,
-    settings,
+    independentWallMs: independent.reduce((a, p) => a + p.wallMs, 0),
+    settings: results,
   };
+}
+
+/**
+ * The negative-transfer report. For every seed it trains one independent single-task network per task
+ * (a one-task multi-head model: the same trunk and head, alone) and every multi-task setting, all with
+ * the same optimiser, learning rate, batch size and number of steps per task, and scores each task's
+ * held-out rows (trainIndependentPiece, trainSettingPiece), then combines them (combineTransferReport).
+ * A task transfers negatively when the interval of its gain lies entirely below zero. The same pieces
+ * run as queue jobs (experiment/transfer_jobs.ts) give the same report.
+ */
+export function runTransferReport(set: MultiTaskSet, opts: ReportOptions): TransferReport {
+  const shape = transferShape(set);
+  if (opts.settings.length === 0) throw new Error('runTransferReport: no settings to compare');
+  if (opts.seeds.length === 0) throw new Error('runTransferReport: no seeds');
+  const say = opts.onProgress ?? (() => {});
+  const independent = opts.seeds.map((seed) => trainIndependentPiece(set, opts, seed));
+  const indMs = independent.reduce((a, p) => a + p.wallMs, 0);
+  say(
+    `independent models: ${set.tasks.length} tasks x ${opts.seeds.length} seeds in ${(indMs / 1000).toFixed(1)} s`,
+  );
+  const settings = opts.settings.map((s) => {
+    const pieces = opts.seeds.map((seed) => trainSettingPiece(set, opts, s, seed));
+    const leaked = pieces.reduce((a, p) => a + p.leaked, 0);
+    if (leaked !== 0) say(`warning: setting '${s.label}' left ${leaked} tensors allocated`);
+    // Combined here only for the progress line; the report below combines every setting at once.
+    const r = combineTransferReport(shape, { ...opts, settings: [s] }, independent, [pieces]).settings[0];
+    say(
+      `${s.label}: mean gain ${formatMetric(r.mean.gain, shape.metric)}, negative ${r.negative.length}, positive ${r.positive.length} (${(r.wallMs / 1000).toFixed(1)} s)`,
+    );
+    return pieces;
+  });
+  return combineTransferReport(shape, opts, independent, settings);
 }

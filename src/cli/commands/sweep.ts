@@ -7,7 +7,7 @@ import { flag, str, type Command } from '../schema.js';
 export const sweep: Command = {
   name: 'sweep',
   summary:
-    'enqueue a grid or random search x seeds on a Redis queue: metalearn sweep <spec.json> --redis URL',
+    'enqueue a grid or random search x seeds on a Redis queue: metalearn sweep <spec.json|.yaml> --redis URL',
   positionals: { names: ['spec.json'], required: 1 },
   options: {
     redis: {
@@ -20,7 +20,7 @@ export const sweep: Command = {
     wait: { type: 'boolean', help: 'wait until the last run has ended and print the sweep table' },
     'dry-run': { type: 'boolean', help: 'validate and list the runs; enqueue nothing' },
   },
-  description: `Expands the spec (JSON: "out", "base" run-config fields, "grid" {field: [values]} or "random"
+  description: `Expands the spec (JSON, or YAML for a .yaml/.yml file: "out", "base" run-config fields, "grid" {field: [values]} or "random"
 {"trials", "seed", "fields": {field: [values] | {"min", "max", "log"}}}, and "seeds": [...]) into one
 run per setting and seed, validated like run configs, and adds them to the queue as one BullMQ flow.
 'metalearn worker' processes take the runs; when the last one ends, the table (mean ± 95% CI over seeds

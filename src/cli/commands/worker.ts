@@ -38,20 +38,26 @@ export const worker: Command = {
 jobs finish first). Each job trains one run in its folder: a finished run is returned as it is, a run
 with a checkpoint (its worker died) is resumed from it exactly, others start afresh. A worker that dies
 stops renewing its jobs' locks; another worker re-queues them after --lock-duration (BullMQ
-stalled-job recovery). Run several on one machine or many; run folders must be on storage they share.`,
+stalled-job recovery). Run several on one machine or many; run folders must be on storage they share.
+Each job's native kernels get max(1, floor(cores / concurrency)) threads, or METALEARN_THREADS when set.`,
   run: async (a) => {
     // Loaded on use: the queue client (bullmq, ioredis) is not part of every command's start-up.
-    const { startSweepWorker } = await import('../../experiment/sweep_queue.js');
+    const { jobThreads, startSweepWorker } = await import('../../experiment/sweep_queue.js');
+    const concurrency = posInt('worker', a, 'concurrency') ?? availableParallelism();
+    const threads = jobThreads(concurrency);
     const w = startSweepWorker({
       redis: str(a, 'redis') ?? process.env.METALEARN_REDIS ?? 'redis://127.0.0.1:6379',
       queue: str(a, 'queue'),
-      concurrency: posInt('worker', a, 'concurrency') ?? availableParallelism(),
+      concurrency,
+      threads: threads.threads,
       lockDuration: posInt('worker', a, 'lock-duration'),
       stalledInterval: posInt('worker', a, 'stalled-interval'),
       maxStalledCount: posInt('worker', a, 'max-stalled'),
     });
     await w.waitUntilReady();
-    console.log(`worker ${process.pid} on queue ${w.name}, concurrency ${w.concurrency}`);
+    console.log(
+      `worker ${process.pid} on queue ${w.name}, concurrency ${w.concurrency}, ${threads.threads} kernel thread(s) per job (${threads.from})`,
+    );
     await new Promise<void>((resolve) => {
       const stop = (sig: string) => {
         console.log(`${sig}: closing the worker after its running jobs`);
