@@ -18,6 +18,12 @@ import { resolveDataDir } from './paths.js';
 import { assertDisjoint } from './views.js';
 import { writeFileAtomic } from './cache.js';
 import { download } from './download.js';
+import {
+  hasMiniImageNetPickle,
+  hasTieredImageNetPickles,
+  loadMiniImageNetPickle,
+  loadTieredImageNetPickle,
+} from './benchmark_pickles.js';
 
 /** The three meta-splits of a benchmark. */
 export interface ImageBenchmarkSplits {
@@ -56,12 +62,12 @@ export const BENCHMARK_FILES: Record<ImageBenchmarkName, { folder: string; files
   'mini-imagenet': {
     folder: 'mini-imagenet',
     files:
-      'train.csv, val.csv, test.csv (Ravi & Larochelle split files, lines filename,label) and images/ holding each listed file (images/<file>.jpg or images/<label>/<file>.jpg)',
+      'either train.csv, val.csv, test.csv (Ravi & Larochelle split files, lines filename,label) and images/ holding each listed file (images/<file>.jpg or images/<label>/<file>.jpg), or the pickles mini-imagenet-cache-train.pkl, mini-imagenet-cache-val.pkl, mini-imagenet-cache-test.pkl',
   },
   'tiered-imagenet': {
     folder: 'tiered-imagenet',
     files:
-      'train/, val/, test/, each holding one folder of JPEG or PNG images per class (351 / 97 / 160 classes)',
+      'either train/, val/, test/, each holding one folder of JPEG or PNG images per class (351 / 97 / 160 classes), or the pickles of Ren et al. (2018): train_images_png.pkl, train_labels.pkl, val_images_png.pkl, val_labels.pkl, test_images_png.pkl, test_labels.pkl',
   },
   'cifar-fs': {
     folder: 'cifar100',
@@ -83,8 +89,20 @@ function rootOf(name: ImageBenchmarkName, opts: ImageBenchmarkOptions): string {
   return opts.root ?? join(resolveDataDir(opts.dataDir), BENCHMARK_FILES[name].folder);
 }
 
+/** Where the files can be had, for benchmarks without a stable public download. */
+export const BENCHMARK_SOURCES: Partial<Record<ImageBenchmarkName, string>> = {
+  'mini-imagenet':
+    'there is no stable public download: build the images from ImageNet (ILSVRC-2012 train) with the Ravi & Larochelle CSVs (github.com/twitter-research/meta-learning-lstm, data/miniImagenet), or use the pickles that learn2learn and other projects share',
+  'tiered-imagenet':
+    'there is no stable public download: the pickles are those linked from github.com/renmengye/few-shot-ssl-public, or build the class folders from ImageNet with its split CSVs',
+  cub: 'CUB_200_2011.tgz from the Caltech-UCSD Birds page (data.caltech.edu), extracted here',
+};
+
 function missing(name: ImageBenchmarkName, root: string, what: string): Error {
-  return new Error(`${name}: ${what} not found; put ${BENCHMARK_FILES[name].files} into ${root}`);
+  const where = BENCHMARK_SOURCES[name];
+  return new Error(
+    `${name}: ${what} not found; put ${BENCHMARK_FILES[name].files} into ${root}${where ? ` (${where})` : ''}`,
+  );
 }
 
 function checkCounts(
@@ -112,8 +130,8 @@ function checkCounts(
 /**
  * mini-ImageNet from the Ravi & Larochelle (2017) split files over a folder of images: `train.csv`,
  * `val.csv`, `test.csv` (header `filename,label`) and `images/`. Colour is kept by default; the size
- * defaults to 84x84. The pickle layout (mini-imagenet-cache-*.pkl) is not read: it holds numpy arrays, and
- * reading it would mean emulating numpy's pickle reconstruction; unpack it to JPEG files instead.
+ * defaults to 84x84. Where a split's CSV is absent and `mini-imagenet-cache-<split>.pkl` is present, the
+ * split is read from the pickle (loadMiniImageNetPickle; memory: its pixel array, 813 MB for train).
  */
 export function loadMiniImageNet(opts: ImageBenchmarkOptions = {}): ImageBenchmarkSplits {
   const root = rootOf('mini-imagenet', opts);
@@ -121,11 +139,7 @@ export function loadMiniImageNet(opts: ImageBenchmarkOptions = {}): ImageBenchma
   const splits = (['train', 'val', 'test'] as const).map((split) => {
     const csv = join(root, `${split}.csv`);
     if (!existsSync(csv)) {
-      if (existsSync(join(root, `mini-imagenet-cache-${split}.pkl`))) {
-        throw new Error(
-          `mini-imagenet: ${root} holds the pickle layout (mini-imagenet-cache-${split}.pkl), which is not read; it needs ${BENCHMARK_FILES['mini-imagenet'].files}`,
-        );
-      }
+      if (hasMiniImageNetPickle(root, split)) return loadMiniImageNetPickle(root, split, dec);
       throw missing('mini-imagenet', root, csv);
     }
     const byLabel = new Map<string, string[]>();
@@ -161,8 +175,9 @@ export function loadMiniImageNet(opts: ImageBenchmarkOptions = {}): ImageBenchma
 
 /**
  * tiered-ImageNet (Ren et al. 2018) as image folders: `train/`, `val/`, `test/`, each with one folder per
- * class (351 / 97 / 160 classes, split by ImageNet super-category). The common pickle release
- * (train_images_png.pkl, train_labels.pkl) is not read, for the same reason as mini-ImageNet's.
+ * class (351 / 97 / 160 classes, split by ImageNet super-category), or, where a split's folder is absent,
+ * from its pickles `<split>_images_png.pkl` and `<split>_labels.pkl` (loadTieredImageNetPickle; the PNGs
+ * stay encoded in memory, about the files' size, and are decoded when read).
  */
 export function loadTieredImageNet(opts: ImageBenchmarkOptions = {}): ImageBenchmarkSplits {
   const root = rootOf('tiered-imagenet', opts);
@@ -170,11 +185,7 @@ export function loadTieredImageNet(opts: ImageBenchmarkOptions = {}): ImageBench
   const splits = (['train', 'val', 'test'] as const).map((split) => {
     const dir = join(root, split);
     if (!existsSync(dir)) {
-      if (existsSync(join(root, `${split}_images_png.pkl`))) {
-        throw new Error(
-          `tiered-imagenet: ${root} holds the pickle release (${split}_images_png.pkl), which is not read; it needs ${BENCHMARK_FILES['tiered-imagenet'].files}`,
-        );
-      }
+      if (hasTieredImageNetPickles(root, split)) return loadTieredImageNetPickle(root, split, dec);
       throw missing('tiered-imagenet', root, dir);
     }
     return new ImageFolderDataset(dir, dec);
