@@ -1,15 +1,22 @@
 // Our pickle reader (src/data/pickle.ts) on fixtures written by Python's pickle at protocols 2, 4 and 5
-// and in Python 2's form (test/fixtures/make_pickles.py), and the mini-ImageNet and tiered-ImageNet
-// pickle layouts read through it: decoded pixels and labels checked against the script's formula.
+// and in Python 2's form (test/fixtures/make_pickles.py), and the mini-ImageNet, tiered-ImageNet and
+// CIFAR-100 python pickle layouts read through it: decoded pixels and labels checked against the script.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tf } from '../src/engine/tf.js';
 import { Rng } from '../src/engine/rng.js';
 import { asNdArray, dictGet, ndNumbers, readPickle, type PickleValue } from '../src/data/pickle.js';
 import { readPickleFile, FileSource } from '../src/data/pickle_file.js';
-import { loadMiniImageNet, loadTieredImageNet } from '../src/data/fewshot_benchmarks.js';
+import {
+  CIFAR_FS_CLASSES,
+  loadCifarFs,
+  loadFc100,
+  loadMiniImageNet,
+  loadTieredImageNet,
+} from '../src/data/fewshot_benchmarks.js';
 import { readExample, type ClassDataset } from '../src/data/types.js';
 import { getTaskSets } from '../src/tasks/tasksets.js';
 import { openSync, closeSync } from 'node:fs';
@@ -177,4 +184,26 @@ test('getTaskSets accepts the pickle layouts', async () => {
     tf.dispose([ep.support.x, ep.support.y, ep.query.x, ep.query.y]);
   }
   assert.equal(tf.memory().numTensors, before);
+});
+
+test('CIFAR-FS and FC100 from the python version of CIFAR-100 (Python 2 pickles in cifar-100-python.tar.gz)', (t) => {
+  // The archive alone in a folder: the reader must not find a binary version first.
+  const root = mkdtempSync(join(tmpdir(), 'metalearn-cifarpy-'));
+  t.after(() => rmSync(root, { recursive: true, force: true }));
+  copyFileSync(file('cifar-100-python.tar.gz'), join(root, 'cifar-100-python.tar.gz'));
+  const fs = loadCifarFs({ root });
+  assert.deepEqual([fs.train.numClasses, fs.val.numClasses, fs.test.numClasses], [64, 16, 20]);
+  assert.deepEqual(
+    Array.from({ length: fs.test.numClasses }, (_, c) => fs.test.className(c)),
+    [...CIFAR_FS_CLASSES.test],
+  );
+  assert.equal(fs.test.examplesOf(0), 2, 'train and test images pooled');
+  // Pixel (y=0, x=5) of image 1 of 'baby' (fine id 2): R = 2, G = 1 (the test batch), B = 5 * 8.
+  const x = readExample(fs.test, 0, 1);
+  assert.deepEqual(
+    Array.from(x.subarray(15, 18)),
+    [2, 1, 40].map((v) => Math.fround(v / 255)),
+  );
+  const fc = loadFc100({ root });
+  assert.deepEqual([fc.train.numClasses, fc.val.numClasses, fc.test.numClasses], [60, 20, 20]);
 });

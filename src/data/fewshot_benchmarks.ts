@@ -18,6 +18,7 @@ import { resolveDataDir } from './paths.js';
 import { assertDisjoint } from './views.js';
 import { writeFileAtomic } from './cache.js';
 import { download } from './download.js';
+import { asNdArray, dictGet, ndNumbers, pickleText, readPickle } from './pickle.js';
 import {
   hasMiniImageNetPickle,
   hasTieredImageNetPickles,
@@ -62,22 +63,22 @@ export const BENCHMARK_FILES: Record<ImageBenchmarkName, { folder: string; files
   'mini-imagenet': {
     folder: 'mini-imagenet',
     files:
-      'either train.csv, val.csv, test.csv (Ravi & Larochelle split files, lines filename,label) and images/ holding each listed file (images/<file>.jpg or images/<label>/<file>.jpg), or the pickles mini-imagenet-cache-train.pkl, mini-imagenet-cache-val.pkl, mini-imagenet-cache-test.pkl',
+      'train.csv, val.csv, test.csv (Ravi & Larochelle split files, lines filename,label) and images/ holding each listed file (images/<file>.jpg or images/<label>/<file>.jpg); or the pickles mini-imagenet-cache-train.pkl, mini-imagenet-cache-val.pkl, mini-imagenet-cache-test.pkl',
   },
   'tiered-imagenet': {
     folder: 'tiered-imagenet',
     files:
-      'either train/, val/, test/, each holding one folder of JPEG or PNG images per class (351 / 97 / 160 classes), or the pickles of Ren et al. (2018): train_images_png.pkl, train_labels.pkl, val_images_png.pkl, val_labels.pkl, test_images_png.pkl, test_labels.pkl',
+      'train/, val/, test/, each holding one folder of JPEG or PNG images per class (351 / 97 / 160 classes); or the pickles of Ren et al. (2018): train_images_png.pkl, train_labels.pkl, val_images_png.pkl, val_labels.pkl, test_images_png.pkl, test_labels.pkl',
   },
   'cifar-fs': {
     folder: 'cifar100',
     files:
-      'cifar-100-binary.tar.gz (the binary version of CIFAR-100), or its extracted cifar-100-binary/ folder',
+      'cifar-100-binary.tar.gz (the binary version of CIFAR-100) or cifar-100-python.tar.gz (the python version), or either extracted',
   },
   fc100: {
     folder: 'cifar100',
     files:
-      'cifar-100-binary.tar.gz (the binary version of CIFAR-100), or its extracted cifar-100-binary/ folder',
+      'cifar-100-binary.tar.gz (the binary version of CIFAR-100) or cifar-100-python.tar.gz (the python version), or either extracted',
   },
   cub: {
     folder: 'CUB_200_2011',
@@ -376,9 +377,9 @@ interface Cifar100 {
 const RECORD = 2 + 3072;
 
 /**
- * Read CIFAR-100's binary version: `cifar-100-binary.tar.gz` (or the extracted `cifar-100-binary/`) under
- * `root`. The binary version and not the python one: its records are a documented fixed layout (coarse
- * label, fine label, 3072 bytes of R, G, B planes), while the python archive is a pickle of numpy arrays.
+ * Read CIFAR-100 under `root`: its binary version `cifar-100-binary.tar.gz` (or the extracted
+ * `cifar-100-binary/`; records of coarse label, fine label, 3072 bytes of R, G, B planes), else its python
+ * version `cifar-100-python.tar.gz` (or `cifar-100-python/`; pickles, see readCifar100Python).
  */
 function readCifar100(root: string, name: ImageBenchmarkName): Cifar100 {
   const archive = join(root, CIFAR100_BINARY.file);
@@ -393,12 +394,14 @@ function readCifar100(root: string, name: ImageBenchmarkName): Cifar100 {
     const files = readTar(new Uint8Array(readFileSync(archive)), archive);
     get = (f) => files.get(`cifar-100-binary/${f}`) ?? files.get(f);
   } else {
-    if (existsSync(join(root, 'cifar-100-python.tar.gz')) || existsSync(join(root, 'cifar-100-python'))) {
-      throw new Error(
-        `${name}: ${root} holds the python version of CIFAR-100, which is not read (it is a pickle); download the binary version ${CIFAR100_BINARY.url} into ${root}, or pass download: true`,
-      );
+    const pyFolder = join(root, 'cifar-100-python');
+    const pyArchive = join(root, 'cifar-100-python.tar.gz');
+    if (existsSync(pyFolder)) return readCifar100Python(pyFolder, (f) => readIfThere(join(pyFolder, f)));
+    if (existsSync(pyArchive)) {
+      const files = readTar(new Uint8Array(readFileSync(pyArchive)), pyArchive);
+      return readCifar100Python(pyArchive, (f) => files.get(`cifar-100-python/${f}`) ?? files.get(f));
     }
-    throw missing(name, root, `${archive} (or ${folder})`);
+    throw missing(name, root, `${archive} (or ${folder}, ${pyArchive}, ${pyFolder})`);
   }
   const need = (f: string) => {
     const b = get(f);
@@ -427,6 +430,53 @@ function readCifar100(root: string, name: ImageBenchmarkName): Cifar100 {
       else if (coarseOf[label] !== coarse)
         throw new Error(`${where}: ${f}: fine class ${fine[label]} appears under two superclasses`);
       images[label].push(b.subarray(o + 2, o + RECORD));
+    }
+  }
+  return { fine, coarseOf, images };
+}
+
+const readIfThere = (f: string) => (existsSync(f) ? new Uint8Array(readFileSync(f)) : undefined);
+
+/**
+ * CIFAR-100's python version: `meta`, `train` and `test`, Python 2 pickles of dicts ('data': an (N, 3072)
+ * uint8 array of R, G, B planes as in the binary records; 'fine_labels', 'coarse_labels'), read with our
+ * pickle reader.
+ */
+function readCifar100Python(where: string, get: (f: string) => Uint8Array | undefined): Cifar100 {
+  const load = (f: string) => {
+    const b = get(f);
+    if (b === undefined) throw new Error(`${where}: no ${f} in it; is this the python version of CIFAR-100?`);
+    return readPickle(b, { file: `${where}/${f}` });
+  };
+  const meta = load('meta');
+  const names = dictGet(meta, 'fine_label_names', `${where}/meta`);
+  if (!Array.isArray(names) || names.length !== 100)
+    throw new Error(`${where}/meta: fine_label_names must list 100 names`);
+  const fine = names.map((n, i) => pickleText(n, `${where}/meta: fine_label_names[${i}]`));
+  const images: Uint8Array[][] = fine.map(() => []);
+  const coarseOf = new Array<number>(100).fill(-1);
+  for (const f of ['train', 'test']) {
+    const what = `${where}/${f}`;
+    const d = load(f);
+    const data = asNdArray(dictGet(d, 'data', what), `${what}: 'data'`);
+    const fl = ndNumbers(dictGet(d, 'fine_labels', what), `${what}: 'fine_labels'`);
+    const cl = ndNumbers(dictGet(d, 'coarse_labels', what), `${what}: 'coarse_labels'`);
+    if (data.dtype !== '|u1' || data.shape.length !== 2 || data.shape[1] !== 3072 || data.fortran)
+      throw new Error(
+        `${what}: 'data' must be a C-order (N, 3072) uint8 array, got ${data.dtype} (${data.shape.join(', ')})`,
+      );
+    const n = data.shape[0];
+    if (fl.length !== n || cl.length !== n)
+      throw new Error(`${what}: ${n} images but ${fl.length} fine and ${cl.length} coarse labels`);
+    const px = data.data as Uint8Array;
+    for (let k = 0; k < n; k++) {
+      const [label, coarse] = [fl[k], cl[k]];
+      if (!(label >= 0 && label < 100 && coarse >= 0 && coarse < 20))
+        throw new Error(`${what}: image ${k} has labels ${coarse}/${label} out of range`);
+      if (coarseOf[label] === -1) coarseOf[label] = coarse;
+      else if (coarseOf[label] !== coarse)
+        throw new Error(`${what}: fine class ${fine[label]} appears under two superclasses`);
+      images[label].push(px.subarray(k * 3072, (k + 1) * 3072));
     }
   }
   return { fine, coarseOf, images };
@@ -477,7 +527,8 @@ export async function ensureCifar100(
 ): Promise<string> {
   const root = rootOf('cifar-fs', opts);
   const path = join(root, CIFAR100_BINARY.file);
-  if (existsSync(path) || existsSync(join(root, 'cifar-100-binary'))) return root;
+  const have = [CIFAR100_BINARY.file, 'cifar-100-binary', 'cifar-100-python.tar.gz', 'cifar-100-python'];
+  if (have.some((f) => existsSync(join(root, f)))) return root;
   const f = opts.fetch ?? globalThis.fetch;
   if (typeof f !== 'function')
     throw new Error('ensureCifar100: no fetch available (Node 18+ or pass opts.fetch)');
