@@ -43,10 +43,12 @@ export function resnet12ActivationBytes(
 
 /**
  * The most activation bytes (resnet12ActivationBytes) a differentiated resnet12 pass may need on the wasm
- * backend: its memory is one wasm32 heap of at most 4 GiB, and the backward pass needs room beyond the
- * kept activations. At 3.4 GiB (80 images of 84x84) the step aborted (results/images/README.md).
+ * backend, whose memory is one wasm32 heap of at most 4 GiB. The backward pass needs about twice the kept
+ * activations (gradients, masks, heap fragments): measured at 84x84, 32 images (1.37 GiB by this count)
+ * ran with the heap at 2.8 GiB, while 58 (2.5 GiB) and 80 (3.4 GiB) ran the heap out and aborted
+ * (results/images/README.md). 1.4 GiB admits up to 32 images of 84x84.
  */
-export const WASM_ACTIVATION_LIMIT = 2.5 * 2 ** 30;
+export const WASM_ACTIVATION_LIMIT = 1.4 * 2 ** 30;
 
 /**
  * ResNet-12 of MetaOptNet (Lee et al. 2019): four residual blocks, each three 3x3 convolutions (no bias)
