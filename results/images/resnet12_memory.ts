@@ -33,8 +33,12 @@ try {
   const { value, grads } = valueAndGrads(params, (p) => tf.mean(tf.square(net.apply(p, x, TRAIN))));
   value.dispose();
   disposeParams(grads);
-  console.log(`batch ${n} ${size}x${size}: ok in ${((Date.now() - t0) / 1000).toFixed(1)} s, ${kernels} kernels`);
+  console.log(
+    `batch ${n} ${size}x${size}: ok in ${((Date.now() - t0) / 1000).toFixed(1)} s, ${kernels} kernels`,
+  );
 } catch (e) {
-  console.log(`batch ${n} ${size}x${size}: FAILED in kernel ${last} after ${kernels} kernels, ${((Date.now() - t0) / 1000).toFixed(1)} s: ${(e as Error).message}`);
+  console.log(
+    `batch ${n} ${size}x${size}: FAILED in kernel ${last} after ${kernels} kernels, ${((Date.now() - t0) / 1000).toFixed(1)} s: ${(e as Error).message}`,
+  );
 }
 console.log(`wasm heap ${gb(heap())} GiB (max 4 GiB), peak live tensors ${gb(peakLive)} GiB`);
