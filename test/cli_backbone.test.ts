@@ -26,7 +26,18 @@ test('CLI: --backbone resnet12 trains ProtoNet on a JPEG folder; its saved param
   const out = path.join(dir, 'run');
   const base = ['train', '--dataset', 'folder', '--folder', folder, '--color', 'rgb', '--image-size', '16'];
   const small = ['--way', '2', '--shot', '1', '--query', '1', '--val-every', '0', '--test-episodes', '2'];
-  const r = runCli([...base, ...small, '--backbone', 'resnet12', '--steps', '2', '--out', out]);
+  const r = runCli([
+    ...base,
+    ...small,
+    '--backbone',
+    'resnet12',
+    '--hidden',
+    '4',
+    '--steps',
+    '2',
+    '--out',
+    out,
+  ]);
   assert.equal(r.status, 0, r.stderr + r.stdout);
   assert.match(r.stdout, /meta-test accuracy \(2-way 1-shot.*\): [\d.]+% ± [\d.]+% \(95% CI, 2 episodes\)/);
   const m = metrics(out);
@@ -36,6 +47,14 @@ test('CLI: --backbone resnet12 trains ProtoNet on a JPEG folder; its saved param
   // The saved params are ResNet-12's: four blocks of three 3x3 convolutions and a 1x1 shortcut.
   const model = readFileSync(path.join(out, 'last', 'model.json'), 'utf8');
   for (const p of ['block0.conv1.w', 'block3.conv3.w', 'block3.short.w']) assert.ok(model.includes(p), p);
+  // --hidden 4: widths 4, 10, 20, 40.
+  const shapes = new Map<string, number[]>(
+    (
+      JSON.parse(model) as { weightsManifest: { weights: { name: string; shape: number[] }[] }[] }
+    ).weightsManifest.flatMap((m) => m.weights.map((w) => [w.name, w.shape] as [string, number[]])),
+  );
+  assert.deepEqual(shapes.get('embed.block1.conv1.w'), [3, 3, 4, 10]);
+  assert.deepEqual(shapes.get('embed.block3.conv3.w'), [3, 3, 40, 40]);
   assert.ok(!model.includes('block0.conv.w'), 'no Conv4 params');
 });
 

@@ -62,11 +62,12 @@ export interface RunConfig {
   innerSteps: number;
   /** Inner steps at meta-test (default: innerSteps). */
   testInnerSteps?: number;
-  /** Conv4 filters. */
+  /** Conv4 filters; for backbone 'resnet12' the first block's width h (blocks h, 2.5h, 5h, 10h). */
   hidden: number;
   /**
    * The image network of the learners built on one (see LearnerEntry.backbone): 'conv4' (default) or
-   * 'resnet12' (MetaOptNet's ResNet-12, 64-160-320-640 channels; images of 16 pixels or more a side).
+   * 'resnet12' (MetaOptNet's ResNet-12, 64-160-320-640 channels at hidden 64; images of 16 pixels or more
+   * a side).
    */
   backbone?: BackboneName;
   valEvery: number;
@@ -181,10 +182,10 @@ export const SCHEMA: Record<keyof RunConfig, FieldSpec> = {
   innerLr: { kind: 'number', help: 'inner-loop rate of MAML-family learners and Reptile' },
   innerSteps: { kind: 'int', help: 'inner-loop steps of MAML-family learners and Reptile' },
   testInnerSteps: { kind: 'int', help: 'inner steps at meta-test', note: '= inner-steps' },
-  hidden: { kind: 'posint', help: 'Conv4 filters' },
+  hidden: { kind: 'posint', help: 'Conv4 filters (resnet12: first block width h; blocks h, 2.5h, 5h, 10h)' },
   backbone: {
     kind: { oneOf: BACKBONES },
-    help: 'image network of protonet, matching, r2d2 and the MAML family (resnet12: 64-160-320-640 channels)',
+    help: 'image network of protonet, matching, r2d2 and the MAML family (resnet12 at hidden 64: 64-160-320-640)',
     note: 'conv4',
   },
   valEvery: { kind: 'int', help: 'validate every this many steps (0 = no validation)' },

@@ -37,7 +37,10 @@ export interface ClassifierOptions {
   ways: number;
   /** One example's shape, [height, width, channels]. */
   inputShape: readonly number[];
-  /** Conv4 filters of the backbone or encoder. */
+  /**
+   * Conv4 filters of the backbone or encoder; for the ResNet-12 backbone the first block's width h (blocks
+   * h, 2.5h, 5h, 10h: MetaOptNet's 64-160-320-640 at 64).
+   */
   hidden: number;
   /** The backbone of learners that have one (LearnerEntry.backbone); default 'conv4'. */
   backbone?: BackboneName;
@@ -91,7 +94,9 @@ function backbone(o: ClassifierOptions): { net: Module; dim: number } {
       throw new Error(
         `backbone 'resnet12': images of ${h}x${w} are too small for its 4 pooling blocks (16x16 at least)`,
       );
-    const net = resnet12({ inChannels: c ?? 1 });
+    // hidden is the first block's width; MetaOptNet's 64-160-320-640 at the default 64.
+    const hd = o.hidden;
+    const net = resnet12({ inChannels: c ?? 1, channels: [hd, Math.round(2.5 * hd), 5 * hd, 10 * hd] });
     return { net, dim: net.outputDim(h, w) };
   }
   if (which !== 'conv4')
