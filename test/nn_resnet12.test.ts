@@ -47,3 +47,29 @@ test('conv4 on 84x84x3: 84 -> 42 -> 21 -> 10 -> 5, a 5x5xhidden embedding', () =
   tf.dispose([x, y]);
   disposeParams(p);
 });
+
+test('resnet12: a wasm training pass too large for the 4 GiB heap is refused before it starts', async () => {
+  const { initEngine } = await import('../src/engine/backend.js');
+  const { resnet12ActivationBytes, WASM_ACTIVATION_LIMIT } = await import('../src/nn/resnet12.js');
+  // 80 images of 84x84 (5-way 1-shot 15 queries) at the default widths: 3.4 GiB kept for backprop.
+  assert.equal((resnet12ActivationBytes(80, 84, 84) / 2 ** 30).toFixed(2), '3.43');
+  assert.ok(resnet12ActivationBytes(32, 84, 84) <= WASM_ACTIVATION_LIMIT);
+  assert.ok(resnet12ActivationBytes(33, 84, 84) > WASM_ACTIVATION_LIMIT);
+  const was = tf.getBackend();
+  await initEngine({ backend: 'wasm' });
+  const before = tf.memory().numTensors;
+  const net = resnet12();
+  const p = net.init(new Rng(0));
+  const x = tf.zeros([80, 84, 84, 3]);
+  try {
+    assert.throws(
+      () => valueAndGrads(p, (q) => tf.mean(net.apply(q, x, TRAIN)) as tf.Scalar),
+      /resnet12: a training pass on 80 images of 84x84 keeps about 3\.4 GiB of activations, more than the wasm backend's 4 GiB memory holds .*up to 32 images of this size/,
+    );
+  } finally {
+    x.dispose();
+    disposeParams(p);
+  }
+  assert.equal(tf.memory().numTensors, before);
+  await tf.setBackend(was);
+});

@@ -18,6 +18,13 @@ import { resolveDataDir } from './paths.js';
 import { assertDisjoint } from './views.js';
 import { writeFileAtomic } from './cache.js';
 import { download } from './download.js';
+import { asNdArray, dictGet, ndNumbers, pickleText, readPickle } from './pickle.js';
+import {
+  hasMiniImageNetPickle,
+  hasTieredImageNetPickles,
+  loadMiniImageNetPickle,
+  loadTieredImageNetPickle,
+} from './benchmark_pickles.js';
 
 /** The three meta-splits of a benchmark. */
 export interface ImageBenchmarkSplits {
@@ -56,22 +63,22 @@ export const BENCHMARK_FILES: Record<ImageBenchmarkName, { folder: string; files
   'mini-imagenet': {
     folder: 'mini-imagenet',
     files:
-      'train.csv, val.csv, test.csv (Ravi & Larochelle split files, lines filename,label) and images/ holding each listed file (images/<file>.jpg or images/<label>/<file>.jpg)',
+      'train.csv, val.csv, test.csv (Ravi & Larochelle split files, lines filename,label) and images/ holding each listed file (images/<file>.jpg or images/<label>/<file>.jpg); or the pickles mini-imagenet-cache-train.pkl, mini-imagenet-cache-val.pkl, mini-imagenet-cache-test.pkl',
   },
   'tiered-imagenet': {
     folder: 'tiered-imagenet',
     files:
-      'train/, val/, test/, each holding one folder of JPEG or PNG images per class (351 / 97 / 160 classes)',
+      'train/, val/, test/, each holding one folder of JPEG or PNG images per class (351 / 97 / 160 classes); or the pickles of Ren et al. (2018): train_images_png.pkl, train_labels.pkl, val_images_png.pkl, val_labels.pkl, test_images_png.pkl, test_labels.pkl',
   },
   'cifar-fs': {
     folder: 'cifar100',
     files:
-      'cifar-100-binary.tar.gz (the binary version of CIFAR-100), or its extracted cifar-100-binary/ folder',
+      'cifar-100-binary.tar.gz (the binary version of CIFAR-100) or cifar-100-python.tar.gz (the python version), or either extracted',
   },
   fc100: {
     folder: 'cifar100',
     files:
-      'cifar-100-binary.tar.gz (the binary version of CIFAR-100), or its extracted cifar-100-binary/ folder',
+      'cifar-100-binary.tar.gz (the binary version of CIFAR-100) or cifar-100-python.tar.gz (the python version), or either extracted',
   },
   cub: {
     folder: 'CUB_200_2011',
@@ -83,8 +90,20 @@ function rootOf(name: ImageBenchmarkName, opts: ImageBenchmarkOptions): string {
   return opts.root ?? join(resolveDataDir(opts.dataDir), BENCHMARK_FILES[name].folder);
 }
 
+/** Where the files can be had, for benchmarks without a stable public download. */
+export const BENCHMARK_SOURCES: Partial<Record<ImageBenchmarkName, string>> = {
+  'mini-imagenet':
+    'there is no stable public download: build the images from ImageNet (ILSVRC-2012 train) with the Ravi & Larochelle CSVs (github.com/twitter-research/meta-learning-lstm, data/miniImagenet), or use the pickles that learn2learn and other projects share',
+  'tiered-imagenet':
+    'there is no stable public download: the pickles are those linked from github.com/renmengye/few-shot-ssl-public, or build the class folders from ImageNet with its split CSVs',
+  cub: 'CUB_200_2011.tgz from the Caltech-UCSD Birds page (data.caltech.edu), extracted here',
+};
+
 function missing(name: ImageBenchmarkName, root: string, what: string): Error {
-  return new Error(`${name}: ${what} not found; put ${BENCHMARK_FILES[name].files} into ${root}`);
+  const where = BENCHMARK_SOURCES[name];
+  return new Error(
+    `${name}: ${what} not found; put ${BENCHMARK_FILES[name].files} into ${root}${where ? ` (${where})` : ''}`,
+  );
 }
 
 function checkCounts(
@@ -112,8 +131,8 @@ function checkCounts(
 /**
  * mini-ImageNet from the Ravi & Larochelle (2017) split files over a folder of images: `train.csv`,
  * `val.csv`, `test.csv` (header `filename,label`) and `images/`. Colour is kept by default; the size
- * defaults to 84x84. The pickle layout (mini-imagenet-cache-*.pkl) is not read: it holds numpy arrays, and
- * reading it would mean emulating numpy's pickle reconstruction; unpack it to JPEG files instead.
+ * defaults to 84x84. Where a split's CSV is absent and `mini-imagenet-cache-<split>.pkl` is present, the
+ * split is read from the pickle (loadMiniImageNetPickle; memory: its pixel array, 813 MB for train).
  */
 export function loadMiniImageNet(opts: ImageBenchmarkOptions = {}): ImageBenchmarkSplits {
   const root = rootOf('mini-imagenet', opts);
@@ -121,11 +140,7 @@ export function loadMiniImageNet(opts: ImageBenchmarkOptions = {}): ImageBenchma
   const splits = (['train', 'val', 'test'] as const).map((split) => {
     const csv = join(root, `${split}.csv`);
     if (!existsSync(csv)) {
-      if (existsSync(join(root, `mini-imagenet-cache-${split}.pkl`))) {
-        throw new Error(
-          `mini-imagenet: ${root} holds the pickle layout (mini-imagenet-cache-${split}.pkl), which is not read; it needs ${BENCHMARK_FILES['mini-imagenet'].files}`,
-        );
-      }
+      if (hasMiniImageNetPickle(root, split)) return loadMiniImageNetPickle(root, split, dec);
       throw missing('mini-imagenet', root, csv);
     }
     const byLabel = new Map<string, string[]>();
@@ -161,8 +176,9 @@ export function loadMiniImageNet(opts: ImageBenchmarkOptions = {}): ImageBenchma
 
 /**
  * tiered-ImageNet (Ren et al. 2018) as image folders: `train/`, `val/`, `test/`, each with one folder per
- * class (351 / 97 / 160 classes, split by ImageNet super-category). The common pickle release
- * (train_images_png.pkl, train_labels.pkl) is not read, for the same reason as mini-ImageNet's.
+ * class (351 / 97 / 160 classes, split by ImageNet super-category), or, where a split's folder is absent,
+ * from its pickles `<split>_images_png.pkl` and `<split>_labels.pkl` (loadTieredImageNetPickle; the PNGs
+ * stay encoded in memory, about the files' size, and are decoded when read).
  */
 export function loadTieredImageNet(opts: ImageBenchmarkOptions = {}): ImageBenchmarkSplits {
   const root = rootOf('tiered-imagenet', opts);
@@ -170,11 +186,7 @@ export function loadTieredImageNet(opts: ImageBenchmarkOptions = {}): ImageBench
   const splits = (['train', 'val', 'test'] as const).map((split) => {
     const dir = join(root, split);
     if (!existsSync(dir)) {
-      if (existsSync(join(root, `${split}_images_png.pkl`))) {
-        throw new Error(
-          `tiered-imagenet: ${root} holds the pickle release (${split}_images_png.pkl), which is not read; it needs ${BENCHMARK_FILES['tiered-imagenet'].files}`,
-        );
-      }
+      if (hasTieredImageNetPickles(root, split)) return loadTieredImageNetPickle(root, split, dec);
       throw missing('tiered-imagenet', root, dir);
     }
     return new ImageFolderDataset(dir, dec);
@@ -365,9 +377,9 @@ interface Cifar100 {
 const RECORD = 2 + 3072;
 
 /**
- * Read CIFAR-100's binary version: `cifar-100-binary.tar.gz` (or the extracted `cifar-100-binary/`) under
- * `root`. The binary version and not the python one: its records are a documented fixed layout (coarse
- * label, fine label, 3072 bytes of R, G, B planes), while the python archive is a pickle of numpy arrays.
+ * Read CIFAR-100 under `root`: its binary version `cifar-100-binary.tar.gz` (or the extracted
+ * `cifar-100-binary/`; records of coarse label, fine label, 3072 bytes of R, G, B planes), else its python
+ * version `cifar-100-python.tar.gz` (or `cifar-100-python/`; pickles, see readCifar100Python).
  */
 function readCifar100(root: string, name: ImageBenchmarkName): Cifar100 {
   const archive = join(root, CIFAR100_BINARY.file);
@@ -382,12 +394,14 @@ function readCifar100(root: string, name: ImageBenchmarkName): Cifar100 {
     const files = readTar(new Uint8Array(readFileSync(archive)), archive);
     get = (f) => files.get(`cifar-100-binary/${f}`) ?? files.get(f);
   } else {
-    if (existsSync(join(root, 'cifar-100-python.tar.gz')) || existsSync(join(root, 'cifar-100-python'))) {
-      throw new Error(
-        `${name}: ${root} holds the python version of CIFAR-100, which is not read (it is a pickle); download the binary version ${CIFAR100_BINARY.url} into ${root}, or pass download: true`,
-      );
+    const pyFolder = join(root, 'cifar-100-python');
+    const pyArchive = join(root, 'cifar-100-python.tar.gz');
+    if (existsSync(pyFolder)) return readCifar100Python(pyFolder, (f) => readIfThere(join(pyFolder, f)));
+    if (existsSync(pyArchive)) {
+      const files = readTar(new Uint8Array(readFileSync(pyArchive)), pyArchive);
+      return readCifar100Python(pyArchive, (f) => files.get(`cifar-100-python/${f}`) ?? files.get(f));
     }
-    throw missing(name, root, `${archive} (or ${folder})`);
+    throw missing(name, root, `${archive} (or ${folder}, ${pyArchive}, ${pyFolder})`);
   }
   const need = (f: string) => {
     const b = get(f);
@@ -416,6 +430,53 @@ function readCifar100(root: string, name: ImageBenchmarkName): Cifar100 {
       else if (coarseOf[label] !== coarse)
         throw new Error(`${where}: ${f}: fine class ${fine[label]} appears under two superclasses`);
       images[label].push(b.subarray(o + 2, o + RECORD));
+    }
+  }
+  return { fine, coarseOf, images };
+}
+
+const readIfThere = (f: string) => (existsSync(f) ? new Uint8Array(readFileSync(f)) : undefined);
+
+/**
+ * CIFAR-100's python version: `meta`, `train` and `test`, Python 2 pickles of dicts ('data': an (N, 3072)
+ * uint8 array of R, G, B planes as in the binary records; 'fine_labels', 'coarse_labels'), read with our
+ * pickle reader.
+ */
+function readCifar100Python(where: string, get: (f: string) => Uint8Array | undefined): Cifar100 {
+  const load = (f: string) => {
+    const b = get(f);
+    if (b === undefined) throw new Error(`${where}: no ${f} in it; is this the python version of CIFAR-100?`);
+    return readPickle(b, { file: `${where}/${f}` });
+  };
+  const meta = load('meta');
+  const names = dictGet(meta, 'fine_label_names', `${where}/meta`);
+  if (!Array.isArray(names) || names.length !== 100)
+    throw new Error(`${where}/meta: fine_label_names must list 100 names`);
+  const fine = names.map((n, i) => pickleText(n, `${where}/meta: fine_label_names[${i}]`));
+  const images: Uint8Array[][] = fine.map(() => []);
+  const coarseOf = new Array<number>(100).fill(-1);
+  for (const f of ['train', 'test']) {
+    const what = `${where}/${f}`;
+    const d = load(f);
+    const data = asNdArray(dictGet(d, 'data', what), `${what}: 'data'`);
+    const fl = ndNumbers(dictGet(d, 'fine_labels', what), `${what}: 'fine_labels'`);
+    const cl = ndNumbers(dictGet(d, 'coarse_labels', what), `${what}: 'coarse_labels'`);
+    if (data.dtype !== '|u1' || data.shape.length !== 2 || data.shape[1] !== 3072 || data.fortran)
+      throw new Error(
+        `${what}: 'data' must be a C-order (N, 3072) uint8 array, got ${data.dtype} (${data.shape.join(', ')})`,
+      );
+    const n = data.shape[0];
+    if (fl.length !== n || cl.length !== n)
+      throw new Error(`${what}: ${n} images but ${fl.length} fine and ${cl.length} coarse labels`);
+    const px = data.data as Uint8Array;
+    for (let k = 0; k < n; k++) {
+      const [label, coarse] = [fl[k], cl[k]];
+      if (!(label >= 0 && label < 100 && coarse >= 0 && coarse < 20))
+        throw new Error(`${what}: image ${k} has labels ${coarse}/${label} out of range`);
+      if (coarseOf[label] === -1) coarseOf[label] = coarse;
+      else if (coarseOf[label] !== coarse)
+        throw new Error(`${what}: fine class ${fine[label]} appears under two superclasses`);
+      images[label].push(px.subarray(k * 3072, (k + 1) * 3072));
     }
   }
   return { fine, coarseOf, images };
@@ -466,7 +527,8 @@ export async function ensureCifar100(
 ): Promise<string> {
   const root = rootOf('cifar-fs', opts);
   const path = join(root, CIFAR100_BINARY.file);
-  if (existsSync(path) || existsSync(join(root, 'cifar-100-binary'))) return root;
+  const have = [CIFAR100_BINARY.file, 'cifar-100-binary', 'cifar-100-python.tar.gz', 'cifar-100-python'];
+  if (have.some((f) => existsSync(join(root, f)))) return root;
   const f = opts.fetch ?? globalThis.fetch;
   if (typeof f !== 'function')
     throw new Error('ensureCifar100: no fetch available (Node 18+ or pass opts.fetch)');

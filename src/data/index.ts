@@ -29,6 +29,24 @@ export {
 } from './augment.js';
 export { ImageArrayDataset, type ImageArrayClass, type Normalization } from './image_array.js';
 
+// Python pickles (the subset dataset files use: numpy arrays, dicts, lists, strings, numbers).
+export {
+  readPickle,
+  BufferSource,
+  dictGet,
+  asNdArray,
+  ndNumbers,
+  pickleText,
+  LONG_TEXT,
+  type PickleSource,
+  type PickleValue,
+  type PickleDict,
+  type NdArray,
+  type NumpyDtype,
+  type LongText,
+  type ReadPickleOptions,
+} from './pickle.js';
+
 // Image and text helpers.
 export { resizeChannels, resizeGray, rotateSquare, type ResizeMethod, type Rotation } from './image.js';
 export { HashingTextEmbedder, hashString, tokenize, type TextEmbedder, type HashingOptions } from './text.js';

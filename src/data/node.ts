@@ -52,10 +52,18 @@ export {
   CIFAR_FS_CLASSES,
   FC100_SUPERCLASSES,
   CIFAR100_BINARY,
+  BENCHMARK_SOURCES,
   type ImageBenchmarkName,
   type ImageBenchmarkOptions,
   type ImageBenchmarkSplits,
 } from './fewshot_benchmarks.js';
+export {
+  loadMiniImageNetPickle,
+  loadTieredImageNetPickle,
+  EncodedImageDataset,
+  type EncodedImageClass,
+} from './benchmark_pickles.js';
+export { readPickleFile, FileSource } from './pickle_file.js';
 export { decodePng, pngToGray, MAX_PNG_PIXELS, type PngImage, type DecodePngOptions } from './png_decode.js';
 export { encodeGrayPng } from './png_encode.js';
 

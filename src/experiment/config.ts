@@ -2,7 +2,14 @@
  * Run configuration: defaults, then a JSON config file, then command-line flags. Every field is
  * validated with an error that names the source (file or flag), the field and what was expected.
  */
-import { LEARNER_NAMES, isLearnerName, learnerEntry, type LearnerName } from '../meta/registry.js';
+import {
+  BACKBONES,
+  LEARNER_NAMES,
+  isLearnerName,
+  learnerEntry,
+  type BackboneName,
+  type LearnerName,
+} from '../meta/registry.js';
 import { parseAugmentations } from '../data/augment.js';
 import type { MamlPlusPlusSwitches } from '../meta/optimization/maml_pp.js';
 
@@ -26,6 +33,8 @@ export const DATASETS = [
 export type DatasetName = (typeof DATASETS)[number];
 
 export const BACKENDS = ['wasm', 'cpu', 'tensorflow', 'webgl', 'webgpu'] as const;
+
+export { BACKBONES, type BackboneName };
 
 export interface RunConfig {
   learner: LearnerName;
@@ -53,8 +62,14 @@ export interface RunConfig {
   innerSteps: number;
   /** Inner steps at meta-test (default: innerSteps). */
   testInnerSteps?: number;
-  /** Conv4 filters. */
+  /** Conv4 filters; for backbone 'resnet12' the first block's width h (blocks h, 2.5h, 5h, 10h). */
   hidden: number;
+  /**
+   * The image network of the learners built on one (see LearnerEntry.backbone): 'conv4' (default) or
+   * 'resnet12' (MetaOptNet's ResNet-12, 64-160-320-640 channels at hidden 64; images of 16 pixels or more
+   * a side).
+   */
+  backbone?: BackboneName;
   valEvery: number;
   valEpisodes: number;
   testEpisodes: number;
@@ -168,7 +183,12 @@ export const SCHEMA: Record<keyof RunConfig, FieldSpec> = {
   innerLr: { kind: 'number', help: 'inner-loop rate of MAML-family learners and Reptile' },
   innerSteps: { kind: 'int', help: 'inner-loop steps of MAML-family learners and Reptile' },
   testInnerSteps: { kind: 'int', help: 'inner steps at meta-test', note: '= inner-steps' },
-  hidden: { kind: 'posint', help: 'Conv4 filters' },
+  hidden: { kind: 'posint', help: 'Conv4 filters (resnet12: first block width h; blocks h, 2.5h, 5h, 10h)' },
+  backbone: {
+    kind: { oneOf: BACKBONES },
+    help: 'image network of protonet, matching, r2d2 and the MAML family (resnet12 at hidden 64: 64-160-320-640)',
+    note: 'conv4',
+  },
   valEvery: { kind: 'int', help: 'validate every this many steps (0 = no validation)' },
   valEpisodes: { kind: 'posint', help: 'fixed validation episodes' },
   testEpisodes: { kind: 'posint', help: 'fixed meta-test episodes' },
@@ -402,6 +422,15 @@ export function resolveConfig(
   if (c.augment !== undefined) parseAugmentations(c.augment);
   if (c.lrSchedule !== undefined) checkLrSchedule(c.lrSchedule);
   if (c.mamlpp !== undefined) parseMamlppSwitches(c.mamlpp);
+  if (c.backbone !== undefined && c.backbone !== 'conv4') {
+    const from = 'backbone' in flags ? '--backbone' : fileName;
+    if (c.dataset === 'sinusoid')
+      throw new Error(`${from}: field 'backbone' is for image datasets; 'sinusoid' uses an MLP`);
+    if (isLearnerName(c.learner) && !learnerEntry(c.learner).backbone)
+      throw new Error(
+        `${from}: learner '${c.learner}' has its own encoder, not a backbone; field 'backbone' applies to ${LEARNER_NAMES.filter((n) => learnerEntry(n).backbone).join(', ')}`,
+      );
+  }
   return c;
 }
 

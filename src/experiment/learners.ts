@@ -36,6 +36,7 @@ export function classifierOptions(cfg: RunConfig, imageShape: readonly number[])
     ways: cfg.way,
     inputShape: imageShape,
     hidden: cfg.hidden,
+    backbone: cfg.backbone,
     innerLr: cfg.innerLr,
     innerSteps: cfg.innerSteps,
     mamlpp: parseMamlppSwitches(cfg.mamlpp),
@@ -56,6 +57,11 @@ export function makeLearner(cfg: RunConfig, imageShape: readonly number[]): Meta
   if ((cfg.testWay ?? cfg.way) !== cfg.way && !entry.anyWay) {
     throw new Error(
       `learner '${cfg.learner}' has a ${cfg.way}-way output layer; field 'testWay' must equal 'way'`,
+    );
+  }
+  if ((cfg.backbone ?? 'conv4') !== 'conv4' && !entry.backbone) {
+    throw new Error(
+      `learner '${cfg.learner}' has its own encoder; field 'backbone' applies to ${LEARNER_NAMES.filter((n) => learnerEntry(n).backbone).join(', ')}`,
     );
   }
   return entry.classifier(classifierOptions(cfg, imageShape));

@@ -101,6 +101,8 @@ export {
 } from './optimization/abml.js';
 export {
   LEARNERS,
+  BACKBONES,
+  type BackboneName,
   LEARNER_NAMES,
   REGRESSION_LEARNERS,
   isLearnerName,

@@ -4,6 +4,7 @@
  * config are all derived from it. A new learner is registered by adding one entry.
  */
 import { conv4 } from '../nn/conv4.js';
+import { resnet12 } from '../nn/resnet12.js';
 import { dense } from '../nn/layers.js';
 import { mlp } from '../nn/mlp.js';
 import { sequential } from '../nn/sequential.js';
@@ -25,14 +26,24 @@ import { npClassifier, npRegressor } from './blackbox/np.js';
 import { mannMemory } from './blackbox/mann_memory.js';
 import type { LearnerFamily, MetaLearner } from './types.js';
 
+/** The image networks a learner with a backbone can be built on. */
+export const BACKBONES = ['conv4', 'resnet12'] as const;
+/** A name of BACKBONES. */
+export type BackboneName = (typeof BACKBONES)[number];
+
 /** What a few-shot image classifier is built from. */
 export interface ClassifierOptions {
   /** N of N-way episodes: the size of the output layer of learners that have one. */
   ways: number;
   /** One example's shape, [height, width, channels]. */
   inputShape: readonly number[];
-  /** Conv4 filters of the backbone or encoder. */
+  /**
+   * Conv4 filters of the backbone or encoder; for the ResNet-12 backbone the first block's width h (blocks
+   * h, 2.5h, 5h, 10h: MetaOptNet's 64-160-320-640 at 64).
+   */
   hidden: number;
+  /** The backbone of learners that have one (LearnerEntry.backbone); default 'conv4'. */
+  backbone?: BackboneName;
   /** Inner loop of the optimisation-based learners (others ignore them). */
   innerLr: number;
   innerSteps: number;
@@ -68,14 +79,30 @@ export interface LearnerEntry {
   secondOrder: boolean;
   /** Built from a block stack (ClassifierOptions.snailBlocks), which run configs record. */
   blockStack: boolean;
+  /** Built on the shared backbone, so ClassifierOptions.backbone picks its image network. */
+  backbone: boolean;
 }
 
 /**
- * Conv4 (Vinyals et al. 2016) and its output size on `inputShape` images; `runningStats`: its batch norm
- * keeps running statistics (for MAML++'s per-step statistics; the batch's are used in training either way).
+ * Conv4 (Vinyals et al. 2016) or ResNet-12 (Lee et al. 2019) and its output size on `inputShape` images;
+ * `runningStats`: Conv4's batch norm keeps running statistics (for MAML++'s per-step statistics; the
+ * batch's are used in training either way).
  */
 function backbone(o: ClassifierOptions, runningStats = false): { net: Module; dim: number } {
   const [h, w, c] = o.inputShape;
+  const which = o.backbone ?? 'conv4';
+  if (which === 'resnet12') {
+    if (h < 16 || w < 16)
+      throw new Error(
+        `backbone 'resnet12': images of ${h}x${w} are too small for its 4 pooling blocks (16x16 at least)`,
+      );
+    // hidden is the first block's width; MetaOptNet's 64-160-320-640 at the default 64.
+    const hd = o.hidden;
+    const net = resnet12({ inChannels: c ?? 1, channels: [hd, Math.round(2.5 * hd), 5 * hd, 10 * hd] });
+    return { net, dim: net.outputDim(h, w) };
+  }
+  if (which !== 'conv4')
+    throw new Error(`unknown backbone '${String(which)}'; known: ${BACKBONES.join(', ')}`);
   const net = conv4({
     hidden: o.hidden,
     inChannels: c ?? 1,
@@ -106,7 +133,13 @@ const regression = (o: RegressorOptions) => ({
   innerSteps: o.innerSteps,
 });
 
-const gradientBased = { family: 'optimization', anyWay: false, innerSteps: true, blockStack: false } as const;
+const gradientBased = {
+  family: 'optimization',
+  anyWay: false,
+  innerSteps: true,
+  blockStack: false,
+  backbone: true,
+} as const;
 
 export const LEARNERS = {
   protonet: {
@@ -117,6 +150,7 @@ export const LEARNERS = {
     innerSteps: false,
     secondOrder: false,
     blockStack: false,
+    backbone: true,
   },
   matching: {
     family: 'metric',
@@ -126,6 +160,7 @@ export const LEARNERS = {
     innerSteps: false,
     secondOrder: false,
     blockStack: false,
+    backbone: true,
   },
   maml: {
     ...gradientBased,
@@ -184,6 +219,7 @@ export const LEARNERS = {
     innerSteps: false,
     secondOrder: false,
     blockStack: false,
+    backbone: false,
   },
   'mann-memory': {
     family: 'black-box',
@@ -193,6 +229,7 @@ export const LEARNERS = {
     innerSteps: false,
     secondOrder: false,
     blockStack: false,
+    backbone: false,
   },
   snail: {
     family: 'black-box',
@@ -209,6 +246,7 @@ export const LEARNERS = {
     innerSteps: false,
     secondOrder: false,
     blockStack: true,
+    backbone: false,
   },
   cnp: {
     family: 'black-box',
@@ -225,6 +263,7 @@ export const LEARNERS = {
     innerSteps: false,
     secondOrder: false,
     blockStack: false,
+    backbone: false,
   },
   relation: {
     family: 'metric',
@@ -234,6 +273,7 @@ export const LEARNERS = {
     innerSteps: false,
     secondOrder: false,
     blockStack: false,
+    backbone: false,
   },
   np: {
     family: 'black-box',
@@ -250,6 +290,7 @@ export const LEARNERS = {
     innerSteps: false,
     secondOrder: false,
     blockStack: false,
+    backbone: false,
   },
   r2d2: {
     family: 'optimization',
@@ -259,6 +300,7 @@ export const LEARNERS = {
     innerSteps: false,
     secondOrder: false,
     blockStack: false,
+    backbone: true,
   },
   mamlpp: {
     ...gradientBased,

@@ -32,7 +32,12 @@ export {
 export { mlp, type MlpOptions } from './mlp.js';
 export { sequential } from './sequential.js';
 export { conv4, type Conv4Options } from './conv4.js';
-export { resnet12, type ResNet12Options } from './resnet12.js';
+export {
+  resnet12,
+  resnet12ActivationBytes,
+  WASM_ACTIVATION_LIMIT,
+  type ResNet12Options,
+} from './resnet12.js';
 export { lstm } from './lstm.js';
 export { multiHeadAttention, type AttentionOptions, type AttentionInput } from './attention.js';
 

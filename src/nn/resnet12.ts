@@ -18,6 +18,38 @@ export interface ResNet12Options {
   batchNorm?: BatchNormOptions;
 }
 
+/** Float32 tensors of each block's convolution output size that a training pass keeps for backprop. */
+const KEPT_PER_BLOCK = 12.25; // 3 convs, 3 batch norms, 2 leaky ReLUs, shortcut conv + norm, sum, ReLU, pool (1/4)
+
+/**
+ * Bytes of the activations resnet12 keeps for the backward pass on `batch` images of h x w: about 12
+ * float32 tensors of each block's output size. 80 images of 84x84 (a 5-way 1-shot 15-query episode) at the
+ * default widths: 3.4 GiB.
+ */
+export function resnet12ActivationBytes(
+  batch: number,
+  h: number,
+  w: number,
+  channels: readonly number[] = [64, 160, 320, 640],
+): number {
+  let total = 0;
+  for (const c of channels) {
+    total += batch * h * w * c * 4 * KEPT_PER_BLOCK;
+    h = Math.floor(h / 2);
+    w = Math.floor(w / 2);
+  }
+  return total;
+}
+
+/**
+ * The most activation bytes (resnet12ActivationBytes) a differentiated resnet12 pass may need on the wasm
+ * backend, whose memory is one wasm32 heap of at most 4 GiB. The backward pass needs about twice the kept
+ * activations (gradients, masks, heap fragments): measured at 84x84, 32 images (1.37 GiB by this count)
+ * ran with the heap at 2.8 GiB, while 58 (2.5 GiB) and 80 (3.4 GiB) ran the heap out and aborted
+ * (results/images/README.md). 1.4 GiB admits up to 32 images of 84x84.
+ */
+export const WASM_ACTIVATION_LIMIT = 1.4 * 2 ** 30;
+
 /**
  * ResNet-12 of MetaOptNet (Lee et al. 2019): four residual blocks, each three 3x3 convolutions (no bias)
  * with batch norm and leaky ReLU between them, a 1x1 convolution + batch norm on the shortcut, leaky ReLU
@@ -80,6 +112,7 @@ export function resnet12(opts: ResNet12Options = {}): Module & { outputDim(h: nu
         throw new Error(
           `${where(ctx, who)}: input [${x.shape.join(', ')}] is too small for 4 pooling blocks`,
         );
+      checkWasmMemory(x.shape as number[], chans, where(ctx, who));
       return tf.tidy(() => {
         let h = x;
         blocks.forEach((b, i) => {
@@ -99,4 +132,23 @@ export function resnet12(opts: ResNet12Options = {}): Module & { outputDim(h: nu
       });
     },
   };
+}
+
+/**
+ * Refuse, with the way out, a differentiated pass on the wasm backend whose activations cannot fit in its
+ * 4 GiB heap: there the step would end in an abort of the wasm module ("Aborted()" or "memory access out
+ * of bounds"), which loses every tensor.
+ */
+function checkWasmMemory(shape: number[], chans: readonly number[], who: string): void {
+  if (tf.getBackend() !== 'wasm') return;
+  const state = (tf.engine() as unknown as { state?: { gradientDepth?: number } }).state;
+  if ((state?.gradientDepth ?? 0) === 0) return;
+  const [n, h, w] = shape;
+  const need = resnet12ActivationBytes(n, h, w, chans);
+  if (need <= WASM_ACTIVATION_LIMIT) return;
+  const most = Math.floor((WASM_ACTIVATION_LIMIT / need) * n);
+  const gib = (b: number) => (b / 2 ** 30).toFixed(1);
+  throw new Error(
+    `${who}: a training pass on ${n} images of ${h}x${w} keeps about ${gib(need)} GiB of activations, more than the wasm backend's 4 GiB memory holds (its limit here: ${gib(WASM_ACTIVATION_LIMIT)} GiB, up to ${most} images of this size); use fewer images per episode (ways x (shots + queries)), smaller images, narrower channels, or the tensorflow backend (@tensorflow/tfjs-node)`,
+  );
 }

@@ -70,6 +70,11 @@ export interface TaskSetsOptions {
    * [0, 1] pixels).
    */
   normalize?: { mean: readonly number[]; std: readonly number[] };
+  /**
+   * For the benchmarks: check that the splits have the published numbers of classes (default true);
+   * false reads a subset of a benchmark's classes.
+   */
+  checkCounts?: boolean;
   /** Seed of the class split of 'folder' (60/20/20%); default 7. */
   splitSeed?: number;
 }
@@ -127,7 +132,12 @@ export function loadTaskSplits(name: string, opts: TaskSetsOptions = {}): TaskSp
       return { ...s, description: `image folder ${opts.root}: ${ds.numClasses} classes split 60/20/20%` };
     }
     default: {
-      const s = BENCHMARK_LOADERS[name]({ ...opts.image, root: opts.root, dataDir: opts.dataDir });
+      const s = BENCHMARK_LOADERS[name]({
+        ...opts.image,
+        root: opts.root,
+        dataDir: opts.dataDir,
+        checkCounts: opts.checkCounts,
+      });
       return { ...s, description: `${name} (published split): ${counts(s)}` };
     }
   }
