@@ -2,7 +2,15 @@
  * Run configuration: defaults, then a JSON config file, then command-line flags. Every field is
  * validated with an error that names the source (file or flag), the field and what was expected.
  */
-import { LEARNER_NAMES, isLearnerName, learnerEntry, type LearnerName } from '../meta/registry.js';
+import {
+  BACKBONE_NAMES,
+  LEARNER_NAMES,
+  isLearnerName,
+  learnerEntry,
+  type BackboneName,
+  type LearnerName,
+} from '../meta/registry.js';
+import { parseGenotype } from '../nn/darts.js';
 import { parseAugmentations } from '../data/augment.js';
 import type { MamlPlusPlusSwitches } from '../meta/optimization/maml_pp.js';
 
@@ -53,8 +61,12 @@ export interface RunConfig {
   innerSteps: number;
   /** Inner steps at meta-test (default: innerSteps). */
   testInnerSteps?: number;
-  /** Conv4 filters. */
+  /** Conv4 filters (channels of every backbone). */
   hidden: number;
+  /** The backbone of learners built on one (protonet, matching, r2d2, the MAML family, Reptile); default conv4. */
+  backbone?: BackboneName;
+  /** For backbone 'cell': the cell's operation per edge, e.g. 'conv3x3,max3x3,skip' ('metalearn search' prints it). */
+  genotype?: string;
   valEvery: number;
   valEpisodes: number;
   testEpisodes: number;
@@ -167,7 +179,16 @@ export const SCHEMA: Record<keyof RunConfig, FieldSpec> = {
   innerLr: { kind: 'number', help: 'inner-loop rate of MAML-family learners and Reptile' },
   innerSteps: { kind: 'int', help: 'inner-loop steps of MAML-family learners and Reptile' },
   testInnerSteps: { kind: 'int', help: 'inner steps at meta-test', note: '= inner-steps' },
-  hidden: { kind: 'posint', help: 'Conv4 filters' },
+  hidden: { kind: 'posint', help: 'Conv4 filters (channels of every backbone)' },
+  backbone: {
+    kind: { oneOf: BACKBONE_NAMES },
+    help: "backbone of protonet, matching, r2d2, the MAML family, reptile: 'cell' is a searched genotype",
+    note: 'conv4',
+  },
+  genotype: {
+    kind: 'string',
+    help: "for --backbone cell: one operation per cell edge, e.g. 'conv3x3,max3x3,skip' (as 'metalearn search' prints)",
+  },
   valEvery: { kind: 'int', help: 'validate every this many steps (0 = no validation)' },
   valEpisodes: { kind: 'posint', help: 'fixed validation episodes' },
   testEpisodes: { kind: 'posint', help: 'fixed meta-test episodes' },
@@ -394,6 +415,22 @@ export function resolveConfig(
   if (c.augment !== undefined) parseAugmentations(c.augment);
   if (c.lrSchedule !== undefined) checkLrSchedule(c.lrSchedule);
   if (c.mamlpp !== undefined) parseMamlppSwitches(c.mamlpp);
+  if (
+    c.backbone !== undefined &&
+    c.backbone !== 'conv4' &&
+    isLearnerName(c.learner) &&
+    !learnerEntry(c.learner).backbone
+  )
+    throw new Error(
+      `field 'backbone': learner '${c.learner}' is not built on a backbone, so only 'conv4' applies; learners that take one: ${LEARNER_NAMES.filter((n) => learnerEntry(n).backbone).join(', ')}`,
+    );
+  if (c.backbone === 'cell' && c.genotype === undefined)
+    throw new Error(`field 'backbone': 'cell' needs field 'genotype' (e.g. 'conv3x3,max3x3,skip')`);
+  if (c.genotype !== undefined) {
+    if (c.backbone !== 'cell')
+      throw new Error(`field 'genotype' applies only with field 'backbone' set to 'cell'`);
+    parseGenotype(c.genotype);
+  }
   return c;
 }
 

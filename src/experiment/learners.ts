@@ -39,6 +39,8 @@ export function classifierOptions(cfg: RunConfig, imageShape: readonly number[])
     innerLr: cfg.innerLr,
     innerSteps: cfg.innerSteps,
     mamlpp: parseMamlppSwitches(cfg.mamlpp),
+    backbone: cfg.backbone,
+    genotype: cfg.genotype,
     snailBlocks:
       takesBlockStack(cfg.learner) && cfg.snailBlocks !== undefined
         ? parseBlocks(cfg.snailBlocks)

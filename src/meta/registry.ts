@@ -4,6 +4,7 @@
  * config are all derived from it. A new learner is registered by adding one entry.
  */
 import { conv4 } from '../nn/conv4.js';
+import { ALPHA_KEY, cellNet, parseGenotype } from '../nn/darts.js';
 import { dense } from '../nn/layers.js';
 import { mlp } from '../nn/mlp.js';
 import { sequential } from '../nn/sequential.js';
@@ -40,6 +41,10 @@ export interface ClassifierOptions {
   snailBlocks?: SnailBlock[];
   /** MAML++'s switches (default: all on). */
   mamlpp?: MamlPlusPlusSwitches;
+  /** The backbone of learners built on one (LearnerEntry.backbone), by BACKBONES name (default 'conv4'). */
+  backbone?: BackboneName;
+  /** For backbone 'cell': its genotype, e.g. 'conv3x3,max3x3,skip' (see nn/darts.ts parseGenotype). */
+  genotype?: string;
 }
 
 /** What a 1-D regressor (sinusoid regression, Finn et al. 2017) is built from. */
@@ -68,12 +73,50 @@ export interface LearnerEntry {
   secondOrder: boolean;
   /** Built from a block stack (ClassifierOptions.snailBlocks), which run configs record. */
   blockStack: boolean;
+  /** Built on ClassifierOptions.backbone, so any BACKBONES entry can be chosen (absent: Conv4 only). */
+  backbone?: boolean;
 }
 
-/** Conv4 (Vinyals et al. 2016) and its output size on `inputShape` images. */
+/** A backbone by name: an image embedding and its output size. */
+export interface BackboneEntry {
+  description: string;
+  build: (o: ClassifierOptions) => Module & { outputDim(h: number, w: number): number };
+}
+
+/** The backbones learners with `backbone: true` can be built on, by name. */
+export const BACKBONES = {
+  conv4: {
+    description: 'Conv4 (Vinyals et al. 2016): 4 x [conv 3x3, batch norm, ReLU, max-pool 2]',
+    build: (o) => conv4({ hidden: o.hidden, inChannels: o.inputShape[2] ?? 1 }),
+  },
+  cell: {
+    description:
+      "a searched cell network (DARTS/MetaNAS): stem and 3 cells of the genotype in field 'genotype', each pooled 2x2",
+    build: (o) => {
+      if (o.genotype === undefined)
+        throw new Error(
+          "backbone 'cell' needs field 'genotype' (e.g. 'conv3x3,max3x3,skip', as 'metalearn search' prints)",
+        );
+      return cellNet({
+        hidden: o.hidden,
+        inChannels: o.inputShape[2] ?? 1,
+        genotype: parseGenotype(o.genotype),
+      });
+    },
+  },
+} satisfies Record<string, BackboneEntry>;
+
+export type BackboneName = keyof typeof BACKBONES;
+
+/** The registered backbone names. */
+export const BACKBONE_NAMES = Object.keys(BACKBONES) as BackboneName[];
+
+/** The backbone of `o` (Conv4 unless o.backbone says otherwise) and its output size on `inputShape` images. */
 function backbone(o: ClassifierOptions): { net: Module; dim: number } {
-  const [h, w, c] = o.inputShape;
-  const net = conv4({ hidden: o.hidden, inChannels: c ?? 1 });
+  const [h, w] = o.inputShape;
+  const entry: BackboneEntry = BACKBONES[o.backbone ?? 'conv4'];
+  if (!entry) throw new Error(`backbone '${String(o.backbone)}' is not one of ${BACKBONE_NAMES.join(', ')}`);
+  const net = entry.build(o);
   return { net, dim: net.outputDim(h, w) };
 }
 
@@ -99,11 +142,32 @@ const regression = (o: RegressorOptions) => ({
   innerSteps: o.innerSteps,
 });
 
-const gradientBased = { family: 'optimization', anyWay: false, innerSteps: true, blockStack: false } as const;
+const gradientBased = {
+  family: 'optimization',
+  anyWay: false,
+  innerSteps: true,
+  blockStack: false,
+  backbone: true,
+} as const;
+
+/**
+ * MetaNAS (Elsken et al. 2020) with a first-order MAML inner loop: the cell supernet's weights are
+ * adapted per task, its architecture weights alpha only by the outer loop (the first-order DARTS
+ * update on the query loss after adaptation); 'metalearn search' derives the genotype from alpha.
+ */
+function metanasNet(o: ClassifierOptions): Module {
+  const [h, w, c] = o.inputShape;
+  const net = cellNet({ hidden: o.hidden, inChannels: c ?? 1 });
+  return sequential([
+    ['backbone', net],
+    ['head', dense(net.outputDim(h, w), o.ways)],
+  ]);
+}
 
 export const LEARNERS = {
   protonet: {
     family: 'metric',
+    backbone: true,
     description: 'prototypical network (Snell et al. 2017)',
     classifier: (o) => protoNet({ embed: backbone(o).net, ways: o.ways }),
     anyWay: true,
@@ -113,6 +177,7 @@ export const LEARNERS = {
   },
   matching: {
     family: 'metric',
+    backbone: true,
     description: 'matching network (Vinyals et al. 2016)',
     classifier: (o) => matchingNet({ embed: backbone(o).net, ways: o.ways }),
     anyWay: true,
@@ -155,6 +220,22 @@ export const LEARNERS = {
     classifier: (o) => hyperMaml(inner(o)),
     regressor: (o) => hyperMaml(regression(o)),
     secondOrder: true,
+  },
+  metanas: {
+    ...gradientBased,
+    description:
+      'MetaNAS, a DARTS cell supernet whose architecture weights are meta-learned with first-order MAML (Elsken et al. 2020)',
+    classifier: (o) =>
+      maml({
+        model: metanasNet(o),
+        innerLr: o.innerLr,
+        innerSteps: o.innerSteps,
+        firstOrder: true,
+        adapt: (k) => k !== `backbone.${ALPHA_KEY}`,
+        name: 'metanas',
+      }),
+    secondOrder: false,
+    backbone: false,
   },
   reptile: {
     ...gradientBased,
@@ -246,6 +327,7 @@ export const LEARNERS = {
   },
   r2d2: {
     family: 'optimization',
+    backbone: true,
     description: 'R2D2, a closed-form ridge-regression head (Bertinetto et al. 2019)',
     classifier: (o) => r2d2({ embed: backbone(o).net, ways: o.ways }),
     anyWay: true,

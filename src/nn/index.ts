@@ -33,6 +33,17 @@ export { mlp, type MlpOptions } from './mlp.js';
 export { sequential } from './sequential.js';
 export { conv4, type Conv4Options } from './conv4.js';
 export { resnet12, type ResNet12Options } from './resnet12.js';
+export {
+  cellNet,
+  cellEdges,
+  deriveGenotype,
+  parseGenotype,
+  DARTS_OPS,
+  ALPHA_KEY,
+  type CellNetOptions,
+  type DartsOp,
+  type Genotype,
+} from './darts.js';
 export { lstm } from './lstm.js';
 export { multiHeadAttention, type AttentionOptions, type AttentionInput } from './attention.js';
 
