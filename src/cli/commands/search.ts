@@ -7,6 +7,7 @@ import { loadParams } from '../../nn/io_files.js';
 import { ALPHA_KEY, DARTS_OPS, deriveGenotype } from '../../nn/darts.js';
 import { disposeParams } from '../../nn/params.js';
 import { tf } from '../../engine/tf.js';
+import { initEngine } from '../../engine/backend.js';
 
 /** theta's key of the metanas supernet's architecture weights. */
 const THETA_ALPHA = `model.backbone.${ALPHA_KEY}`;
@@ -71,6 +72,7 @@ discrete architecture (on every edge the operation of largest alpha other than z
   run: async (a) => {
     const from = str(a, 'derive-from');
     if (from !== undefined) {
+      await initEngine();
       await deriveFromRun(from, console.log);
       return 0;
     }
