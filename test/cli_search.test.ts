@@ -34,7 +34,7 @@ describe('metalearn search', () => {
       assert.match(r.stdout, new RegExp(`--backbone cell --genotype ${saved.genotype}`));
       const again = runCli(['search', `--derive-from=${out}`]);
       assert.equal(again.status, 0, again.stderr);
-      assert.match(again.stdout, new RegExp(`genotype \\(last params\\): ${saved.genotype}`));
+      assert.match(again.stdout, new RegExp(`genotype \\(best params\\): ${saved.genotype}`));
       const bad = runCli(['search', '--learner=maml', `--out=${path.join(dir, 'bad')}`]);
       assert.notEqual(bad.status, 0);
       assert.match(bad.stderr, /--learner must be 'metanas'/);
