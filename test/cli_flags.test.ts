@@ -106,6 +106,7 @@ describe('one option schema for every command', () => {
       'predict',
       'report',
       'resume',
+      'search',
       'sweep',
       'train',
       'transfer',

@@ -31,13 +31,18 @@ export const CONFIG_OPTIONS: Record<string, OptionSpec> = {
 };
 
 /** Resolve defaults, then the config file, then the flags, and run. */
-export async function runFromFlags(a: ParsedArgs, base: Record<string, unknown>): Promise<number> {
+export async function runFromFlags(
+  a: ParsedArgs,
+  base: Record<string, unknown>,
+  onConfig?: (cfg: RunConfig) => void,
+): Promise<number> {
   const config = str(a, 'config');
   const flags: Record<string, string> = {};
   for (const [k, v] of Object.entries(a.values))
     if (k !== 'config' && typeof v === 'string') flags[camelCase(k)] = v;
   const file = config ? readConfigFile(config) : undefined;
   const cfg = resolveConfig({ ...base, ...(file ?? {}) }, config ?? '(defaults)', flags);
+  onConfig?.(cfg);
   // Like learn2learn's benchmark task sets: Omniglot not in the data folder yet is downloaded (and checked) there.
   if (cfg.dataset === 'omniglot') await ensureOmniglot(cfg.dataDir, { log: console.log });
   await runExperiment(cfg, console.log, { overwrite: flag(a, 'overwrite') });

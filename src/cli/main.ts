@@ -18,6 +18,7 @@ import { transfer } from './commands/transfer.js';
 import { bench } from './commands/bench.js';
 import { sweep } from './commands/sweep.js';
 import { worker } from './commands/worker.js';
+import { search } from './commands/search.js';
 
 export { DEFAULTS } from '../experiment/config.js';
 
@@ -32,6 +33,7 @@ export const COMMANDS: Readonly<Record<string, Command>> = Object.fromEntries(
     exportCommand,
     predict,
     fetch,
+    search,
     transfer,
     bench,
     sweep,

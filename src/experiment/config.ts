@@ -3,13 +3,14 @@
  * validated with an error that names the source (file or flag), the field and what was expected.
  */
 import {
-  BACKBONES,
+  BACKBONE_NAMES,
   LEARNER_NAMES,
   isLearnerName,
   learnerEntry,
   type BackboneName,
   type LearnerName,
 } from '../meta/registry.js';
+import { parseGenotype } from '../nn/darts.js';
 import { parseAugmentations } from '../data/augment.js';
 import type { MamlPlusPlusSwitches } from '../meta/optimization/maml_pp.js';
 
@@ -34,7 +35,7 @@ export type DatasetName = (typeof DATASETS)[number];
 
 export const BACKENDS = ['wasm', 'cpu', 'tensorflow', 'webgl', 'webgpu'] as const;
 
-export { BACKBONES, type BackboneName };
+export { BACKBONE_NAMES, type BackboneName };
 
 export interface RunConfig {
   learner: LearnerName;
@@ -65,11 +66,13 @@ export interface RunConfig {
   /** Conv4 filters; for backbone 'resnet12' the first block's width h (blocks h, 2.5h, 5h, 10h). */
   hidden: number;
   /**
-   * The image network of the learners built on one (see LearnerEntry.backbone): 'conv4' (default) or
+   * The image network of the learners built on one (see LearnerEntry.backbone): 'conv4' (default),
    * 'resnet12' (MetaOptNet's ResNet-12, 64-160-320-640 channels at hidden 64; images of 16 pixels or more
-   * a side).
+   * a side) or 'cell' (a searched genotype, field 'genotype').
    */
   backbone?: BackboneName;
+  /** For backbone 'cell': the cell's operation per edge, e.g. 'conv3x3,max3x3,skip' ('metalearn search' prints it). */
+  genotype?: string;
   valEvery: number;
   valEpisodes: number;
   testEpisodes: number;
@@ -185,9 +188,13 @@ export const SCHEMA: Record<keyof RunConfig, FieldSpec> = {
   testInnerSteps: { kind: 'int', help: 'inner steps at meta-test', note: '= inner-steps' },
   hidden: { kind: 'posint', help: 'Conv4 filters (resnet12: first block width h; blocks h, 2.5h, 5h, 10h)' },
   backbone: {
-    kind: { oneOf: BACKBONES },
-    help: 'image network of protonet, matching, r2d2 and the MAML family (resnet12 at hidden 64: 64-160-320-640)',
+    kind: { oneOf: BACKBONE_NAMES },
+    help: "image network of protonet, matching, r2d2 and the MAML family (resnet12 at hidden 64: 64-160-320-640; 'cell': a searched genotype)",
     note: 'conv4',
+  },
+  genotype: {
+    kind: 'string',
+    help: "for --backbone cell: one operation per cell edge, e.g. 'conv3x3,max3x3,skip' (as 'metalearn search' prints)",
   },
   valEvery: { kind: 'int', help: 'validate every this many steps (0 = no validation)' },
   valEpisodes: { kind: 'posint', help: 'fixed validation episodes' },
@@ -422,14 +429,25 @@ export function resolveConfig(
   if (c.augment !== undefined) parseAugmentations(c.augment);
   if (c.lrSchedule !== undefined) checkLrSchedule(c.lrSchedule);
   if (c.mamlpp !== undefined) parseMamlppSwitches(c.mamlpp);
+  const from = (field: string) => (field in flags ? `--${field}` : fileName);
   if (c.backbone !== undefined && c.backbone !== 'conv4') {
-    const from = 'backbone' in flags ? '--backbone' : fileName;
     if (c.dataset === 'sinusoid')
-      throw new Error(`${from}: field 'backbone' is for image datasets; 'sinusoid' uses an MLP`);
+      throw new Error(`${from('backbone')}: field 'backbone' is for image datasets; 'sinusoid' uses an MLP`);
     if (isLearnerName(c.learner) && !learnerEntry(c.learner).backbone)
       throw new Error(
-        `${from}: learner '${c.learner}' has its own encoder, not a backbone; field 'backbone' applies to ${LEARNER_NAMES.filter((n) => learnerEntry(n).backbone).join(', ')}`,
+        `${from('backbone')}: learner '${c.learner}' has its own encoder, not a backbone; field 'backbone' applies to ${LEARNER_NAMES.filter((n) => learnerEntry(n).backbone).join(', ')}`,
       );
+  }
+  if (c.backbone === 'cell' && c.genotype === undefined)
+    throw new Error(
+      `${from('backbone')}: field 'backbone' 'cell' needs field 'genotype' (e.g. 'conv3x3,max3x3,skip')`,
+    );
+  if (c.genotype !== undefined) {
+    if (c.backbone !== 'cell')
+      throw new Error(
+        `${from('genotype')}: field 'genotype' applies only with field 'backbone' set to 'cell'`,
+      );
+    parseGenotype(c.genotype);
   }
   return c;
 }

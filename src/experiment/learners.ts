@@ -36,10 +36,11 @@ export function classifierOptions(cfg: RunConfig, imageShape: readonly number[])
     ways: cfg.way,
     inputShape: imageShape,
     hidden: cfg.hidden,
-    backbone: cfg.backbone,
     innerLr: cfg.innerLr,
     innerSteps: cfg.innerSteps,
     mamlpp: parseMamlppSwitches(cfg.mamlpp),
+    backbone: cfg.backbone,
+    genotype: cfg.genotype,
     snailBlocks:
       takesBlockStack(cfg.learner) && cfg.snailBlocks !== undefined
         ? parseBlocks(cfg.snailBlocks)

@@ -53,10 +53,13 @@ export {
   type AdaptedParams,
 } from './optimization/maml.js';
 export { reptile, type ReptileOptions } from './optimization/reptile.js';
-// Hyperparameters as meta-parameters: unrolled hypergradients of an inner SGD run.
+// Hyperparameters as meta-parameters: unrolled or implicit hypergradients of an inner SGD run.
 export {
   hyperMaml,
   hypergradient,
+  innerObjective,
+  type HypergradientMethod,
+  type HypergradientOptions,
   unrolledSgd,
   disposeUnrolled,
   readHyperparams,
@@ -101,9 +104,11 @@ export {
 } from './optimization/abml.js';
 export {
   LEARNERS,
-  BACKBONES,
-  type BackboneName,
   LEARNER_NAMES,
+  BACKBONES,
+  BACKBONE_NAMES,
+  type BackboneName,
+  type BackboneEntry,
   REGRESSION_LEARNERS,
   isLearnerName,
   learnerEntry,

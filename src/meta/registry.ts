@@ -5,6 +5,7 @@
  */
 import { conv4 } from '../nn/conv4.js';
 import { resnet12 } from '../nn/resnet12.js';
+import { ALPHA_KEY, cellNet, parseGenotype } from '../nn/darts.js';
 import { dense } from '../nn/layers.js';
 import { mlp } from '../nn/mlp.js';
 import { sequential } from '../nn/sequential.js';
@@ -26,11 +27,6 @@ import { npClassifier, npRegressor } from './blackbox/np.js';
 import { mannMemory } from './blackbox/mann_memory.js';
 import type { LearnerFamily, MetaLearner } from './types.js';
 
-/** The image networks a learner with a backbone can be built on. */
-export const BACKBONES = ['conv4', 'resnet12'] as const;
-/** A name of BACKBONES. */
-export type BackboneName = (typeof BACKBONES)[number];
-
 /** What a few-shot image classifier is built from. */
 export interface ClassifierOptions {
   /** N of N-way episodes: the size of the output layer of learners that have one. */
@@ -42,8 +38,6 @@ export interface ClassifierOptions {
    * h, 2.5h, 5h, 10h: MetaOptNet's 64-160-320-640 at 64).
    */
   hidden: number;
-  /** The backbone of learners that have one (LearnerEntry.backbone); default 'conv4'. */
-  backbone?: BackboneName;
   /** Inner loop of the optimisation-based learners (others ignore them). */
   innerLr: number;
   innerSteps: number;
@@ -51,6 +45,10 @@ export interface ClassifierOptions {
   snailBlocks?: SnailBlock[];
   /** MAML++'s switches (default: all on). */
   mamlpp?: MamlPlusPlusSwitches;
+  /** The backbone of learners built on one (LearnerEntry.backbone), by BACKBONES name (default 'conv4'). */
+  backbone?: BackboneName;
+  /** For backbone 'cell': its genotype, e.g. 'conv3x3,max3x3,skip' (see nn/darts.ts parseGenotype). */
+  genotype?: string;
 }
 
 /** What a 1-D regressor (sinusoid regression, Finn et al. 2017) is built from. */
@@ -79,35 +77,72 @@ export interface LearnerEntry {
   secondOrder: boolean;
   /** Built from a block stack (ClassifierOptions.snailBlocks), which run configs record. */
   blockStack: boolean;
-  /** Built on the shared backbone, so ClassifierOptions.backbone picks its image network. */
-  backbone: boolean;
+  /** Built on ClassifierOptions.backbone, so any BACKBONES entry can be chosen (absent: Conv4 only). */
+  backbone?: boolean;
 }
 
-/**
- * Conv4 (Vinyals et al. 2016) or ResNet-12 (Lee et al. 2019) and its output size on `inputShape` images;
- * `runningStats`: Conv4's batch norm keeps running statistics (for MAML++'s per-step statistics; the
- * batch's are used in training either way).
- */
+/** A backbone by name: an image embedding and its output size. */
+export interface BackboneEntry {
+  description: string;
+  /** `runningStats`: batch norm keeps running statistics (MAML++'s per-step statistics), where it can. */
+  build: (
+    o: ClassifierOptions,
+    runningStats: boolean,
+  ) => Module & { outputDim(h: number, w: number): number };
+}
+
+/** The backbones learners with `backbone: true` can be built on, by name. */
+export const BACKBONES = {
+  conv4: {
+    description: 'Conv4 (Vinyals et al. 2016): 4 x [conv 3x3, batch norm, ReLU, max-pool 2]',
+    build: (o, runningStats) =>
+      conv4({
+        hidden: o.hidden,
+        inChannels: o.inputShape[2] ?? 1,
+        ...(runningStats ? { batchNorm: { trackRunningStats: true } } : {}),
+      }),
+  },
+  resnet12: {
+    description:
+      "ResNet-12 (Lee et al. 2019): 4 residual blocks of widths h, 2.5h, 5h, 10h (field 'hidden' = h; 64-160-320-640 at 64), images of 16x16 or more",
+    build: (o) => {
+      const [h, w, c] = o.inputShape;
+      if (h < 16 || w < 16)
+        throw new Error(
+          `backbone 'resnet12': images of ${h}x${w} are too small for its 4 pooling blocks (16x16 at least)`,
+        );
+      const hd = o.hidden;
+      return resnet12({ inChannels: c ?? 1, channels: [hd, Math.round(2.5 * hd), 5 * hd, 10 * hd] });
+    },
+  },
+  cell: {
+    description:
+      "a searched cell network (DARTS/MetaNAS): stem and 3 cells of the genotype in field 'genotype', each pooled 2x2",
+    build: (o) => {
+      if (o.genotype === undefined)
+        throw new Error(
+          "backbone 'cell' needs field 'genotype' (e.g. 'conv3x3,max3x3,skip', as 'metalearn search' prints)",
+        );
+      return cellNet({
+        hidden: o.hidden,
+        inChannels: o.inputShape[2] ?? 1,
+        genotype: parseGenotype(o.genotype),
+      });
+    },
+  },
+} satisfies Record<string, BackboneEntry>;
+
+export type BackboneName = keyof typeof BACKBONES;
+
+/** The registered backbone names. */
+export const BACKBONE_NAMES = Object.keys(BACKBONES) as BackboneName[];
+
+/** The backbone of `o` (Conv4 unless o.backbone says otherwise) and its output size on `inputShape` images. */
 function backbone(o: ClassifierOptions, runningStats = false): { net: Module; dim: number } {
-  const [h, w, c] = o.inputShape;
-  const which = o.backbone ?? 'conv4';
-  if (which === 'resnet12') {
-    if (h < 16 || w < 16)
-      throw new Error(
-        `backbone 'resnet12': images of ${h}x${w} are too small for its 4 pooling blocks (16x16 at least)`,
-      );
-    // hidden is the first block's width; MetaOptNet's 64-160-320-640 at the default 64.
-    const hd = o.hidden;
-    const net = resnet12({ inChannels: c ?? 1, channels: [hd, Math.round(2.5 * hd), 5 * hd, 10 * hd] });
-    return { net, dim: net.outputDim(h, w) };
-  }
-  if (which !== 'conv4')
-    throw new Error(`unknown backbone '${String(which)}'; known: ${BACKBONES.join(', ')}`);
-  const net = conv4({
-    hidden: o.hidden,
-    inChannels: c ?? 1,
-    ...(runningStats ? { batchNorm: { trackRunningStats: true } } : {}),
-  });
+  const [h, w] = o.inputShape;
+  const entry: BackboneEntry | undefined = BACKBONES[o.backbone ?? 'conv4'];
+  if (!entry) throw new Error(`backbone '${String(o.backbone)}' is not one of ${BACKBONE_NAMES.join(', ')}`);
+  const net = entry.build(o, runningStats);
   return { net, dim: net.outputDim(h, w) };
 }
 
@@ -140,6 +175,20 @@ const gradientBased = {
   blockStack: false,
   backbone: true,
 } as const;
+
+/**
+ * MetaNAS (Elsken et al. 2020) with a first-order MAML inner loop: the cell supernet's weights are
+ * adapted per task, its architecture weights alpha only by the outer loop (the first-order DARTS
+ * update on the query loss after adaptation); 'metalearn search' derives the genotype from alpha.
+ */
+function metanasNet(o: ClassifierOptions): Module {
+  const [h, w, c] = o.inputShape;
+  const net = cellNet({ hidden: o.hidden, inChannels: c ?? 1 });
+  return sequential([
+    ['backbone', net],
+    ['head', dense(net.outputDim(h, w), o.ways)],
+  ]);
+}
 
 export const LEARNERS = {
   protonet: {
@@ -197,6 +246,22 @@ export const LEARNERS = {
     classifier: (o) => hyperMaml(inner(o)),
     regressor: (o) => hyperMaml(regression(o)),
     secondOrder: true,
+  },
+  metanas: {
+    ...gradientBased,
+    description:
+      'MetaNAS, a DARTS cell supernet whose architecture weights are meta-learned with first-order MAML (Elsken et al. 2020)',
+    classifier: (o) =>
+      maml({
+        model: metanasNet(o),
+        innerLr: o.innerLr,
+        innerSteps: o.innerSteps,
+        firstOrder: true,
+        adapt: (k) => k !== `backbone.${ALPHA_KEY}`,
+        name: 'metanas',
+      }),
+    secondOrder: false,
+    backbone: false,
   },
   reptile: {
     ...gradientBased,

@@ -38,6 +38,17 @@ export {
   WASM_ACTIVATION_LIMIT,
   type ResNet12Options,
 } from './resnet12.js';
+export {
+  cellNet,
+  cellEdges,
+  deriveGenotype,
+  parseGenotype,
+  DARTS_OPS,
+  ALPHA_KEY,
+  type CellNetOptions,
+  type DartsOp,
+  type Genotype,
+} from './darts.js';
 export { lstm } from './lstm.js';
 export { multiHeadAttention, type AttentionOptions, type AttentionInput } from './attention.js';
 

@@ -1,7 +1,15 @@
 import { tf } from '../../engine/tf.js';
 import type { Module } from '../../nn/module.js';
 import { TRAIN } from '../../nn/module.js';
-import { type Params, subParams, valueAndGrads, withPrefix } from '../../nn/params.js';
+import {
+  type Params,
+  disposeParams,
+  mapParams,
+  subParams,
+  valueAndGrads,
+  withPrefix,
+} from '../../nn/params.js';
+import { type CgOptions, gradOf, implicitGradient } from './implicit.js';
 import { episodeLoss, meanLossGrads, taskLoss } from '../common.js';
 import type { MetaLearner } from '../types.js';
 import type { LabelledSet, SupportQuery } from '../../tasks/types.js';
@@ -12,8 +20,9 @@ import type { LossName } from '../../tasks/losses.js';
  * hyperparameters of an inner training process, phi the weights that process trains, and the
  * hypergradient d L_val(phi_T(theta)) / d theta is taken by differentiating through the unrolled inner
  * loop (Maclaurin et al. 2015; Franceschi et al. 2017, "forward and reverse gradient-based
- * hyperparameter optimization"). The engine's second-order gradients make the unrolled derivative exact.
- * Implicit differentiation at the inner optimum (iMAML's conjugate gradient) is not here.
+ * hyperparameter optimization"), or, for inner loops too long to unroll, by implicit differentiation at
+ * the inner optimum (Lorraine et al. 2020; conjugate gradient on Hessian-vector products as in iMAML,
+ * Rajeswaran et al. 2019). The engine's second-order gradients make the unrolled derivative exact.
  */
 
 /** How finely the inner learning rates are learned. */
@@ -42,7 +51,8 @@ export interface InnerHyperparams {
   steps: number;
   /** Learning rate of parameter `key` at inner step `step`. */
   lr: (step: number, key: string) => tf.Tensor | number;
-  weightDecay: tf.Tensor | number;
+  /** L2 strength: one for every parameter, or per parameter tensor (`key` => strength). */
+  weightDecay: tf.Tensor | number | ((key: string) => tf.Tensor | number);
   momentum: tf.Tensor | number;
   /** Treat inner gradients as constants (no second-order terms; the hypergradient of lr stays exact to first order). */
   firstOrder?: boolean;
@@ -57,6 +67,11 @@ export interface UnrolledRun {
 }
 
 const isZero = (v: tf.Tensor | number) => typeof v === 'number' && v === 0;
+
+/** The weight decay of parameter `key`. */
+function decayOf(hp: Pick<InnerHyperparams, 'weightDecay'>, key: string): tf.Tensor | number {
+  return typeof hp.weightDecay === 'function' ? hp.weightDecay(key) : hp.weightDecay;
+}
 
 /** A copy with the same value and no connection to the gradient tape. */
 function detached(t: tf.Tensor): tf.Tensor {
@@ -93,7 +108,8 @@ export function unrolledSgd(
       const g0 = hp.firstOrder ? detached(grads[k]) : grads[k];
       const v = tf.tidy(() => {
         let g = g0;
-        if (!isZero(hp.weightDecay)) g = tf.add(g, tf.mul(current[k], hp.weightDecay));
+        const wd = decayOf(hp, k);
+        if (!isZero(wd)) g = tf.add(g, tf.mul(current[k], wd));
         if (velocity !== null && !isZero(hp.momentum)) g = tf.add(g, tf.mul(velocity[k], hp.momentum));
         return g === g0 ? tf.clone(g0) : g;
       });
@@ -115,18 +131,72 @@ export function disposeUnrolled(r: UnrolledRun): void {
   for (const t of r.owned) if (!t.isDisposed) t.dispose();
 }
 
-/** Value and hypergradient of a validation loss after an unrolled inner run. */
+/** Value and hypergradient of a validation loss after the inner run. */
 export interface Hypergradient {
   /** L_val(phi_T). */
   value: number;
   /** d L_val(phi_T) / d hyper, for every tensor of `hyper` (caller disposes). */
   grads: Params;
+  /** Training loss before each inner step. */
+  innerLosses: number[];
+  /** 'implicit' only: the conjugate-gradient solve's iterations and final relative residual. */
+  cg?: { iters: number; residual: number };
+}
+
+/** How the hypergradient is taken. */
+export type HypergradientMethod = 'unrolled' | 'implicit';
+
+/** Options of hypergradient. */
+export interface HypergradientOptions extends CgOptions {
+  /**
+   * 'unrolled' (default): reverse-mode through every inner step, exact for the T steps taken, memory
+   * growing with T. 'implicit': run the inner loop without a tape (constant memory), then take the
+   * implicit-function-theorem gradient at its end point, exact when that point is a stationary point of
+   * the inner objective L_train(phi) + sum_k wd_k / 2 ||phi_k||^2. Only hyperparameters that enter that
+   * objective (the weight decays) get a non-zero implicit hypergradient: at an optimum the rates,
+   * momentum and starting point no longer matter.
+   */
+  method?: HypergradientMethod;
+}
+
+/**
+ * The inner objective whose stationary point the inner loop seeks: the training loss plus the L2 term
+ * whose gradient is unrolledSgd's weight decay, wd_k * phi_k.
+ */
+export function innerObjective(
+  phi0: Params,
+  keys: readonly string[],
+  trainLoss: (p: Params) => tf.Scalar,
+  hp: Pick<InnerHyperparams, 'weightDecay'>,
+): (p: Params) => tf.Scalar {
+  return (p) =>
+    tf.tidy(() => {
+      let f: tf.Tensor = trainLoss({ ...phi0, ...p });
+      for (const k of keys) {
+        const wd = decayOf(hp, k);
+        if (!isZero(wd)) f = tf.add(f, tf.mul(tf.mul(tf.sum(tf.square(p[k])), wd), 0.5));
+      }
+      return f as tf.Scalar;
+    });
 }
 
 /**
  * The hypergradient of the generic bilevel problem min_h L_val(phi_T(h)), phi_T = unrolledSgd(phi0, h):
  * `hyperparams(h)` maps the differentiable tensors of `hyper` to the inner loop's settings. phi0 is held
  * fixed (pass its keys in `hyper` too to learn the initialisation, as MAML does).
+ *
+ * With `method: 'implicit'` (Lorraine et al. 2020) the inner loop runs without a tape to phi*, then
+ *   v = H^-1 grad_phi L_val(phi*)            (conjugate gradient on Hessian-vector products),
+ *   d L_val / d h = -(d^2 F / d h d phi) v   (F the inner objective, see innerObjective),
+ * so memory does not grow with the number of inner steps. Give enough steps to converge: the result is
+ * the hypergradient at a stationary point, and is only as good as phi_T is one.
+ *
+ * @example
+ * // learn per-tensor L2 strengths of a 500-step inner loop by implicit differentiation
+ * const hyper = { 'wd.w': tf.scalar(0.1), 'wd.b': tf.scalar(0.1) };
+ * const { value, grads } = hypergradient(hyper, phi0, ['w', 'b'], trainLoss, valLoss,
+ *   (h) => ({ steps: 500, lr: () => 0.1, momentum: 0.9, weightDecay: (k) => h[`wd.${k}`] }),
+ *   { method: 'implicit', maxIters: 20 });
  */
 export function hypergradient(
   hyper: Params,
@@ -135,7 +205,15 @@ export function hypergradient(
   trainLoss: (p: Params) => tf.Scalar,
   valLoss: (p: Params) => tf.Scalar,
   hyperparams: (h: Params) => InnerHyperparams,
+  opts: HypergradientOptions = {},
 ): Hypergradient {
+  const method = opts.method ?? 'unrolled';
+  if (method === 'implicit')
+    return implicitHypergradient(hyper, phi0, keys, trainLoss, valLoss, hyperparams, opts);
+  if (method !== 'unrolled')
+    throw new Error(
+      `hypergradient: option 'method' must be 'unrolled' or 'implicit', got '${String(method)}'`,
+    );
   let run: UnrolledRun | null = null;
   try {
     const { value, grads } = valueAndGrads(hyper, (h) => {
@@ -145,9 +223,64 @@ export function hypergradient(
     });
     const v = value.dataSync()[0];
     value.dispose();
-    return { value: v, grads };
+    return { value: v, grads, innerLosses: (run as UnrolledRun | null)?.losses ?? [] };
   } finally {
     if (run) disposeUnrolled(run);
+  }
+}
+
+function implicitHypergradient(
+  hyper: Params,
+  phi0: Params,
+  keys: readonly string[],
+  trainLoss: (p: Params) => tf.Scalar,
+  valLoss: (p: Params) => tf.Scalar,
+  hyperparams: (h: Params) => InnerHyperparams,
+  opts: CgOptions,
+): Hypergradient {
+  // The inner loop without a tape: nothing is recorded, so its length costs time, not memory.
+  const start = { ...phi0, ...hyper };
+  const run = unrolledSgd(start, keys, trainLoss, hyperparams(hyper));
+  const star: Params = {};
+  for (const k of keys) star[k] = tf.clone(run.params[k]);
+  const rest: Params = { ...run.params };
+  for (const k of keys) delete rest[k];
+  disposeUnrolled(run);
+  const fixed = { ...start, ...rest };
+  let v: Params | null = null;
+  let g: Params | null = null;
+  let cross: Params | null = null;
+  try {
+    const { value, grads } = valueAndGrads(star, (p) => valLoss({ ...fixed, ...p }));
+    g = grads;
+    const val = value.dataSync()[0];
+    value.dispose();
+    const F = (p: Params, h: Params) => innerObjective(fixed, keys, trainLoss, hyperparams(h))(p);
+    const solved = implicitGradient((p) => F(p, hyper), star, g, opts);
+    v = solved.x;
+    const vv = v;
+    // The mixed term grad_h <grad_phi F(phi*, h), v> (implicit.ts crossVjp), with every tensor of `hyper`
+    // touched: one that F does not use (a rate, momentum, the start) gets 0 rather than a tape error.
+    cross = gradOf((h) => {
+      const gp = gradOf((p) => F(p, h), star);
+      const terms = Object.keys(star).map((k) => tf.sum(tf.mul(gp[k], vv[k])));
+      for (const k of Object.keys(h)) terms.push(tf.mul(tf.sum(h[k]), 0));
+      const s = tf.addN(terms) as tf.Scalar;
+      disposeParams(gp);
+      return s;
+    }, hyper);
+    const out = mapParams(cross, (t) => tf.neg(t));
+    return {
+      value: val,
+      grads: out,
+      innerLosses: run.losses,
+      cg: { iters: solved.iters, residual: solved.residual },
+    };
+  } finally {
+    disposeParams(star);
+    if (g) disposeParams(g);
+    if (v) disposeParams(v);
+    if (cross) disposeParams(cross);
   }
 }
 
