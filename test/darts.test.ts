@@ -175,7 +175,7 @@ describe('metanas learner and the cell backbone', () => {
     );
     assert.throws(
       () => resolveConfig(undefined, 'x', { learner: 'snail', backbone: 'cell', genotype: 'skip' }),
-      /learner 'snail' is not built on a backbone/,
+      /learner 'snail' has its own encoder, not a backbone/,
     );
     assert.throws(
       () => resolveConfig(undefined, 'x', { genotype: 'skip' }),
