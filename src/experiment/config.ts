@@ -13,6 +13,7 @@ import {
 import { parseGenotype } from '../nn/darts.js';
 import { parseAugmentations } from '../data/augment.js';
 import type { MamlPlusPlusSwitches } from '../meta/optimization/maml_pp.js';
+import { TASKSET_NAMES } from '../tasks/taskset_names.js';
 
 export type { LearnerName };
 
@@ -20,17 +21,7 @@ export type { LearnerName };
  * The datasets a run can use: the image-class sets of getTaskSets (tasks/tasksets.ts, TASKSET_NAMES) and
  * 'sinusoid' regression.
  */
-export const DATASETS = [
-  'synthetic',
-  'omniglot',
-  'folder',
-  'mini-imagenet',
-  'tiered-imagenet',
-  'cifar-fs',
-  'fc100',
-  'cub',
-  'sinusoid',
-] as const;
+export const DATASETS = [...TASKSET_NAMES, 'sinusoid'] as const;
 export type DatasetName = (typeof DATASETS)[number];
 
 export const BACKENDS = ['wasm', 'cpu', 'tensorflow', 'webgl', 'webgpu'] as const;

@@ -18,24 +18,9 @@ import {
 import { assertDisjoint } from '../data/views.js';
 import { metaSplits, splitClassIds } from './splits.js';
 import { TaskSource, type TaskTransform, augment, kShots, nQueries, nWays } from './transforms.js';
+import { TASKSET_NAMES, type TaskSetName, isTaskSetName } from './taskset_names.js';
 
-/** Every name getTaskSets (and the CLI's --dataset) accepts for a set of image classes. */
-export const TASKSET_NAMES = [
-  'synthetic',
-  'omniglot',
-  'folder',
-  'mini-imagenet',
-  'tiered-imagenet',
-  'cifar-fs',
-  'fc100',
-  'cub',
-] as const;
-/** A name of TASKSET_NAMES. */
-export type TaskSetName = (typeof TASKSET_NAMES)[number];
-
-/** True when `name` is one of TASKSET_NAMES. */
-export const isTaskSetName = (name: string): name is TaskSetName =>
-  (TASKSET_NAMES as readonly string[]).includes(name);
+export { TASKSET_NAMES, type TaskSetName, isTaskSetName };
 
 /** Options of getTaskSets and loadTaskSplits. */
 export interface TaskSetsOptions {
