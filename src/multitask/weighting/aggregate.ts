@@ -1,6 +1,6 @@
 import { tf } from '../../engine/tf.js';
 import type { Params } from '../../nn/params.js';
-import { addGrads, partialGrads } from './grads.js';
+import { addGrads, partialGrads, perTaskGrads } from './grads.js';
 import type { LossOracle, WeightingResult, WeightingStepInfo } from './types.js';
 
 /** What a gradient-aggregation rule sees of one step: per-segment shared gradients and losses. */
@@ -48,14 +48,7 @@ export function aggregationStep<S>(
   info: WeightingStepInfo,
   rule: (input: AggregationInput, state: S) => Aggregated<S>,
 ): WeightingResult<S> {
-  const K = oracle.tasks.length;
-  const perTask: Params[] = [];
-  const losses: number[] = [];
-  for (let s = 0; s < K; s++) {
-    const { value, grads } = partialGrads(params, (p) => oracle.lossOf(s, p), oracle.modelKeys);
-    perTask.push(grads);
-    losses.push(value);
-  }
+  const { perTask, losses } = perTaskGrads(params, oracle);
   const keys = oracle.sharedKeys.filter((k) => perTask.some((g) => k in g));
   const sizes = keys.map((k) => params[k].size);
   const G = perTask.map((g) => {

@@ -30,6 +30,18 @@ export function partialGrads(
   return { value: v, grads: out };
 }
 
+/** Each task's loss value and its gradients over the model's params (partialGrads per task). */
+export function perTaskGrads(params: Params, oracle: LossOracle): { perTask: Params[]; losses: number[] } {
+  const perTask: Params[] = [];
+  const losses: number[] = [];
+  for (let s = 0; s < oracle.tasks.length; s++) {
+    const { value, grads } = partialGrads(params, (p) => oracle.lossOf(s, p), oracle.modelKeys);
+    perTask.push(grads);
+    losses.push(value);
+  }
+  return { perTask, losses };
+}
+
 /** a + b key by key (keys of either); consumes both records. */
 export function addGrads(a: Params, b: Params): Params {
   const out: Params = { ...a };

@@ -2,7 +2,7 @@ import { tf } from '../../engine/tf.js';
 import { Rng } from '../../engine/rng.js';
 import type { Params } from '../../nn/params.js';
 import { checkOptions } from '../conditioning/options.js';
-import { addGrads, partialGrads } from './grads.js';
+import { addGrads, partialGrads, perTaskGrads } from './grads.js';
 import type { Weighting } from './types.js';
 
 /**
@@ -55,13 +55,7 @@ export function pcgradWeighting(opts: Record<string, never> = {}): Weighting<Pcg
     init: ({ rng }) => ({ state: { rng: rng.fork() }, params: {} }),
     step: (params, oracle, state) => {
       const K = oracle.tasks.length;
-      const perTask: Params[] = [];
-      const losses: number[] = [];
-      for (let s = 0; s < K; s++) {
-        const { value, grads } = partialGrads(params, (p) => oracle.lossOf(s, p), oracle.modelKeys);
-        perTask.push(grads);
-        losses.push(value);
-      }
+      const { perTask, losses } = perTaskGrads(params, oracle);
       const shared = oracle.sharedKeys.filter((k) => perTask.some((g) => k in g));
       let grads: Params = {};
       if (shared.length > 0) {
