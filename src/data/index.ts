@@ -7,6 +7,7 @@ export {
   exampleSize,
   readExample,
   sourceKeyOf,
+  groupOfClass,
   checkClass,
   checkExample,
 } from './types.js';

@@ -8,12 +8,15 @@ export {
   loadOmniglotBackgroundEvaluation,
   loadOmniglotVinyals,
   loadOmniglotVinyalsSplits,
+  loadOmniglotLakeSplits,
   readVinyalsSplit,
   VINYALS_SPLITS,
   type OmniglotSet,
   type OmniglotOptions,
   type VinyalsSplit,
   type VinyalsLine,
+  type OmniglotLakeOptions,
+  type OmniglotLakeSplits,
 } from './omniglot.js';
 export { fetchOmniglot, OMNIGLOT_URLS, OMNIGLOT_MD5, type FetchOmniglotOptions } from './download.js';
 

@@ -16,7 +16,7 @@ import {
 import { findExisting, resolveCacheDir, resolveDataDir } from './paths.js';
 import { type FetchOmniglotOptions, fetchOmniglot } from './download.js';
 import { RotatedClasses, type RotatedEntry } from './rotate.js';
-import { ConcatClasses, assertDisjoint } from './views.js';
+import { ClassSubset, ConcatClasses, assertDisjoint } from './views.js';
 
 /** Lake et al.'s split: 30 background alphabets (964 characters) and 20 evaluation alphabets (659). */
 export type OmniglotSet = 'background' | 'evaluation';
@@ -119,7 +119,15 @@ export class OmniglotImages implements ClassDataset {
   }
 
   alphabetOf(c: number): string {
-    return this.index.alphabets[this.index.characters[c].alphabet];
+    const ch = this.index.characters[c];
+    if (ch === undefined)
+      throw new RangeError(`${this.name}: class index ${c} out of range [0, ${this.numClasses})`);
+    return this.index.alphabets[ch.alphabet];
+  }
+
+  /** A character's group is its alphabet (within-alphabet episodes, Lake et al. 2015). */
+  groupOf(c: number): string {
+    return this.alphabetOf(c);
   }
 
   /** The PNG file name of drawing `i` of class `c`, e.g. `0001_07.png` (character 1, drawer 7). */
@@ -328,6 +336,69 @@ export function loadOmniglotBackgroundEvaluation(opts: OmniglotOptions = {}): {
   const evaluation = loadOmniglot('evaluation', opts);
   assertDisjoint({ background, evaluation });
   return { background, evaluation };
+}
+
+/** Options of loadOmniglotLakeSplits. */
+export interface OmniglotLakeOptions extends OmniglotOptions {
+  /**
+   * How many background alphabets to hold out for validation, spread over the alphabetical order (every
+   * floor(30 / n)-th from the last); default 5. 0 trains on all 30 and leaves `val` undefined.
+   */
+  valAlphabets?: number;
+  /** Add the 90/180/270-degree rotations of the training characters as classes of their own; default true. */
+  rotations?: boolean;
+}
+
+/** Lake et al.'s background/evaluation split as meta-train, meta-validation and meta-test classes. */
+export interface OmniglotLakeSplits {
+  /** Characters of the background alphabets not held out (with rotations unless `rotations: false`). */
+  train: ClassSubset | RotatedClasses;
+  /** Characters of the held-out background alphabets, unrotated; undefined with valAlphabets 0. */
+  val: ClassSubset | undefined;
+  /** The 659 characters of the 20 evaluation alphabets, unrotated. */
+  test: ClassSubset;
+  /** The held-out background alphabets, in name order. */
+  valAlphabetNames: string[];
+}
+
+/**
+ * Lake et al.'s (2015) split for one-shot classification: train only on the background set (30 alphabets,
+ * 964 characters), meta-test on the evaluation set (20 alphabets, 659 characters). The paper has no
+ * validation set; `valAlphabets` background alphabets are held out for one, so the evaluation alphabets
+ * are never seen before the meta-test. Pair with within-group episodes (EpisodeOptions.withinGroup) for
+ * Lake's 20-way within-alphabet task.
+ */
+export function loadOmniglotLakeSplits(opts: OmniglotLakeOptions = {}): OmniglotLakeSplits {
+  const { background, evaluation } = loadOmniglotBackgroundEvaluation(opts);
+  const n = opts.valAlphabets ?? 5;
+  const count = background.alphabets.length;
+  if (!Number.isInteger(n) || n < 0 || n >= count) {
+    throw new Error(
+      `loadOmniglotLakeSplits: option valAlphabets must be an integer in [0, ${count}), got ${n}`,
+    );
+  }
+  // Every stride-th alphabet counted back from the last, so the choice needs no seed and is easy to state.
+  const held = new Set<number>();
+  const stride = n > 0 ? Math.floor(count / n) : 0;
+  for (let i = 0; i < n; i++) held.add(count - 1 - i * stride);
+  const alphabetIndex = new Map(background.alphabets.map((a, i) => [a, i]));
+  const trainIds: number[] = [];
+  const valIds: number[] = [];
+  for (let c = 0; c < background.numClasses; c++) {
+    (held.has(alphabetIndex.get(background.alphabetOf(c))!) ? valIds : trainIds).push(c);
+  }
+  const base = new ClassSubset(background, trainIds, 'omniglot/lake-train');
+  const train =
+    (opts.rotations ?? true) ? new RotatedClasses(base, { name: 'omniglot/lake-train+rot' }) : base;
+  const val = n > 0 ? new ClassSubset(background, valIds, 'omniglot/lake-val') : undefined;
+  const test = new ClassSubset(
+    evaluation,
+    Array.from({ length: evaluation.numClasses }, (_, c) => c),
+    'omniglot/lake-test',
+  );
+  assertDisjoint(val ? { train, val, test } : { train, test });
+  const valAlphabetNames = [...held].sort((a, b) => a - b).map((i) => background.alphabets[i]);
+  return { train, val, test, valAlphabetNames };
 }
 
 /** A split of Vinyals et al.'s (2016) Omniglot protocol. */

@@ -1,4 +1,4 @@
-import { type ClassDataset, checkExample, exampleSize, sourceKeyOf } from './types.js';
+import { type ClassDataset, checkExample, exampleSize, groupOfClass, sourceKeyOf } from './types.js';
 import { type Rotation, rotateSquare } from './image.js';
 
 /** One class of a rotated view: base class `cls` turned counter-clockwise by `rotation` degrees. */
@@ -92,5 +92,10 @@ export class RotatedClasses implements ClassDataset {
 
   sourceKey(c: number): string {
     return sourceKeyOf(this.base, this.entry(c).cls);
+  }
+
+  /** The base class's group: a rotated character stays in its alphabet. */
+  groupOf(c: number): string | undefined {
+    return groupOfClass(this.base, this.entry(c).cls);
   }
 }

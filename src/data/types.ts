@@ -24,6 +24,11 @@ export interface ClassDataset {
    * catch a character whose rotations sit in both meta-train and meta-test. Defaults to className.
    */
   sourceKey?(c: number): string;
+  /**
+   * The group class `c` belongs to, e.g. its Omniglot alphabet, or undefined when the dataset has no
+   * groups. Within-group episodes (EpisodeOptions.withinGroup) draw all N classes from one group.
+   */
+  groupOf?(c: number): string | undefined;
 }
 
 /** Number of floats in one example of `ds` (the product of its example shape). */
@@ -36,6 +41,11 @@ export function exampleSize(ds: ClassDataset): number {
 /** The source identity of class `c`: its sourceKey when the dataset has one, else its name (used to check that meta-splits are disjoint). */
 export function sourceKeyOf(ds: ClassDataset, c: number): string {
   return ds.sourceKey ? ds.sourceKey(c) : ds.className(c);
+}
+
+/** The group of class `c` (ClassDataset.groupOf), or undefined when `ds` has none. */
+export function groupOfClass(ds: ClassDataset, c: number): string | undefined {
+  return ds.groupOf ? ds.groupOf(c) : undefined;
 }
 
 /** Example `i` of class `c` as a fresh Float32Array (convenience; samplers use `read` into one buffer). */

@@ -1,4 +1,4 @@
-import { type ClassDataset, checkClass, sourceKeyOf } from './types.js';
+import { type ClassDataset, checkClass, groupOfClass, sourceKeyOf } from './types.js';
 
 /** A view of some classes of a dataset, renumbered 0..n-1 in the given order. */
 export class ClassSubset implements ClassDataset {
@@ -42,6 +42,9 @@ export class ClassSubset implements ClassDataset {
   }
   sourceKey(c: number): string {
     return sourceKeyOf(this.base, this.baseClass(c));
+  }
+  groupOf(c: number): string | undefined {
+    return groupOfClass(this.base, this.baseClass(c));
   }
 }
 
@@ -96,6 +99,10 @@ export class ConcatClasses implements ClassDataset {
   sourceKey(c: number): string {
     const [k, j] = this.locate(c);
     return sourceKeyOf(this.parts[k], j);
+  }
+  groupOf(c: number): string | undefined {
+    const [k, j] = this.locate(c);
+    return groupOfClass(this.parts[k], j);
   }
 }
 

@@ -24,6 +24,11 @@ export type { LearnerName };
 export const DATASETS = [...TASKSET_NAMES, 'sinusoid'] as const;
 export type DatasetName = (typeof DATASETS)[number];
 
+/** Which episodes of a run draw their classes from one group: none, validation and test, or all. */
+export const WITHIN_GROUP = ['none', 'eval', 'all'] as const;
+/** The datasets whose classes have groups (ClassDataset.groupOf): the alphabets of Omniglot. */
+export const GROUPED_DATASETS: readonly DatasetName[] = ['omniglot', 'omniglot-lake'];
+
 export const BACKENDS = ['wasm', 'cpu', 'tensorflow', 'webgl', 'webgpu'] as const;
 
 export { BACKBONE_NAMES, type BackboneName };
@@ -44,6 +49,11 @@ export interface RunConfig {
   way: number;
   shot: number;
   query: number;
+  /**
+   * Within-group episodes (all N classes from one Omniglot alphabet, Lake et al. 2015): 'none' (default),
+   * 'eval' (validation and meta-test episodes) or 'all' (training episodes too).
+   */
+  withinGroup?: (typeof WITHIN_GROUP)[number];
   /** Ways and shots at meta-test time (default: as in training). */
   testWay?: number;
   testShot?: number;
@@ -169,6 +179,11 @@ export const SCHEMA: Record<keyof RunConfig, FieldSpec> = {
   way: { kind: 'posint', help: 'N of N-way episodes' },
   shot: { kind: 'posint', help: 'K of K-shot episodes' },
   query: { kind: 'posint', help: 'queries per class' },
+  withinGroup: {
+    kind: { oneOf: WITHIN_GROUP },
+    help: "within-alphabet episodes (Lake et al. 2015) for 'eval' (validation, meta-test) or 'all' episodes; omniglot datasets",
+    note: 'none',
+  },
   testWay: { kind: 'posint', help: 'N at meta-test', note: '= way' },
   testShot: { kind: 'posint', help: 'K at meta-test', note: '= shot' },
   steps: { kind: 'int', help: 'meta-training steps' },
@@ -416,6 +431,12 @@ export function resolveConfig(
         );
       }
     }
+  }
+  if (c.withinGroup !== undefined && c.withinGroup !== 'none' && !GROUPED_DATASETS.includes(c.dataset)) {
+    const src = 'withinGroup' in flags ? '--within-group' : fileName;
+    throw new Error(
+      `${src}: field 'withinGroup' needs a dataset whose classes have groups (${GROUPED_DATASETS.join(', ')}), got dataset '${c.dataset}'`,
+    );
   }
   if (c.augment !== undefined) parseAugmentations(c.augment);
   if (c.lrSchedule !== undefined) checkLrSchedule(c.lrSchedule);

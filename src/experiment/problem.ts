@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { Rng } from '../engine/rng.js';
 import { EpisodeSampler, EpisodeSet } from '../tasks/episodes.js';
 import { SinusoidTasks } from '../tasks/sinusoid.js';
-import { TaskSource, augment, kShots, nQueries, nWays } from '../tasks/transforms.js';
+import { TaskSource, augment, kShots, nQueries, nWays, withinGroups } from '../tasks/transforms.js';
 import { parseAugmentations } from '../data/augment.js';
 import { saveEpisodeSet } from '../tasks/episode_files.js';
 import type { MetaLearner } from '../meta/types.js';
@@ -94,7 +94,14 @@ function classificationProblem(cfg: RunConfig, log: (s: string) => void): Proble
     testWay === cfg.way && testSteps === cfg.innerSteps
       ? learner
       : makeLearner({ ...cfg, way: testWay, innerSteps: testSteps }, shape);
-  const trainSampler = new EpisodeSampler(data.train, { nWay: cfg.way, kShot: cfg.shot, nQuery: cfg.query });
+  const groups = cfg.withinGroup ?? 'none';
+  const evalGroups = groups !== 'none';
+  const trainSampler = new EpisodeSampler(data.train, {
+    nWay: cfg.way,
+    kShot: cfg.shot,
+    nQuery: cfg.query,
+    withinGroup: groups === 'all',
+  });
   // Augmented training tasks (support sets only; validation and test episodes are never augmented).
   const trainTasks =
     cfg.augment !== undefined && parseAugmentations(cfg.augment).length > 0
@@ -102,11 +109,22 @@ function classificationProblem(cfg: RunConfig, log: (s: string) => void): Proble
           nWays(cfg.way),
           kShots(cfg.shot),
           nQueries(cfg.query),
+          ...(groups === 'all' ? [withinGroups()] : []),
           augment(parseAugmentations(cfg.augment)),
         ])
       : undefined;
-  const valSampler = new EpisodeSampler(data.val, { nWay: cfg.way, kShot: cfg.shot, nQuery: cfg.query });
-  const testSampler = new EpisodeSampler(data.test, { nWay: testWay, kShot: testShot, nQuery: cfg.query });
+  const valSampler = new EpisodeSampler(data.val, {
+    nWay: cfg.way,
+    kShot: cfg.shot,
+    nQuery: cfg.query,
+    withinGroup: evalGroups,
+  });
+  const testSampler = new EpisodeSampler(data.test, {
+    nWay: testWay,
+    kShot: testShot,
+    nQuery: cfg.query,
+    withinGroup: evalGroups,
+  });
   // Fixed, saved episode sets: every model evaluated on this data sees the same episodes.
   const valSet = EpisodeSet.generate(valSampler, cfg.valEpisodes, validationSeed(cfg.seed));
   const testSet = EpisodeSet.generate(testSampler, cfg.testEpisodes, testSeed(cfg.seed));
@@ -120,7 +138,7 @@ function classificationProblem(cfg: RunConfig, log: (s: string) => void): Proble
     sample: (r) => (trainTasks ? trainTasks.sample(r) : trainSampler.sample(r)),
     validation: () => fromSet(valSet, valSampler),
     test: () => fromSet(testSet, testSampler),
-    testLabel: `${testWay}-way ${testShot}-shot`,
+    testLabel: `${testWay}-way ${testShot}-shot${evalGroups ? ' within-alphabet' : ''}`,
     unit: 'episodes',
     episodeFiles: [
       { file: 'val-episodes.json', set: valSet },
@@ -168,6 +186,11 @@ export interface EvalOverrides {
    * table) instead of support/query accuracy. Replaces shot and query.
    */
   presentations?: number;
+  /**
+   * Draw each episode's classes from one group (an Omniglot alphabet); default: as the run's meta-test
+   * (its withinGroup is 'eval' or 'all'). The result file's name ends in '-within' when true.
+   */
+  withinGroup?: boolean;
 }
 
 /** A finished run's meta-test with another shape: the learner, the episodes and how the result is named. */
@@ -216,19 +239,26 @@ export function evalProblemOf(
   const way = over.way ?? cfg.testWay ?? cfg.way;
   const data = loadMetaDatasets(cfg, log);
   const learner = makeLearner({ ...cfg, way, innerSteps: steps }, data.test.exampleShape);
-  const sampler = new EpisodeSampler(data.test, { nWay: way, kShot: shot, nQuery: query });
+  const within = over.withinGroup ?? (cfg.withinGroup ?? 'none') !== 'none';
+  const sampler = new EpisodeSampler(data.test, {
+    nWay: way,
+    kShot: shot,
+    nQuery: query,
+    withinGroup: within,
+  });
   const set = EpisodeSet.generate(sampler, episodes, evalSeed(cfg.seed, way, shot));
-  const tag = `${way}w${shot}s${steps === cfg.innerSteps ? '' : `-${steps}steps`}${which === 'last' ? '-last' : ''}`;
+  const shape = `${way}w${shot}s${within ? '-within' : ''}`;
+  const tag = `${shape}${steps === cfg.innerSteps ? '' : `-${steps}steps`}${which === 'last' ? '-last' : ''}`;
   return {
     learner,
     episodes: () => fromSet(set, sampler),
-    episodeFiles: [{ file: `test-episodes-${way}w${shot}s.json`, set }],
+    episodeFiles: [{ file: `test-episodes-${shape}.json`, set }],
     way,
     shot,
     query,
     innerSteps: steps,
     line: (m) =>
-      `${way}-way ${shot}-shot${learner.family === 'optimization' ? `, ${steps} inner steps` : ''}: ${m}`,
+      `${way}-way ${shot}-shot${within ? ' within-alphabet' : ''}${learner.family === 'optimization' ? `, ${steps} inner steps` : ''}: ${m}`,
     resultFile: `eval-${tag}.json`,
     fingerprint: dataFingerprint(data, dataSource(cfg)),
   };

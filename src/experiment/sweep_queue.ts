@@ -192,6 +192,7 @@ export async function evaluateOnQueue(
       over.shot && `${over.shot}s`,
       over.episodes && `${over.episodes}e`,
       over.which,
+      over.withinGroup === true && 'within',
     ]
       .filter(Boolean)
       .join('-') || 'test';

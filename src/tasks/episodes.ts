@@ -1,6 +1,6 @@
 import { tf } from '../engine/tf.js';
 import { Rng, sampleDistinct } from '../engine/rng.js';
-import { type ClassDataset, exampleSize } from '../data/types.js';
+import { type ClassDataset, exampleSize, groupOfClass } from '../data/types.js';
 import type { Episode } from './types.js';
 
 /** The shape of an N-way K-shot episode with Q queries per class. */
@@ -11,6 +11,13 @@ export interface EpisodeOptions {
   kShot: number;
   /** Q: query examples per class. */
   nQuery: number;
+  /**
+   * Draw all N classes of an episode from one group of the dataset (ClassDataset.groupOf: an Omniglot
+   * alphabet), as in Lake et al.'s (2015) within-alphabet one-shot classification: first a group,
+   * uniformly among those with at least N classes, then N of its classes. Default false: N classes of
+   * the whole dataset.
+   */
+  withinGroup?: boolean;
 }
 
 /** Which examples make up an episode, without pixels: cheap to sample, store and replay. */
@@ -44,7 +51,10 @@ export class EpisodeSampler {
   readonly nWay: number;
   readonly kShot: number;
   readonly nQuery: number;
+  readonly withinGroup: boolean;
   private readonly size: number;
+  /** With withinGroup: the class ids of each group that has at least nWay classes. */
+  private readonly groups: readonly (readonly number[])[] = [];
 
   constructor(
     readonly dataset: ClassDataset,
@@ -73,10 +83,18 @@ export class EpisodeSampler {
       }
     }
     this.size = exampleSize(dataset);
+    this.withinGroup = opts.withinGroup ?? false;
+    if (this.withinGroup) this.groups = eligibleGroups(dataset, opts.nWay);
   }
 
   sampleSpec(rng: Rng): EpisodeSpec {
-    const classes = sampleDistinct(this.dataset.numClasses, this.nWay, rng);
+    let classes: number[];
+    if (this.withinGroup) {
+      const g = this.groups[rng.int(this.groups.length)];
+      classes = sampleDistinct(g.length, this.nWay, rng).map((i) => g[i]);
+    } else {
+      classes = sampleDistinct(this.dataset.numClasses, this.nWay, rng);
+    }
     const support: number[][] = [];
     const query: number[][] = [];
     const k = this.kShot;
@@ -183,6 +201,33 @@ export class EpisodeSampler {
   }
 }
 
+/** The classes of each group of `ds` with at least `nWay` of them, in group-name order. */
+function eligibleGroups(ds: ClassDataset, nWay: number): number[][] {
+  const byGroup = new Map<string, number[]>();
+  for (let c = 0; c < ds.numClasses; c++) {
+    const g = groupOfClass(ds, c);
+    if (g === undefined) {
+      throw new Error(
+        `${ds.name}: within-group episodes need classes that belong to groups (such as Omniglot's alphabets), ` +
+          `but class '${ds.className(c)}' (id ${c}) has none`,
+      );
+    }
+    let list = byGroup.get(g);
+    if (!list) byGroup.set(g, (list = []));
+    list.push(c);
+  }
+  const names = [...byGroup.keys()].sort();
+  const out = names.map((g) => byGroup.get(g)!).filter((l) => l.length >= nWay);
+  if (out.length === 0) {
+    const most = Math.max(...names.map((g) => byGroup.get(g)!.length));
+    throw new Error(
+      `${ds.name}: no group has ${nWay} classes for ${nWay}-way within-group episodes ` +
+        `(${names.length} groups, the largest with ${most})`,
+    );
+  }
+  return out;
+}
+
 function validateSpec(spec: EpisodeSpec, ds: ClassDataset, where: string): void {
   const n = spec.classes.length;
   if (n === 0) throw new Error(`${where}: episode has no classes`);
@@ -229,6 +274,8 @@ export interface EpisodeSetJson {
   kShot: number;
   nQuery: number;
   seed: number | null;
+  /** Present (true) when every episode's classes come from one group (EpisodeOptions.withinGroup). */
+  withinGroup?: true;
   episodes: { classes: number[]; classNames: string[]; support: number[][]; query: number[][] }[];
 }
 
@@ -264,6 +311,7 @@ export class EpisodeSet {
       kShot: sampler.kShot,
       nQuery: sampler.nQuery,
       seed,
+      ...(sampler.withinGroup ? { withinGroup: true as const } : {}),
       episodes,
     });
   }
@@ -278,6 +326,8 @@ export class EpisodeSet {
       bad('format', `should be 'metalearn-episodes', got ${JSON.stringify(o!.format)}`);
     if (o!.version !== 1) bad('version', `should be 1, got ${JSON.stringify(o!.version)}`);
     if (typeof o!.dataset !== 'string') bad('dataset', 'should be a string');
+    if (o!.withinGroup !== undefined && o!.withinGroup !== true)
+      bad('withinGroup', `should be true or absent, got ${JSON.stringify(o!.withinGroup)}`);
     for (const f of ['numClasses', 'nWay', 'kShot', 'nQuery'] as const) {
       const v = o![f];
       if (typeof v !== 'number' || !Number.isInteger(v) || v < 0)
@@ -322,6 +372,10 @@ export class EpisodeSet {
   }
   get nQuery(): number {
     return this.data.nQuery;
+  }
+  /** True when every episode draws its classes from one group (within-group episodes). */
+  get withinGroup(): boolean {
+    return this.data.withinGroup === true;
   }
   get datasetName(): string {
     return this.data.dataset;

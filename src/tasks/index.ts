@@ -53,6 +53,7 @@ export {
   kShots,
   nQueries,
   remapLabels,
+  withinGroups,
   classAugment,
   augment,
   type TaskTransform,

@@ -5,6 +5,7 @@
 export const TASKSET_NAMES = [
   'synthetic',
   'omniglot',
+  'omniglot-lake',
   'folder',
   'mini-imagenet',
   'tiered-imagenet',

@@ -5,7 +5,7 @@
 import { Rng } from '../engine/rng.js';
 import type { ClassDataset } from '../data/types.js';
 import { SyntheticAlphabet } from '../data/synthetic.js';
-import { ensureOmniglot, loadOmniglotVinyalsSplits } from '../data/omniglot.js';
+import { ensureOmniglot, loadOmniglotLakeSplits, loadOmniglotVinyalsSplits } from '../data/omniglot.js';
 import { loadImageFolder } from '../data/imagefolder.js';
 import type { ImageDecodeOptions } from '../data/image_list.js';
 import { type Augmentation, normalizeChannels } from '../data/augment.js';
@@ -106,6 +106,14 @@ export function loadTaskSplits(name: string, opts: TaskSetsOptions = {}): TaskSp
       assertDisjoint(split);
       return { ...split, description: `Omniglot, Vinyals split with rotations: ${counts(split)}` };
     }
+    case 'omniglot-lake': {
+      const s = loadOmniglotLakeSplits({
+        dataDir: opts.root ?? opts.dataDir,
+        size: sizeNumber(opts.image?.size),
+        cacheDir: opts.image?.cacheDir,
+      });
+      return { train: s.train, val: s.val!, test: s.test, description: lakeDescription(s) };
+    }
     case 'folder': {
       if (opts.root === undefined)
         throw new Error(`dataset 'folder' needs option root (a folder of class/image files)`);
@@ -128,6 +136,20 @@ export function loadTaskSplits(name: string, opts: TaskSetsOptions = {}): TaskSp
   }
 }
 
+/** One line on Lake et al.'s split as loadOmniglotLakeSplits makes it. */
+export function lakeDescription(s: {
+  train: ClassDataset;
+  val?: ClassDataset;
+  test: ClassDataset;
+  valAlphabetNames: readonly string[];
+}): string {
+  return (
+    `Omniglot, Lake et al.'s split: background alphabets (rotations as classes) / ` +
+    `${s.valAlphabetNames.length} held-out background alphabets (${s.valAlphabetNames.join(', ')}) / ` +
+    `evaluation alphabets: ${s.train.numClasses} / ${s.val?.numClasses ?? 0} / ${s.test.numClasses} classes`
+  );
+}
+
 function sizeNumber(size: ImageDecodeOptions['size']): number | undefined {
   if (size === undefined || typeof size === 'number') return size;
   if (size[0] !== size[1])
@@ -138,6 +160,7 @@ function sizeNumber(size: ImageDecodeOptions['size']): number | undefined {
 /** The files a dataset needs, in one line (for help and error messages). */
 export function taskSetFiles(name: TaskSetName): string {
   if (name === 'synthetic') return 'none (generated)';
+  if (name === 'omniglot-lake') return 'omniglot/images_background.zip and images_evaluation.zip';
   if (name === 'omniglot')
     return 'omniglot/images_background.zip, images_evaluation.zip and splits/vinyals/*.txt';
   if (name === 'folder') return '<root>/<class>/<image>.jpg|.png';
@@ -152,6 +175,8 @@ export function taskSetFiles(name: TaskSetName): string {
 export async function getTaskSets(name: string, opts: TaskSetsOptions = {}): Promise<TaskSets> {
   if (opts.download === true) {
     if (name === 'omniglot') opts = { ...opts, dataDir: await ensureOmniglot(opts.root ?? opts.dataDir) };
+    if (name === 'omniglot-lake')
+      opts = { ...opts, dataDir: await ensureOmniglot(opts.root ?? opts.dataDir, { vinyals: false }) };
     if (name === 'cifar-fs' || name === 'fc100')
       await ensureCifar100({ root: opts.root, dataDir: opts.dataDir });
   }

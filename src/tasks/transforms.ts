@@ -18,6 +18,7 @@ export type TaskTransform =
   | { readonly kind: 'shots'; readonly k: number }
   | { readonly kind: 'queries'; readonly q: number }
   | { readonly kind: 'remapLabels'; readonly shuffle: boolean }
+  | { readonly kind: 'withinGroups' }
   | { readonly kind: 'classAugment'; readonly rotations: readonly Rotation[] }
   | { readonly kind: 'augment'; readonly fn: Augmentation; readonly query: boolean };
 
@@ -36,6 +37,12 @@ export const remapLabels = (opts: { shuffle?: boolean } = {}): TaskTransform => 
   kind: 'remapLabels',
   shuffle: opts.shuffle ?? true,
 });
+/**
+ * All N classes of a task from one group of the dataset (ClassDataset.groupOf: an Omniglot alphabet),
+ * Lake et al.'s (2015) within-alphabet episodes. Applies to the dataset after classAugment, whose rotated
+ * classes stay in their alphabet.
+ */
+export const withinGroups = (): TaskTransform => ({ kind: 'withinGroups' });
 /**
  * Class augmentation: every class turned by each rotation becomes a class of its own (Santoro et al.
  * 2016), through RotatedClasses; rotated copies keep their source's identity for split checks.
@@ -74,6 +81,7 @@ export class TaskSource {
     let k: number | undefined;
     let q: number | undefined;
     let shuffle: boolean | undefined;
+    let withinGroup = false;
     const once = new Set<string>();
     for (const t of transforms) {
       if (t.kind !== 'augment') {
@@ -93,6 +101,9 @@ export class TaskSource {
         case 'remapLabels':
           shuffle = t.shuffle;
           break;
+        case 'withinGroups':
+          withinGroup = true;
+          break;
         case 'classAugment':
           ds = new RotatedClasses(ds, { rotations: t.rotations });
           break;
@@ -107,7 +118,7 @@ export class TaskSource {
     if (n === undefined || k === undefined)
       throw new Error('task transforms: nWays(n) and kShots(k) are required (nQueries defaults to 0)');
     this.dataset = ds;
-    this.sampler = new EpisodeSampler(ds, { nWay: n, kShot: k, nQuery: q ?? 0 });
+    this.sampler = new EpisodeSampler(ds, { nWay: n, kShot: k, nQuery: q ?? 0, withinGroup });
     this.nWay = n;
     this.kShot = k;
     this.nQuery = q ?? 0;

@@ -4,6 +4,9 @@ import { formatMetric, metricName } from '../../experiment/run_folder.js';
 import { DEFAULT_QUEUE } from '../../experiment/sweep.js';
 import { oneOf, posInt, str, type Command } from '../schema.js';
 
+const yesNo = (v: 'yes' | 'no' | undefined): boolean | undefined =>
+  v === undefined ? undefined : v === 'yes';
+
 export const evalCommand: Command = {
   name: 'eval',
   summary: 'meta-test a finished run on new fixed episodes: metalearn eval <run folder> --way 20 --shot 1',
@@ -32,6 +35,12 @@ export const evalCommand: Command = {
       shown: '$METALEARN_REDIS',
     },
     queue: { type: 'string', value: 'NAME', help: 'queue name (with --shards)', shown: DEFAULT_QUEUE },
+    'within-group': {
+      type: 'string',
+      value: 'yes|no',
+      help: "draw each episode's N classes from one alphabet (Lake et al. 2015's within-alphabet episodes)",
+      shown: "as the run's meta-test",
+    },
     presentations: {
       type: 'string',
       value: 'P',
@@ -40,7 +49,7 @@ export const evalCommand: Command = {
   },
   description: `Meta-tests the run's best (or last) parameters on E fixed episodes of its meta-test classes, drawn
 with a seed derived from the run's seed and the episode shape, and saved as test-episodes-<N>w<K>s.json.
-Writes eval-<N>w<K>s.json.
+Writes eval-<N>w<K>s.json (eval-<N>w<K>s-within.json for within-alphabet episodes).
 With --shards N the episodes are split into N contiguous ranges, each a job for the workers of the
 queue ('metalearn worker'), and combined exactly (accuracy from the sums of correct answers) into
 eval-shards-<shape>.json: the same result as one process. The run folder must be on storage every
@@ -57,6 +66,7 @@ eval-presentations-<N>w<P>p.json.`,
       episodes: posInt('eval', a, 'episodes'),
       which: oneOf('eval', a, 'which', ['best', 'last'] as const),
       innerSteps: posInt('eval', a, 'inner-steps'),
+      withinGroup: yesNo(oneOf('eval', a, 'within-group', ['yes', 'no'] as const)),
     };
     const presentations = posInt('eval', a, 'presentations');
     const shards = posInt('eval', a, 'shards');
