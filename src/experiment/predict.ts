@@ -7,8 +7,9 @@ import { disposeParams } from '../nn/params.js';
 import { decodePng, pngToGray } from '../data/png_decode.js';
 import { resizeGray } from '../data/image.js';
 import { loadImageFolder } from '../data/imagefolder.js';
-import { upgradeSavedConfig, type RunConfig } from './config.js';
+import type { RunConfig } from './config.js';
 import { readRunConfig } from './config_file.js';
+import { readModelConfig } from './model_eval.js';
 import { makeLearner, makeRegressionLearner } from './learners.js';
 import { checkParamsMatch, learnerShapes } from '../meta/check_params.js';
 import { fitContext, hasFixedWay, loadParamsFor, manifestShapes } from './params_fit.js';
@@ -41,7 +42,11 @@ export async function exportRun(
   });
   mkdirSync(outDir, { recursive: true });
   const model = JSON.parse(readFileSync(path.join(src, 'model.json'), 'utf8'));
-  model.userDefinedMetadata = { ...(model.userDefinedMetadata ?? {}), config: cfg };
+  // Paths of the machine it was trained on mean nothing where the model is used.
+  const portable: Partial<RunConfig> = { ...cfg };
+  delete portable.dataDir;
+  delete portable.out;
+  model.userDefinedMetadata = { ...(model.userDefinedMetadata ?? {}), config: portable };
   copyFileSync(path.join(src, 'weights.bin'), path.join(outDir, 'weights.bin'));
   writeFileSync(path.join(outDir, 'model.json'), JSON.stringify(model, null, 1));
   return outDir;
@@ -89,12 +94,7 @@ export async function predictFolder(
   const modelJson = path.join(paramsDir, 'model.json');
   if (!existsSync(modelJson))
     throw new Error(`${modelJson}: not found; give a run folder or an exported model folder`);
-  const cfg = isRun
-    ? readRunConfig(modelDir)
-    : (upgradeSavedConfig(JSON.parse(readFileSync(modelJson, 'utf8')).userDefinedMetadata?.config) as
-        RunConfig | undefined);
-  if (!cfg)
-    throw new Error(`${modelJson}: no 'userDefinedMetadata.config'; export the run with 'metalearn export'`);
+  const cfg = isRun ? readRunConfig(modelDir) : readModelConfig(modelDir);
   await initEngine({ backend: cfg.backend });
   const invert = opts.invert ?? true;
   const support = loadImageFolder(supportDir, { size: IMAGE_SIZE, invert });

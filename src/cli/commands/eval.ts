@@ -1,5 +1,8 @@
+import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { evaluatePresentationsRun, evaluateRun } from '../../experiment/run.js';
+import { evaluateModel } from '../../experiment/model_eval.js';
+import { writeFileAtomic } from '../../data/cache.js';
 import { formatMetric, metricName } from '../../experiment/run_folder.js';
 import { DEFAULT_QUEUE } from '../../experiment/sweep.js';
 import { oneOf, posInt, str, type Command } from '../schema.js';
@@ -10,7 +13,7 @@ const yesNo = (v: 'yes' | 'no' | undefined): boolean | undefined =>
 export const evalCommand: Command = {
   name: 'eval',
   summary: 'meta-test a finished run on new fixed episodes: metalearn eval <run folder> --way 20 --shot 1',
-  positionals: { names: ['run folder'], required: 1 },
+  positionals: { names: ['run or model folder'], required: 1 },
   options: {
     way: { type: 'string', value: 'N', help: 'N-way episodes', shown: "the run's test way" },
     shot: { type: 'string', value: 'K', help: 'K-shot episodes', shown: "the run's test shot" },
@@ -41,6 +44,17 @@ export const evalCommand: Command = {
       help: "draw each episode's N classes from one alphabet (Lake et al. 2015's within-alphabet episodes)",
       shown: "as the run's meta-test",
     },
+    'data-dir': {
+      type: 'string',
+      value: 'DIR',
+      help: 'for an exported model folder: the data folder (holds omniglot/)',
+      shown: '$METALEARN_DATA, else ~/.local/share/metalearn',
+    },
+    out: {
+      type: 'string',
+      value: 'FILE',
+      help: 'for an exported model folder: also write the result as JSON here',
+    },
     presentations: {
       type: 'string',
       value: 'P',
@@ -57,7 +71,10 @@ worker reaches.
 With --presentations P (sequence learners: mann-memory) each fixed episode is N classes x P images
 shuffled into one sequence, read with labels one step late as in Santoro et al. 2016, and scored by
 accuracy at the 1st, 2nd, ..., P-th presentation of a class (95% CIs over sequences); writes
-eval-presentations-<N>w<P>p.json.`,
+eval-presentations-<N>w<P>p.json.
+An exported model folder ('metalearn export', or a shipped model under models/) is meta-tested on the
+same episodes the run it came from would get, and prints the result with the episode set's sha256;
+nothing is written into the folder (--out FILE writes the result there).`,
   run: async (a) => {
     const over = {
       way: posInt('eval', a, 'way'),
@@ -70,6 +87,29 @@ eval-presentations-<N>w<P>p.json.`,
     };
     const presentations = posInt('eval', a, 'presentations');
     const shards = posInt('eval', a, 'shards');
+    const dir = a.positionals[0];
+    if (!existsSync(path.join(dir, 'config.json')) && existsSync(path.join(dir, 'model.json'))) {
+      for (const f of ['which', 'shards', 'presentations'] as const) {
+        if (a.values[f] !== undefined)
+          throw new Error(`eval: --${f} is for run folders; ${dir} is an exported model folder`);
+      }
+      const r = await evaluateModel(dir, { ...over, dataDir: str(a, 'data-dir') }, console.log);
+      const extra = r.correct !== undefined ? `, ${r.correct}/${r.queries} correct` : '';
+      console.log(
+        `${r.way}-way ${r.shot}-shot${r.withinGroup ? ' within-alphabet' : ''}, ${r.episodes} episodes: ${metricName(r.test.metric)} ${formatMetric(r.test.metric, r.test)}${extra}`,
+      );
+      console.log(`episodes sha256 ${r.episodesSha256}`);
+      const out = str(a, 'out');
+      if (out !== undefined) {
+        writeFileAtomic(out, JSON.stringify(r, null, 2) + '\n');
+        console.log(`wrote ${out}`);
+      }
+      return 0;
+    }
+    for (const f of ['data-dir', 'out'] as const) {
+      if (a.values[f] !== undefined)
+        throw new Error(`eval: --${f} is for exported model folders, not run folders`);
+    }
     if (presentations !== undefined) {
       if (shards !== undefined) throw new Error('eval: --presentations runs in one process (no --shards)');
       await evaluatePresentationsRun(a.positionals[0], { ...over, presentations });
