@@ -66,7 +66,20 @@ for (const s of settings) {
 const training = args.run
   ? (() => {
       const f = path.join(args.run, 'results.json');
-      return existsSync(f) ? (JSON.parse(readFileSync(f, 'utf8')) as unknown) : undefined;
+      if (!existsSync(f)) return undefined;
+      // The training facts, without the config's paths of the training machine (the config is above).
+      const r = JSON.parse(readFileSync(f, 'utf8')) as Record<string, unknown>;
+      const keep = [
+        'data',
+        'backend',
+        'stepsTrained',
+        'trainSeconds',
+        'bestStep',
+        'val',
+        'test',
+        'testSeconds',
+      ];
+      return Object.fromEntries(keep.filter((k) => k in r).map((k) => [k, r[k]]));
     })()
   : undefined;
 const card = {
