@@ -342,7 +342,8 @@ export function loadOmniglotBackgroundEvaluation(opts: OmniglotOptions = {}): {
 export interface OmniglotLakeOptions extends OmniglotOptions {
   /**
    * How many background alphabets to hold out for validation, spread over the alphabetical order (every
-   * floor(30 / n)-th from the last); default 5. 0 trains on all 30 and leaves `val` undefined.
+   * floor(30 / n)-th from the last); default 5 (for a smaller background set, one alphabet in six and at least
+   * one). 0 trains on all 30 and leaves `val` undefined.
    */
   valAlphabets?: number;
   /** Add the 90/180/270-degree rotations of the training characters as classes of their own; default true. */
@@ -370,8 +371,9 @@ export interface OmniglotLakeSplits {
  */
 export function loadOmniglotLakeSplits(opts: OmniglotLakeOptions = {}): OmniglotLakeSplits {
   const { background, evaluation } = loadOmniglotBackgroundEvaluation(opts);
-  const n = opts.valAlphabets ?? 5;
   const count = background.alphabets.length;
+  // 5 of the 30; a smaller background set (a test fixture) gives one alphabet in six, at least one.
+  const n = opts.valAlphabets ?? Math.max(1, Math.min(5, Math.floor(count / 6)));
   if (!Number.isInteger(n) || n < 0 || n >= count) {
     throw new Error(
       `loadOmniglotLakeSplits: option valAlphabets must be an integer in [0, ${count}), got ${n}`,
