@@ -107,6 +107,13 @@ describe('the npm package, installed into a fresh project', { timeout: 900_000 }
       assert.ok(files.includes(f), `${f} missing from the tarball`);
     }
     assert.ok(files.includes('native/kernels.cc') && files.includes('native/build.mjs'));
+    // The shipped models, each with its card (models/README.md), and not the tooling that writes the cards.
+    for (const f of ['model.json', 'weights.bin', 'card.json', 'MODEL_CARD.md'])
+      assert.ok(
+        files.includes(`models/omniglot-protonet-lake/${f}`),
+        `models/omniglot-protonet-lake/${f} missing`,
+      );
+    assert.ok(!files.includes('models/make_card.ts'));
     const stray = files.filter(
       (f) =>
         /^(src|test|bench|results|docs|web|examples|\.ci)\//.test(f) ||
