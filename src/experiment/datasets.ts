@@ -1,12 +1,12 @@
 import { Rng } from '../engine/rng.js';
 import type { ClassDataset } from '../data/types.js';
 import { SyntheticAlphabet } from '../data/synthetic.js';
-import { loadOmniglotLakeSplits, loadOmniglotVinyalsSplits } from '../data/omniglot.js';
+import { loadOmniglotVinyalsSplits } from '../data/omniglot.js';
 import { loadImageFolder } from '../data/imagefolder.js';
 import { metaSplits, splitClassIds } from '../tasks/splits.js';
 import { assertDisjoint } from '../data/views.js';
 import type { ImageDecodeOptions } from '../data/image_list.js';
-import { lakeDescription, loadTaskSplits } from '../tasks/tasksets.js';
+import { loadTaskSplits } from '../tasks/tasksets.js';
 import type { RunConfig } from './config.js';
 
 export interface MetaDatasets {
@@ -56,11 +56,9 @@ export function loadMetaDatasets(cfg: RunConfig, log: (s: string) => void = () =
         description: `Omniglot, Vinyals split with rotations: ${train.numClasses} / ${val.numClasses} / ${test.numClasses} classes`,
       };
     }
-    case 'omniglot-lake': {
+    case 'omniglot-lake':
       log('loading Omniglot (the first load decodes the zips and writes the cache)...');
-      const s = loadOmniglotLakeSplits({ dataDir: cfg.dataDir, size: cfg.imageSize });
-      return { train: s.train, val: s.val!, test: s.test, description: lakeDescription(s) };
-    }
+      return loadTaskSplits(cfg.dataset, { dataDir: cfg.dataDir, image: { size: cfg.imageSize } });
     case 'sinusoid':
       throw new Error(`dataset 'sinusoid' is a regression task distribution, not a set of classes`);
     case 'folder': {

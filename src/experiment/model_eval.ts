@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { initEngine } from '../engine/backend.js';
 import { disposeParams } from '../nn/params.js';
 import { evaluate } from '../train/evaluate.js';
+import { episodeSetText } from '../tasks/episode_files.js';
 import { upgradeSavedConfig, type RunConfig } from './config.js';
 import { evalProblemOf, type EvalOverrides } from './problem.js';
 import { fitContext, loadParamsFor } from './params_fit.js';
@@ -39,7 +40,7 @@ export interface ModelEvalSummary {
   query: number;
   episodes: number;
   withinGroup: boolean;
-  /** sha256 of the fixed episode set's JSON: the same digest means the same episodes. */
+  /** sha256 of the fixed episode set's file text (episodeSetText): the same digest means the same episodes. */
   episodesSha256: string;
   /** Mean accuracy over episodes and its 95% interval (n episodes). */
   test: { metric: string; mean: number; ci95: number; n: number };
@@ -85,7 +86,7 @@ export async function evaluateModel(
     query: problem.query,
     episodes: set.length,
     withinGroup: set.withinGroup,
-    episodesSha256: createHash('sha256').update(JSON.stringify(set.toJSON())).digest('hex'),
+    episodesSha256: createHash('sha256').update(episodeSetText(set)).digest('hex'),
     test: { metric: result.metric, ...result.summary },
     seconds: (Date.now() - t0) / 1000,
   };

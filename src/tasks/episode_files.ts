@@ -19,7 +19,12 @@ export function loadEpisodeSet(path: string): EpisodeSet {
   return EpisodeSet.fromJSON(json, path);
 }
 
+/** The text saveEpisodeSet writes: what an episode set's file digest (sha256) is taken of. */
+export function episodeSetText(set: EpisodeSet): string {
+  return JSON.stringify(set.toJSON());
+}
+
 /** Write an episode set as JSON, atomically (temporary file, then rename). */
 export function saveEpisodeSet(set: EpisodeSet, path: string): void {
-  writeFileAtomic(path, JSON.stringify(set.toJSON()));
+  writeFileAtomic(path, episodeSetText(set));
 }

@@ -137,7 +137,7 @@ export function loadTaskSplits(name: string, opts: TaskSetsOptions = {}): TaskSp
 }
 
 /** One line on Lake et al.'s split as loadOmniglotLakeSplits makes it. */
-export function lakeDescription(s: {
+function lakeDescription(s: {
   train: ClassDataset;
   val?: ClassDataset;
   test: ClassDataset;
