@@ -309,7 +309,17 @@ document.body.textContent = String([maml, snail].length + Object.keys(theta).len
     const inPackage = path.join(project, 'node_modules', 'metalearn-ts');
     assert.deepEqual(
       readdirSync(inPackage).filter(
-        (f) => !['dist', 'bin', 'native', 'package.json', 'README.md', 'LICENSE', 'CHANGELOG.md'].includes(f),
+        (f) =>
+          ![
+            'dist',
+            'bin',
+            'native',
+            'models',
+            'package.json',
+            'README.md',
+            'LICENSE',
+            'CHANGELOG.md',
+          ].includes(f),
       ),
       [],
       'the run wrote into the installed package',
