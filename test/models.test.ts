@@ -7,6 +7,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { evaluateModel, readModelConfig } from '../src/experiment/model_eval.js';
+import { resolveModelArg, shippedModelDir, shippedModels } from '../src/experiment/shipped_models.js';
 import { runCli } from './helpers/runs.js';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
@@ -96,6 +97,23 @@ test('models/ holds the shipped models, each with a card', () => {
     for (const f of ['model.json', 'weights.bin', 'MODEL_CARD.md'])
       assert.ok(existsSync(path.join(modelsDir, name, f)), `models/${name}/${f} is missing`);
   }
+});
+
+test('shipped models are found by name, and a wrong name gets the list of those there are', () => {
+  assert.deepEqual(shippedModels(), [...cards].sort());
+  assert.equal(shippedModelDir(cards[0]), path.join(modelsDir, cards[0]));
+  assert.equal(resolveModelArg(cards[0]), path.join(modelsDir, cards[0]));
+  assert.throws(
+    () => shippedModelDir('omniglot-protonet-vinyal'),
+    new RegExp(`no shipped model 'omniglot-protonet-vinyal'; .* holds: .*${cards[0]}`),
+  );
+  assert.throws(
+    () => resolveModelArg('runs/nowhere'),
+    /runs\/nowhere: no such folder, and not a shipped model/,
+  );
+  const r = runCli(['eval', 'omniglot-protonet-vinyal']);
+  assert.notEqual(r.status, 0);
+  assert.match(r.stderr, /omniglot-protonet-vinyal: no such folder, and not a shipped model \(/);
 });
 
 for (const name of cards) {

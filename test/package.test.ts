@@ -129,7 +129,7 @@ describe('the npm package, installed into a fresh project', { timeout: 900_000 }
       `import * as browser from 'metalearn-ts/browser';
 import {
   initEngine, Rng, conv4, protoNet, metaTrain, evaluate, SyntheticAlphabet, EpisodeSampler, metaSplits,
-  splitClassIds, tf, loadParams, saveParams,
+  splitClassIds, tf, loadParams, saveParams, shippedModels, shippedModelDir,
 } from 'metalearn-ts';
 if (typeof browser.protoNet !== 'function' || typeof browser.EpisodeSampler !== 'function') throw new Error('browser entry');
 if ('loadParams' in browser) throw new Error('the browser entry exports the file-system loadParams');
@@ -147,12 +147,22 @@ if (losses.length !== 3 || !losses.every(Number.isFinite)) throw new Error('loss
 const r = evaluate(learner, run.last, Array.from({ length: 5 }, () => test.sample(rng)), { dispose: true });
 await saveParams('saved', run.last);
 const back = await loadParams('saved');
-console.log(JSON.stringify({ losses, acc: r.summary.mean, n: r.summary.n, names: Object.keys(back.params).length }));
+const shipped = await loadParams(shippedModelDir('omniglot-protonet-lake'));
+console.log(JSON.stringify({ losses, acc: r.summary.mean, n: r.summary.n, names: Object.keys(back.params).length, shipped: shippedModels(), shippedNames: Object.keys(shipped.params).length }));
 `,
     );
     const out = ok(process.execPath, ['train.mjs'], { cwd: project, env });
-    const res = JSON.parse(out.trim().split('\n').pop()!) as { losses: number[]; n: number; names: number };
+    const res = JSON.parse(out.trim().split('\n').pop()!) as {
+      losses: number[];
+      n: number;
+      names: number;
+      shipped: string[];
+      shippedNames: number;
+    };
     assert.equal(res.losses.length, 3);
+    // The trained models travel with the package and are found from the installed dist/.
+    assert.ok(res.shipped.includes('omniglot-protonet-lake'), `shipped: ${res.shipped.join(', ')}`);
+    assert.ok(res.shippedNames > 10);
     assert.equal(res.n, 5);
     assert.ok(res.names > 0);
   });
@@ -300,6 +310,13 @@ document.body.textContent = String([maml, snail].length + Object.keys(theta).len
       { cwd: project, env: { ...env, METALEARN_DATA: data } },
     );
     assert.match(out, /meta-test accuracy/);
+    // A shipped model by name, meta-tested from the installed package.
+    const evalOut = ok(
+      npm,
+      ['exec', '--no', '--', 'metalearn', 'eval', 'omniglot-protonet-lake', '--way', '5', '--episodes', '5'],
+      { cwd: project, env: { ...env, METALEARN_DATA: data } },
+    );
+    assert.match(evalOut, /5-way 1-shot within-alphabet, 5 episodes: accuracy .*correct/);
     const cache = path.join(home, '.cache', 'metalearn', 'omniglot');
     const cached = existsSync(cache) ? readdirSync(cache) : [];
     assert.ok(

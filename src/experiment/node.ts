@@ -30,6 +30,8 @@ export { readConfigFile, readRunConfig } from './config_file.js';
 export { runFolder, truncateMetrics, type RunFolder } from './run_folder.js';
 export { initFromFolder } from './warm_start.js';
 export { exportRun, predictFolder, type Prediction } from './predict.js';
+export { evaluateModel, readModelConfig, type ModelEvalSummary } from './model_eval.js';
+export { shippedModels, shippedModelDir, shippedModelsRoot } from './shipped_models.js';
 export {
   TRANSFER_PRESETS,
   runTransfer,

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { evaluatePresentationsRun, evaluateRun } from '../../experiment/run.js';
 import { evaluateModel } from '../../experiment/model_eval.js';
+import { resolveModelArg } from '../../experiment/shipped_models.js';
 import { writeFileAtomic } from '../../data/cache.js';
 import { formatMetric, metricName } from '../../experiment/run_folder.js';
 import { DEFAULT_QUEUE } from '../../experiment/sweep.js';
@@ -72,7 +73,8 @@ With --presentations P (sequence learners: mann-memory) each fixed episode is N 
 shuffled into one sequence, read with labels one step late as in Santoro et al. 2016, and scored by
 accuracy at the 1st, 2nd, ..., P-th presentation of a class (95% CIs over sequences); writes
 eval-presentations-<N>w<P>p.json.
-An exported model folder ('metalearn export', or a shipped model under models/) is meta-tested on the
+An exported model folder ('metalearn export', or a shipped model by name: 'metalearn eval
+omniglot-protonet-vinyals'; the package's models/ has their cards) is meta-tested on the
 same episodes the run it came from would get, and prints the result with the episode set's sha256;
 nothing is written into the folder (--out FILE writes the result there).`,
   run: async (a) => {
@@ -87,7 +89,7 @@ nothing is written into the folder (--out FILE writes the result there).`,
     };
     const presentations = posInt('eval', a, 'presentations');
     const shards = posInt('eval', a, 'shards');
-    const dir = a.positionals[0];
+    const dir = resolveModelArg(a.positionals[0]);
     if (!existsSync(path.join(dir, 'config.json')) && existsSync(path.join(dir, 'model.json'))) {
       for (const f of ['which', 'shards', 'presentations'] as const) {
         if (a.values[f] !== undefined)
@@ -112,18 +114,18 @@ nothing is written into the folder (--out FILE writes the result there).`,
     }
     if (presentations !== undefined) {
       if (shards !== undefined) throw new Error('eval: --presentations runs in one process (no --shards)');
-      await evaluatePresentationsRun(a.positionals[0], { ...over, presentations });
+      await evaluatePresentationsRun(dir, { ...over, presentations });
       return 0;
     }
     if (shards === undefined) {
-      await evaluateRun(a.positionals[0], over);
+      await evaluateRun(dir, over);
       return 0;
     }
     // Loaded on use: the queue client (bullmq, ioredis) is not part of every command's start-up.
     const { evaluateOnQueue } = await import('../../experiment/sweep_queue.js');
     const redis = str(a, 'redis') ?? process.env.METALEARN_REDIS;
     if (!redis) throw new Error('eval: --shards needs the queue: --redis URL (or $METALEARN_REDIS)');
-    const r = await evaluateOnQueue(path.resolve(a.positionals[0]), over, shards, {
+    const r = await evaluateOnQueue(path.resolve(dir), over, shards, {
       redis,
       queue: str(a, 'queue'),
     });
