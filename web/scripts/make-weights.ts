@@ -88,8 +88,21 @@ if (args.from) {
   const loaded = await loadParams(src);
   theta = loaded.params;
   const { hidden, blocks } = conv4Shape(theta);
+  // An exported run carries its config: say on the page what the model was trained on.
+  const cfg = (loaded.metadata?.config ?? {}) as Record<string, unknown>;
+  const names: Record<string, string> = {
+    omniglot: 'Omniglot (Vinyals split)',
+    'omniglot-lake': "Omniglot (Lake's background set)",
+  };
   metadata = {
     ...(loaded.metadata ?? {}),
+    ...(typeof cfg.dataset === 'string'
+      ? {
+          trainedOn: `${names[cfg.dataset] ?? cfg.dataset}, ${cfg.way}-way ${cfg.shot}-shot`,
+          // the checkpoint's step (the best one), not the run's length
+          episodes: Number(loaded.metadata?.step ?? cfg.steps) * Number(cfg.metaBatch ?? 1),
+        }
+      : {}),
     learner: 'protonet',
     embed: 'conv4',
     hidden,

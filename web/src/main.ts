@@ -102,10 +102,10 @@ async function start(): Promise<void> {
   demo.model = { hidden: model.hidden, blocks: model.blocks, params: model.count, metadata: model.metadata };
   const m = model.metadata;
   const trained =
-    typeof m.copiedFrom === 'string'
-      ? `from ${m.copiedFrom}`
-      : typeof m.trainedOn === 'string'
-        ? `meta-trained on ${m.trainedOn}, ${m.episodes} episodes`
+    typeof m.trainedOn === 'string'
+      ? `meta-trained on ${m.trainedOn}, ${Number(m.episodes).toLocaleString()} episodes`
+      : typeof m.copiedFrom === 'string'
+        ? `from ${m.copiedFrom}`
         : '';
   $('model-info').textContent =
     `ProtoNet, Conv4 (${model.blocks} blocks × ${model.hidden} filters), ${model.count.toLocaleString()} parameters` +
