@@ -1,10 +1,11 @@
 // Each compiled sgemm variant (generic, avx2, avx512) on the GEMM shapes of the Conv4 step, one kernel
-// thread, median of 9 calls:  T=1 node --import tsx bench/gemm_variants.ts
+// thread (METALEARN_THREADS, default 1), median of 9 calls:
+//   METALEARN_THREADS=1 node --import tsx bench/gemm_variants.ts
 import { nativeKernels } from '../src/engine/kernels/native.js';
 import { setKernelThreads } from '../src/engine/backend.js';
 const addon = nativeKernels();
 if (!addon) throw new Error('native addon not built (native/build.mjs needs g++)');
-const nThreads = Number(process.env.T ?? 1);
+const nThreads = Number(process.env.METALEARN_THREADS ?? 1);
 console.log('threads', setKernelThreads(nThreads));
 const shapes: [string, number, number, number, boolean, boolean][] = [
   ['conv fwd 20000x64x576', 20000, 64, 576, false, false],

@@ -4,8 +4,8 @@ import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
-const run = (file: string, ...args: string[]) =>
-  spawnSync(process.execPath, ['--import', 'tsx', path.join(root, 'examples', file), ...args], {
+const run = (file: string) =>
+  spawnSync(process.execPath, ['--import', 'tsx', path.join(root, 'examples', file)], {
     cwd: root,
     encoding: 'utf8',
   });

@@ -40,9 +40,8 @@ export function shippedModelDir(name: string): string {
  */
 export function resolveModelArg(arg: string): string {
   if (existsSync(arg)) return arg;
-  if (!arg.includes('/') && !arg.includes(path.sep) && shippedModels().includes(arg))
-    return shippedModelDir(arg);
-  throw new Error(
-    `${arg}: no such folder, and not a shipped model (${shippedModels().join(', ') || 'none shipped'})`,
-  );
+  const names = shippedModels();
+  if (!arg.includes('/') && !arg.includes(path.sep) && names.includes(arg))
+    return path.join(shippedModelsRoot(), arg);
+  throw new Error(`${arg}: no such folder, and not a shipped model (${names.join(', ') || 'none shipped'})`);
 }
