@@ -357,6 +357,25 @@ function randomGrads(seed: number, K: number, d: number): number[][] {
   return Array.from({ length: K }, (_, t) => Array.from({ length: d }, () => rng.normal() * (1 + t)));
 }
 
+describe('gramOf', () => {
+  it('sums Float64Array rows four columns at a time to the same bits as one dot product per entry', () => {
+    for (const K of [1, 2, 3, 4, 5, 7, 8, 9, 13]) {
+      const plain = randomGrads(K, K, 1001);
+      const typed = plain.map((g) => Float64Array.from(g));
+      const a = gramOf(plain);
+      const b = gramOf(typed);
+      for (let i = 0; i < K; i++) {
+        for (let j = 0; j < K; j++) {
+          let s = 0;
+          for (let x = 0; x < plain[i].length; x++) s += plain[i][x] * plain[j][x];
+          assert.equal(b[i][j], s, `K=${K} [${i}][${j}]`);
+          assert.equal(a[i][j], s, `K=${K} [${i}][${j}] plain`);
+        }
+      }
+    }
+  });
+});
+
 describe('defining properties', () => {
   it('MGDA: Frank-Wolfe gives the min-norm point of the hull (KKT: g_t·x ≥ ‖x‖², equality on the support)', () => {
     const kkt = (M: number[][], w: number[], tol: number, what: string) => {
