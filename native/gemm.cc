@@ -29,15 +29,21 @@ namespace metalearn {
 using MicroFn = void (*)(int64_t kc, const float* ap, const float* bp, float* c, int64_t ldc, float alpha,
                          float beta, int mv, int nv);
 
+// The micro-kernel on A in place: rows (a[i * stride + p]) or transposed (a[i + p * stride]).
+using MicroAFn = void (*)(int64_t kc, const float* a, int64_t stride, const float* bp, float* c, int64_t ldc,
+                          float alpha, float beta, int nv);
+
 struct GemmKernel {
   const char* name;
   int mr, nr;
   int64_t mc, kc, nc;  // mc a multiple of mr, nc of nr
   MicroFn micro;
+  MicroAFn rowsA, colsA;
 };
 
 namespace generic {
 #define ML_TARGET
+#define ML_INLINE inline
 typedef float V __attribute__((vector_size(16)));
 constexpr int LANES = 4;
 inline V vzero() { return V{0, 0, 0, 0}; }
@@ -57,6 +63,12 @@ void micro6x8(int64_t kc, const float* ap, const float* bp, float* c, int64_t ld
               int mv, int nv) {
   micro<6, 2>(kc, ap, bp, c, ldc, alpha, beta, mv, nv);
 }
+template <bool ROWS>
+void micro6x8A(int64_t kc, const float* a, int64_t stride, const float* bp, float* c, int64_t ldc, float alpha,
+               float beta, int nv) {
+  microA<6, 2, ROWS>(kc, a, stride, bp, c, ldc, alpha, beta, nv);
+}
+#undef ML_INLINE
 }  // namespace generic
 
 #ifdef METALEARN_X86
@@ -76,6 +88,11 @@ ML_INLINE V vfma(V a, V b, V c) { return _mm256_fmadd_ps(a, b, c); }
 ML_TARGET void micro6x16(int64_t kc, const float* ap, const float* bp, float* c, int64_t ldc, float alpha,
                          float beta, int mv, int nv) {
   micro<6, 2>(kc, ap, bp, c, ldc, alpha, beta, mv, nv);
+}
+template <bool ROWS>
+ML_TARGET void micro6x16A(int64_t kc, const float* a, int64_t stride, const float* bp, float* c, int64_t ldc,
+                          float alpha, float beta, int nv) {
+  microA<6, 2, ROWS>(kc, a, stride, bp, c, ldc, alpha, beta, nv);
 }
 #undef ML_INLINE
 #undef ML_TARGET
@@ -98,6 +115,11 @@ ML_TARGET void micro12x32(int64_t kc, const float* ap, const float* bp, float* c
                           float beta, int mv, int nv) {
   micro<12, 2>(kc, ap, bp, c, ldc, alpha, beta, mv, nv);
 }
+template <bool ROWS>
+ML_TARGET void micro12x32A(int64_t kc, const float* a, int64_t stride, const float* bp, float* c, int64_t ldc,
+                           float alpha, float beta, int nv) {
+  microA<12, 2, ROWS>(kc, a, stride, bp, c, ldc, alpha, beta, nv);
+}
 #undef ML_INLINE
 #undef ML_TARGET
 }  // namespace avx512
@@ -105,10 +127,13 @@ ML_TARGET void micro12x32(int64_t kc, const float* ap, const float* bp, float* c
 
 namespace {
 
-const GemmKernel kGeneric{"generic", 6, 8, 144, 256, 2048, generic::micro6x8};
+const GemmKernel kGeneric{"generic", 6, 8, 144, 256, 2048, generic::micro6x8, generic::micro6x8A<true>,
+                          generic::micro6x8A<false>};
 #ifdef METALEARN_X86
-const GemmKernel kAvx2{"avx2", 6, 16, 144, 256, 2048, avx2::micro6x16};
-const GemmKernel kAvx512{"avx512", 12, 32, 144, 192, 2048, avx512::micro12x32};
+const GemmKernel kAvx2{"avx2", 6, 16, 144, 256, 2048, avx2::micro6x16, avx2::micro6x16A<true>,
+                       avx2::micro6x16A<false>};
+const GemmKernel kAvx512{"avx512", 12, 32, 144, 192, 2048, avx512::micro12x32, avx512::micro12x32A<true>,
+                         avx512::micro12x32A<false>};
 #endif
 
 bool supported(const GemmKernel& k) {
@@ -210,6 +235,43 @@ void scaleC(int64_t m, int64_t n, float beta, float* c, int64_t ldc) {
   }
 }
 
+// Products with at most this many nr-wide column slivers go to gemmNarrow.
+constexpr int64_t kNarrow = 4;
+
+// A narrow product (n <= kNarrow * nr: a convolution's 64 output channels, say): each element of A meets
+// only n columns, so packing A would cost about as much as the multiply-adds it feeds. All of op(B) is
+// packed once per kc block (kc chosen so that the block stays in L2), and the micro-kernel reads full
+// MR-row slivers of A where they are stored; only the last, partial sliver is packed.
+void gemmNarrow(const GemmKernel& K, bool transA, bool transB, int64_t m, int64_t n, int64_t k, float alpha,
+                const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc,
+                Scratch& sa, Scratch& sb) {
+  const int64_t np = (n + K.nr - 1) / K.nr * K.nr;
+  // B block up to 256 KB.
+  const int64_t kcBlk = std::max<int64_t>(K.kc, std::min<int64_t>(k, (int64_t{1} << 16) / np));
+  float* bp = sb.get(static_cast<size_t>(np * std::min(kcBlk, k)));
+  float* ap = sa.get(static_cast<size_t>(K.mr * std::min(kcBlk, k)));
+  const int64_t mFull = m / K.mr * K.mr;
+  for (int64_t pc = 0; pc < k; pc += kcBlk) {
+    const int64_t kc = std::min(kcBlk, k - pc);
+    const float bt = pc == 0 ? beta : 1.0f;
+    packB(K, transB, b, ldb, pc, 0, kc, n, bp);
+    for (int64_t ir = 0; ir < mFull; ir += K.mr) {
+      const float* as = transA ? a + pc * lda + ir : a + ir * lda + pc;
+      for (int64_t jr = 0; jr < n; jr += K.nr) {
+        const int nv = static_cast<int>(std::min<int64_t>(K.nr, n - jr));
+        (transA ? K.colsA : K.rowsA)(kc, as, lda, bp + jr * kc, c + ir * ldc + jr, ldc, alpha, bt, nv);
+      }
+    }
+    if (mFull < m) {
+      packA(K, transA, a, lda, mFull, pc, m - mFull, kc, ap);
+      for (int64_t jr = 0; jr < n; jr += K.nr) {
+        const int nv = static_cast<int>(std::min<int64_t>(K.nr, n - jr));
+        K.micro(kc, ap, bp + jr * kc, c + mFull * ldc + jr, ldc, alpha, bt, static_cast<int>(m - mFull), nv);
+      }
+    }
+  }
+}
+
 }  // namespace
 
 void gemm(const GemmKernel& K, bool transA, bool transB, int64_t m, int64_t n, int64_t k, float alpha,
@@ -217,6 +279,7 @@ void gemm(const GemmKernel& K, bool transA, bool transB, int64_t m, int64_t n, i
   if (m <= 0 || n <= 0) return;
   if (k <= 0 || alpha == 0.0f) return scaleC(m, n, beta, c, ldc);
   static thread_local Scratch sa, sb;
+  if (n <= kNarrow * K.nr) return gemmNarrow(K, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, sa, sb);
   const int64_t ncMax = std::min<int64_t>(K.nc, (n + K.nr - 1) / K.nr * K.nr);
   const int64_t kcMax = std::min<int64_t>(K.kc, k);
   const int64_t mcMax = std::min<int64_t>(K.mc, (m + K.mr - 1) / K.mr * K.mr);

@@ -305,12 +305,17 @@ describe('native sgemm, every implementation of this build, against a float64 re
           }
     });
     it(`${impl}: across the cache blocks, other alpha and beta, and k = 0`, { skip }, () => {
-      // kc is 192 or 256, mc 144, nc 2048: each crossed at least once, with a ragged last block.
+      // kc is 192 or 256, mc 144, nc 2048: each crossed at least once, with a ragged last block. The
+      // narrow path (n up to 4 slivers, A unpacked) has its own kc block, up to 65536 / n rounded up: the
+      // 2000-deep case crosses it; n 128 and 129 sit on its edge for the 32-wide tile.
       const big: [number, number, number][] = [
         [150, 70, 300],
         [7, 33, 520],
         [13, 2100, 5],
         [290, 3, 17],
+        [30, 40, 2000],
+        [25, 128, 40],
+        [25, 129, 40],
       ];
       let q = 0;
       for (const shape of big)
@@ -386,6 +391,27 @@ describe('max-pool gradient with the native routing agrees with the cpu backend'
       a.values.forEach((v, i) =>
         assert.ok(Math.abs(v - b.values[i]) <= 1e-5 * (1 + Math.abs(v)), `${i}: ${v} vs ${b.values[i]}`),
       );
+    });
+  }
+});
+
+describe('the native max-pool forward agrees with the cpu backend', () => {
+  const skip = nativeKernels() ? false : 'native addon not built (native/build.mjs needs g++)';
+  // Tiling pools run natively; the overlapping and padded ones go to the stock kernel.
+  for (const [shape, k, s, pad] of [
+    [[3, 8, 8, 5], 2, 2, 'valid'],
+    [[2, 7, 5, 64], 2, 2, 'valid'], // floor pooling drops the last row and column
+    [[1, 9, 9, 3], 3, 3, 'valid'],
+    [[2, 6, 6, 3], 3, 1, 'same'],
+  ] as [number[], number, number, 'valid' | 'same'][]) {
+    it(`maxPool ${k}x${k} stride ${s} ${pad} of [${shape}], with ties`, { skip }, async () => {
+      const size = shape.reduce((a, b) => a * b, 1);
+      const xv = new Rng(12).uniformArray(size).map((v) => Math.round(v * 4) / 4 - 0.5);
+      const f = () => tf.maxPool(tf.tensor4d(xv, shape as [number, number, number, number]), k, s, pad);
+      const a = await on('cpu', f);
+      const b = await on('wasm', f);
+      assert.deepEqual(b.shape, a.shape);
+      assert.deepEqual(Array.from(b.values), Array.from(a.values));
     });
   }
 });

@@ -63,7 +63,9 @@ export function conv4(opts: Conv4Options = {}): Module & { outputDim(h: number, 
           const c = childCtx(ctx, `block${i}`);
           h = convs[i].apply(subParams(p, `block${i}.conv`), h, childCtx(c, 'conv'));
           h = bns[i].apply(subParams(p, `block${i}.bn`), h, childCtx(c, 'bn'));
-          h = maxPool2d(tf.relu(h), 2);
+          // relu(maxPool(h)) = maxPool(relu(h)), values and gradients (ReLU is monotone), on a quarter of
+          // the elements.
+          h = tf.relu(maxPool2d(h, 2));
         }
         return flatten(h);
       });

@@ -230,7 +230,8 @@ export function cellNet(opts: CellNetOptions = {}): Module & {
       return tf.tidy(() => {
         const sc = childCtx(ctx, 'stem');
         let h = stemConv.apply(subParams(p, 'stem.conv'), x, childCtx(sc, 'conv'));
-        h = maxPool2d(tf.relu(stemBn.apply(subParams(p, 'stem.bn'), h, childCtx(sc, 'bn'))), 2);
+        // Pool before the (monotone) ReLU: the same values and gradients on a quarter of the elements.
+        h = tf.relu(maxPool2d(stemBn.apply(subParams(p, 'stem.bn'), h, childCtx(sc, 'bn')), 2));
         const weights = genotype ? null : tf.unstack(tf.softmax(p[ALPHA_KEY], -1));
         const sum = (ts: tf.Tensor[]) => (ts.length === 1 ? ts[0] : tf.addN(ts));
         cellOps.forEach((cell, ci) => {

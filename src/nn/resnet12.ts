@@ -126,7 +126,8 @@ export function resnet12(opts: ResNet12Options = {}): Module & { outputDim(h: nu
           }
           let s = b.short.apply(subParams(p, `${name}.short`), h, childCtx(c, 'short'));
           s = b.shortbn.apply(subParams(p, `${name}.shortbn`), s, childCtx(c, 'shortbn'));
-          h = maxPool2d(tf.leakyRelu(tf.add(y, s), leak), 2);
+          // Pool first: leaky ReLU is increasing, so it commutes with the max (values and gradients).
+          h = tf.leakyRelu(maxPool2d(tf.add(y, s), 2), leak);
         });
         return pool === 'avg' ? tf.mean(h, [1, 2]) : flatten(h);
       });

@@ -32,6 +32,8 @@ export interface NativeKernels {
   transpose(x: Float32Array, out: Float32Array, shape: number[], perm: number[]): void;
   /** mode 0: route v = dy [n, ho, wo, c] to out [n, h, w, c]; mode 1: select v [n, h, w, c] into out [n, ho, wo, c]. */
   poolRoute(x: Float32Array, v: Float32Array, out: Float32Array, dims: number[], mode: 0 | 1): void;
+  /** out [n, ho, wo, c] = the maximum of each tiling kh x kw window of x (dims as poolRoute's). */
+  maxPool(x: Float32Array, out: Float32Array, dims: number[]): void;
   reverse(x: Float32Array, out: Float32Array, shape: number[], flags: number[]): void;
   tanh(x: Float32Array, out: Float32Array): void;
   /** Training-mode batch norm of x [m, c] over its rows: y, and per channel mean and 1/sqrt(var + eps). */
@@ -459,6 +461,43 @@ function poolRouteKernel(addon: NativeKernels, name: string, mode: 0 | 1): tf.Ke
   };
 }
 
+interface MaxPoolAttrs {
+  filterSize: number | [number, number];
+  strides: number | [number, number];
+  pad: unknown;
+  dimRoundingMode?: string;
+}
+
+const pair = (v: number | [number, number]): [number, number] => (typeof v === 'number' ? [v, v] : v);
+
+// The tiling max-pool (stride = window, 'valid' or 0 padding: Conv4's and ResNet-12's 2x2) natively, in one
+// pass; any other pool goes to the stock kernel.
+function maxPoolKernel(addon: NativeKernels, stock: tf.KernelConfig): tf.KernelConfig {
+  return {
+    ...stock,
+    kernelFunc: (args) => {
+      const { x } = args.inputs as { x: tf.TensorInfo };
+      const a = args.attrs as unknown as MaxPoolAttrs;
+      const [kh, kw] = pair(a.filterSize);
+      const [sh, sw] = pair(a.strides);
+      if (x.dtype !== 'float32' || x.shape.length !== 4 || kh !== sh || kw !== sw) return stock.kernelFunc(args);
+      if (!(a.pad === 'valid' || a.pad === 0)) return stock.kernelFunc(args);
+      const [n, h, w, c] = x.shape;
+      const ho = Math.floor(h / kh);
+      const wo = Math.floor(w / kw);
+      const backend = args.backend as unknown as WasmBackendLike;
+      const out = backend.makeOutput([n, ho, wo, c], 'float32');
+      if (n * ho * wo * c === 0) return out;
+      addon.maxPool(
+        backend.typedArrayFromHeap(x) as Float32Array,
+        backend.typedArrayFromHeap(out) as Float32Array,
+        [n, h, w, c, kh, kw, ho, wo],
+      );
+      return out;
+    },
+  };
+}
+
 function runPool(name: string, x: tf.Tensor4D, v: tf.Tensor4D, a: PoolAttrs): tf.Tensor4D {
   return tf.engine().runKernel(name, { x, v }, a as unknown as tf.NamedAttrMap) as tf.Tensor4D;
 }
@@ -804,7 +843,7 @@ export function nativeAdamStep(
 let installed = false;
 
 /**
- * Register the native Conv2D, BatchMatMul, Transpose, Reverse, Tanh and float32 Add/Sub/Multiply/RealDiv over the wasm
+ * Register the native Conv2D, BatchMatMul, Transpose, Reverse, Tanh, tiling MaxPool and float32 Add/Sub/Multiply/RealDiv over the wasm
  * backend's (idempotent); false when there is no addon. Cases they do not cover go to the stock kernels.
  */
 export function installNativeKernels(): boolean {
@@ -817,6 +856,7 @@ export function installNativeKernels(): boolean {
     Transpose: (st) => transposeKernel(addon, st),
     Reverse: (st) => reverseKernel(addon, st),
     Tanh: (st) => tanhKernel(addon, st),
+    MaxPool: (st) => maxPoolKernel(addon, st),
   };
   for (const op of Object.keys(BINARY_OPS) as (keyof typeof BINARY_OPS)[]) {
     make[op] = (st) => binaryKernel(addon, op, st);
