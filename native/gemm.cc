@@ -26,12 +26,12 @@
 
 namespace metalearn {
 
-using MicroFn = void (*)(int64_t kc, const float* ap, const float* bp, float* c, int64_t ldc, float alpha,
-                         float beta, int mv, int nv);
+using MicroFn = void (*)(int64_t kc, const float* ap, const float* bp, int64_t bstride, float* c, int64_t ldc,
+                         float alpha, float beta, int mv, int nv);
 
 // The micro-kernel on A in place: rows (a[i * stride + p]) or transposed (a[i + p * stride]).
-using MicroAFn = void (*)(int64_t kc, const float* a, int64_t stride, const float* bp, float* c, int64_t ldc,
-                          float alpha, float beta, int nv);
+using MicroAFn = void (*)(int64_t kc, const float* a, int64_t stride, const float* bp, int64_t bstride, float* c,
+                          int64_t ldc, float alpha, float beta, int nv);
 
 struct GemmKernel {
   const char* name;
@@ -59,14 +59,14 @@ inline V vmul(V a, V b) { return a * b; }
 inline V vfma(V a, V b, V c) { return a * b + c; }
 #include "gemm_micro.inc"
 #undef ML_TARGET
-void micro6x8(int64_t kc, const float* ap, const float* bp, float* c, int64_t ldc, float alpha, float beta,
+void micro6x8(int64_t kc, const float* ap, const float* bp, int64_t bstride, float* c, int64_t ldc, float alpha, float beta,
               int mv, int nv) {
-  micro<6, 2>(kc, ap, bp, c, ldc, alpha, beta, mv, nv);
+  micro<6, 2>(kc, ap, bp, bstride, c, ldc, alpha, beta, mv, nv);
 }
 template <bool ROWS>
-void micro6x8A(int64_t kc, const float* a, int64_t stride, const float* bp, float* c, int64_t ldc, float alpha,
+void micro6x8A(int64_t kc, const float* a, int64_t stride, const float* bp, int64_t bstride, float* c, int64_t ldc, float alpha,
                float beta, int nv) {
-  microA<6, 2, ROWS>(kc, a, stride, bp, c, ldc, alpha, beta, nv);
+  microA<6, 2, ROWS>(kc, a, stride, bp, bstride, c, ldc, alpha, beta, nv);
 }
 #undef ML_INLINE
 }  // namespace generic
@@ -85,14 +85,14 @@ ML_INLINE V vadd(V a, V b) { return _mm256_add_ps(a, b); }
 ML_INLINE V vmul(V a, V b) { return _mm256_mul_ps(a, b); }
 ML_INLINE V vfma(V a, V b, V c) { return _mm256_fmadd_ps(a, b, c); }
 #include "gemm_micro.inc"
-ML_TARGET void micro6x16(int64_t kc, const float* ap, const float* bp, float* c, int64_t ldc, float alpha,
+ML_TARGET void micro6x16(int64_t kc, const float* ap, const float* bp, int64_t bstride, float* c, int64_t ldc, float alpha,
                          float beta, int mv, int nv) {
-  micro<6, 2>(kc, ap, bp, c, ldc, alpha, beta, mv, nv);
+  micro<6, 2>(kc, ap, bp, bstride, c, ldc, alpha, beta, mv, nv);
 }
 template <bool ROWS>
-ML_TARGET void micro6x16A(int64_t kc, const float* a, int64_t stride, const float* bp, float* c, int64_t ldc,
+ML_TARGET void micro6x16A(int64_t kc, const float* a, int64_t stride, const float* bp, int64_t bstride, float* c, int64_t ldc,
                           float alpha, float beta, int nv) {
-  microA<6, 2, ROWS>(kc, a, stride, bp, c, ldc, alpha, beta, nv);
+  microA<6, 2, ROWS>(kc, a, stride, bp, bstride, c, ldc, alpha, beta, nv);
 }
 #undef ML_INLINE
 #undef ML_TARGET
@@ -111,14 +111,14 @@ ML_INLINE V vadd(V a, V b) { return _mm512_add_ps(a, b); }
 ML_INLINE V vmul(V a, V b) { return _mm512_mul_ps(a, b); }
 ML_INLINE V vfma(V a, V b, V c) { return _mm512_fmadd_ps(a, b, c); }
 #include "gemm_micro.inc"
-ML_TARGET void micro12x32(int64_t kc, const float* ap, const float* bp, float* c, int64_t ldc, float alpha,
+ML_TARGET void micro12x32(int64_t kc, const float* ap, const float* bp, int64_t bstride, float* c, int64_t ldc, float alpha,
                           float beta, int mv, int nv) {
-  micro<12, 2>(kc, ap, bp, c, ldc, alpha, beta, mv, nv);
+  micro<12, 2>(kc, ap, bp, bstride, c, ldc, alpha, beta, mv, nv);
 }
 template <bool ROWS>
-ML_TARGET void micro12x32A(int64_t kc, const float* a, int64_t stride, const float* bp, float* c, int64_t ldc,
+ML_TARGET void micro12x32A(int64_t kc, const float* a, int64_t stride, const float* bp, int64_t bstride, float* c, int64_t ldc,
                            float alpha, float beta, int nv) {
-  microA<12, 2, ROWS>(kc, a, stride, bp, c, ldc, alpha, beta, nv);
+  microA<12, 2, ROWS>(kc, a, stride, bp, bstride, c, ldc, alpha, beta, nv);
 }
 #undef ML_INLINE
 #undef ML_TARGET
@@ -239,34 +239,54 @@ void scaleC(int64_t m, int64_t n, float beta, float* c, int64_t ldc) {
 constexpr int64_t kNarrow = 4;
 
 // A narrow product (n <= kNarrow * nr: a convolution's 64 output channels, say): each element of A meets
-// only n columns, so packing A would cost about as much as the multiply-adds it feeds. All of op(B) is
-// packed once per kc block (kc chosen so that the block stays in L2), and the micro-kernel reads full
-// MR-row slivers of A where they are stored; only the last, partial sliver is packed.
+// only n columns, so packing A would cost about as much as the multiply-adds it feeds. The micro-kernel
+// reads full MR-row slivers of A where they are stored (only the last, partial sliver is packed), and
+// full nr-wide slivers of B too when B is not transposed (a filter gradient's long k then costs no copy);
+// a transposed B is packed once per kc block, chosen so that the block stays in L2.
 void gemmNarrow(const GemmKernel& K, bool transA, bool transB, int64_t m, int64_t n, int64_t k, float alpha,
                 const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc,
                 Scratch& sa, Scratch& sb) {
   const int64_t np = (n + K.nr - 1) / K.nr * K.nr;
-  // B block up to 256 KB.
   const int64_t kcBlk = std::max<int64_t>(K.kc, std::min<int64_t>(k, (int64_t{1} << 16) / np));
   float* bp = sb.get(static_cast<size_t>(np * std::min(kcBlk, k)));
   float* ap = sa.get(static_cast<size_t>(K.mr * std::min(kcBlk, k)));
-  const int64_t mFull = m / K.mr * K.mr;
+  const int64_t mFull = m / K.mr * K.mr, nFull = n / K.nr * K.nr;
   for (int64_t pc = 0; pc < k; pc += kcBlk) {
     const int64_t kc = std::min(kcBlk, k - pc);
     const float bt = pc == 0 ? beta : 1.0f;
-    packB(K, transB, b, ldb, pc, 0, kc, n, bp);
+    // Packed: all of op(B) when transposed, else only its last, partial sliver (at bp).
+    if (transB)
+      packB(K, true, b, ldb, pc, 0, kc, n, bp);
+    else if (nFull < n)
+      packB(K, false, b, ldb, pc, nFull, kc, n - nFull, bp);
+    auto sliver = [&](int64_t jr, int64_t* stride) -> const float* {
+      if (transB) {
+        *stride = K.nr;
+        return bp + jr * kc;
+      }
+      if (jr < nFull) {
+        *stride = ldb;
+        return b + pc * ldb + jr;
+      }
+      *stride = K.nr;
+      return bp;
+    };
     for (int64_t ir = 0; ir < mFull; ir += K.mr) {
       const float* as = transA ? a + pc * lda + ir : a + ir * lda + pc;
       for (int64_t jr = 0; jr < n; jr += K.nr) {
         const int nv = static_cast<int>(std::min<int64_t>(K.nr, n - jr));
-        (transA ? K.colsA : K.rowsA)(kc, as, lda, bp + jr * kc, c + ir * ldc + jr, ldc, alpha, bt, nv);
+        int64_t bs;
+        const float* bj = sliver(jr, &bs);
+        (transA ? K.colsA : K.rowsA)(kc, as, lda, bj, bs, c + ir * ldc + jr, ldc, alpha, bt, nv);
       }
     }
     if (mFull < m) {
       packA(K, transA, a, lda, mFull, pc, m - mFull, kc, ap);
       for (int64_t jr = 0; jr < n; jr += K.nr) {
         const int nv = static_cast<int>(std::min<int64_t>(K.nr, n - jr));
-        K.micro(kc, ap, bp + jr * kc, c + mFull * ldc + jr, ldc, alpha, bt, static_cast<int>(m - mFull), nv);
+        int64_t bs;
+        const float* bj = sliver(jr, &bs);
+        K.micro(kc, ap, bj, bs, c + mFull * ldc + jr, ldc, alpha, bt, static_cast<int>(m - mFull), nv);
       }
     }
   }
@@ -300,7 +320,7 @@ void gemm(const GemmKernel& K, bool transA, bool transB, int64_t m, int64_t n, i
           const float* bs = bp + jr * kc;
           for (int64_t ir = 0; ir < mc; ir += K.mr) {
             const int mv = static_cast<int>(std::min<int64_t>(K.mr, mc - ir));
-            K.micro(kc, ap + ir * kc, bs, c + (ic + ir) * ldc + jc + jr, ldc, alpha, bt, mv, nv);
+            K.micro(kc, ap + ir * kc, bs, K.nr, c + (ic + ir) * ldc + jc + jr, ldc, alpha, bt, mv, nv);
           }
         }
       }

@@ -157,6 +157,24 @@ void im2col(const ConvGeom& g, const float* x, int64_t n0, int64_t nb, float* co
     for (int64_t q = q0; q < q1; q++) {
       const int64_t b = q / g.ho, oy = q % g.ho;
       const float* img = x + (n0 + b) * g.h * g.w * g.ci;
+      if (g.ci == 1) {
+        // One channel (a first layer): one float per tap, so tap by tap along the output row instead of
+        // a memcpy per float.
+        for (int64_t i = 0; i < g.kh; i++) {
+          const int64_t iy = oy * g.sh - g.pt + i * g.dh;
+          const bool rowIn = iy >= 0 && iy < g.h;
+          const float* src = rowIn ? img + iy * g.w : img;
+          for (int64_t j = 0; j < g.kw; j++) {
+            float* d = c + i * g.kw + j;
+            for (int64_t ox = 0; ox < g.wo; ox++) {
+              const int64_t ix = ox * g.sw - g.pl + j * g.dw;
+              d[ox * k] = rowIn && ix >= 0 && ix < g.w ? src[ix] : 0.0f;
+            }
+          }
+        }
+        c += g.wo * k;
+        continue;
+      }
       for (int64_t ox = 0; ox < g.wo; ox++) {
         for (int64_t i = 0; i < g.kh; i++) {
           const int64_t iy = oy * g.sh - g.pt + i * g.dh;
@@ -208,6 +226,22 @@ std::vector<float>& colBuffer(size_t n) {
   return col;
 }
 
+// The forward convolution of a checked geometry: im2col of L2-sized chunks of images, each times w.
+void convForward(const ConvGeom& g, const float* x, const float* w, float* out) {
+  // A 1x1 stride-1 unpadded convolution is a plain matrix product over the input.
+  if (g.kh == 1 && g.kw == 1 && g.sh == 1 && g.sw == 1 && g.pt == 0 && g.pl == 0 && g.ho == g.h && g.wo == g.w) {
+    matmul(false, false, g.n * g.rows(), g.co, g.ci, x, g.ci, w, g.co, out, g.co);
+    return;
+  }
+  const int64_t chunk = g.chunk(), k = g.k();
+  std::vector<float>& col = colBuffer(static_cast<size_t>(chunk * g.rows() * k));
+  for (int64_t n0 = 0; n0 < g.n; n0 += chunk) {
+    const int64_t nb = std::min(chunk, g.n - n0);
+    im2col(g, x, n0, nb, col.data());
+    matmul(false, false, nb * g.rows(), g.co, k, col.data(), k, w, g.co, out + n0 * g.rows() * g.co, g.co);
+  }
+}
+
 // conv2d(x, w, out, dims): the forward convolution, im2col + sgemm.
 napi_value Conv2d(napi_env env, napi_callback_info info) {
   float *x, *w, *out;
@@ -217,18 +251,7 @@ napi_value Conv2d(napi_env env, napi_callback_info info) {
   if (static_cast<int64_t>(lx) < g.xSize() || static_cast<int64_t>(lw) < g.wSize() ||
       static_cast<int64_t>(lo) < g.ySize())
     return fail(env, "conv2d: a buffer is smaller than its shape");
-  // A 1x1 stride-1 unpadded convolution is a plain matrix product over the input.
-  if (g.kh == 1 && g.kw == 1 && g.sh == 1 && g.sw == 1 && g.pt == 0 && g.pl == 0 && g.ho == g.h && g.wo == g.w) {
-    matmul(false, false, g.n * g.rows(), g.co, g.ci, x, g.ci, w, g.co, out, g.co);
-    return nullptr;
-  }
-  const int64_t chunk = g.chunk(), k = g.k();
-  std::vector<float>& col = colBuffer(static_cast<size_t>(chunk * g.rows() * k));
-  for (int64_t n0 = 0; n0 < g.n; n0 += chunk) {
-    const int64_t nb = std::min(chunk, g.n - n0);
-    im2col(g, x, n0, nb, col.data());
-    matmul(false, false, nb * g.rows(), g.co, k, col.data(), k, w, g.co, out + n0 * g.rows() * g.co, g.co);
-  }
+  convForward(g, x, w, out);
   return nullptr;
 }
 
@@ -265,6 +288,21 @@ napi_value Conv2dInputGrad(napi_env env, napi_callback_info info) {
   if (static_cast<int64_t>(ld) < g.ySize() || static_cast<int64_t>(lw) < g.wSize() ||
       static_cast<int64_t>(lo) < g.xSize())
     return fail(env, "conv2dInputGrad: a buffer is smaller than its shape");
+  if (g.sh == 1 && g.sw == 1 && g.dh == 1 && g.dw == 1 && g.pt < g.kh && g.pl < g.kw && g.kh * g.kw > 1) {
+    // Stride 1: the input gradient is itself a convolution, of dy with the filter flipped in space and
+    // its channels swapped, padded by kh - 1 - top (and kw - 1 - left); as a forward convolution it
+    // gathers through im2col into a narrow product instead of scattering through col2im.
+    std::vector<float> wt(static_cast<size_t>(g.wSize()));
+    for (int64_t i = 0; i < g.kh; i++)
+      for (int64_t j = 0; j < g.kw; j++)
+        for (int64_t a = 0; a < g.ci; a++)
+          for (int64_t o = 0; o < g.co; o++)
+            wt[(((g.kh - 1 - i) * g.kw + (g.kw - 1 - j)) * g.co + o) * g.ci + a] =
+                w[((i * g.kw + j) * g.ci + a) * g.co + o];
+    const ConvGeom t{g.n, g.ho, g.wo, g.co, g.kh, g.kw, g.ci, g.h, g.w, 1, 1, 1, 1, g.kh - 1 - g.pt, g.kw - 1 - g.pl};
+    convForward(t, dy, wt.data(), out);
+    return nullptr;
+  }
   const int64_t chunk = g.chunk(), k = g.k();
   std::vector<float>& col = colBuffer(static_cast<size_t>(chunk * g.rows() * k));
   for (int64_t n0 = 0; n0 < g.n; n0 += chunk) {

@@ -395,6 +395,62 @@ describe('max-pool gradient with the native routing agrees with the cpu backend'
   }
 });
 
+describe('native conv gradients (filter and input) agree with the cpu backend', () => {
+  const skip = nativeKernels() ? false : 'native addon not built (native/build.mjs needs g++)';
+  // Stride 1 takes the input gradient as a forward convolution of dy with the flipped filter (while the
+  // padding is narrower than the filter); the others scatter through col2im.
+  const cases: [number[], number[], number, 'same' | 'valid' | [number, number][]][] = [
+    [[3, 9, 9, 1], [3, 3, 1, 4], 1, 'same'], // one input channel (a first layer)
+    [[2, 8, 7, 5], [3, 3, 5, 6], 1, 'valid'],
+    [[2, 8, 9, 3], [2, 3, 3, 4], 1, 'same'], // even filter height: padding 0 top, 1 bottom
+    [
+      [2, 7, 7, 2],
+      [3, 3, 2, 3],
+      1,
+      [
+        [0, 0],
+        [0, 2],
+        [1, 0],
+        [0, 0],
+      ],
+    ],
+    [
+      [1, 5, 5, 2],
+      [3, 3, 2, 2],
+      1,
+      [
+        [0, 0],
+        [3, 1],
+        [3, 3],
+        [0, 0],
+      ],
+    ], // padding as wide as the filter
+    [[2, 9, 9, 3], [3, 3, 3, 4], 2, 'same'],
+  ];
+  for (const [xs, ws, stride, pad] of cases) {
+    it(`x [${xs}] * w [${ws}], stride ${stride}, pad ${JSON.stringify(pad)}`, { skip }, async () => {
+      const rng = new Rng(21);
+      const size = (s: number[]) => s.reduce((a, b) => a * b, 1);
+      const xv = rng.normalArray(size(xs));
+      const wv = rng.normalArray(size(ws));
+      const f = () => {
+        const x = tf.tensor4d(xv, xs as [number, number, number, number]);
+        const w = tf.tensor4d(wv, ws as [number, number, number, number]);
+        const g = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
+          tf.sum(tf.sin(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, stride, pad))),
+        )([x, w]);
+        return tf.concat([tf.reshape(g[0], [-1]), tf.reshape(g[1], [-1])]);
+      };
+      const a = await on('cpu', f);
+      const b = await on('wasm', f);
+      assert.deepEqual(b.shape, a.shape);
+      a.values.forEach((v, i) =>
+        assert.ok(Math.abs(v - b.values[i]) <= 1e-4 * (1 + Math.abs(v)), `${i}: ${v} vs ${b.values[i]}`),
+      );
+    });
+  }
+});
+
 describe('the native max-pool forward agrees with the cpu backend', () => {
   const skip = nativeKernels() ? false : 'native addon not built (native/build.mjs needs g++)';
   // Tiling pools run natively; the overlapping and padded ones go to the stock kernel.
