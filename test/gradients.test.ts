@@ -50,7 +50,7 @@ const cases: Case[] = [
     eps: 1e-3,
   },
   {
-    name: 'matMul (plain, transposed, batched)',
+    name: 'matMul (plain, each transpose, batched, broadcast)',
     inputs: (r) => [
       r.normalTensor([2, 3, 4], 0, 0.5),
       r.normalTensor([2, 4, 5], 0, 0.5),
@@ -62,7 +62,9 @@ const cases: Case[] = [
       const y2 = tf.matMul(tf.reshape(y1, [6, 5]), c, false, false); // [6,3]
       const y3 = tf.matMul(y2, c, false, true); // [6,5]
       const y4 = tf.matMul(c, y3, true, true); // c^T [3,5] x y3^T [5,6]
-      return weighted(tf.tanh(y4));
+      const y5 = tf.matMul(tf.tanh(y4), y4, true, false); // [6,3] x [3,6]
+      const y6 = tf.matMul(tf.reshape(tf.tanh(y5), [2, 3, 6]), tf.reshape(y4, [6, 3])); // a broadcast batch
+      return weighted(tf.tanh(y6));
     },
   },
   {

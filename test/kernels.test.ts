@@ -291,7 +291,7 @@ describe('native sgemm, every implementation of this build, against a float64 re
       /leading dimension is too small/,
     );
   });
-  // Sizes around the register tiles (6 x 8, 6 x 16, 12 x 32) and primes; (transA, transB, beta) cycle
+  // Sizes around the register tiles (6 x 8, 6 x 16, 6 x 64) and primes; (transA, transB, beta) cycle
   // over their eight combinations through the grid.
   const sizes = [1, 2, 5, 7, 12, 13, 16, 17, 31, 33, 61, 70];
   for (const impl of impls) {
@@ -306,16 +306,18 @@ describe('native sgemm, every implementation of this build, against a float64 re
     });
     it(`${impl}: across the cache blocks, other alpha and beta, and k = 0`, { skip }, () => {
       // kc is 192 or 256, mc 144, nc 2048: each crossed at least once, with a ragged last block. The
-      // narrow path (n up to 4 slivers, A unpacked) has its own kc block, up to 65536 / n rounded up: the
-      // 2000-deep case crosses it; n 128 and 129 sit on its edge for the 32-wide tile.
+      // narrow path (n up to 512, A unpacked) has its own kc block, up to 65536 / n rounded up: the
+      // 2000-deep case crosses it; n 512 and 513 sit on the edge between the two paths.
       const big: [number, number, number][] = [
         [150, 70, 300],
         [7, 33, 520],
         [13, 2100, 5],
         [290, 3, 17],
         [30, 40, 2000],
-        [25, 128, 40],
-        [25, 129, 40],
+        [25, 512, 40],
+        [13, 513, 200],
+        [150, 600, 300], // the packed path across its mc and kc blocks
+        [64, 70, 9],
       ];
       let q = 0;
       for (const shape of big)
