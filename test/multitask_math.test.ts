@@ -429,8 +429,8 @@ describe('multitask errors', () => {
       /unknown architecture 'hypernet'; known architectures: concat, additive, multihead, gating, film, independent, cross-stitch, sluice, mtan, soft, relationship, routing, mmoe, cgc, ple, dselect-k/,
     );
     assert.throws(
-      () => makeWeighting('modo'),
-      /unknown weighting 'modo'; known weightings: equal, fixed, uncertainty, dwa, gradnorm, pcgrad, auto-lambda, mgda, gradvac, graddrop, imtl, cagrad, nash-mtl, rlw, aligned-mtl, db-mtl, famo, upgrad, gls, moco, excess-mtl, stch, fairgrad$/,
+      () => makeWeighting('forum'),
+      /unknown weighting 'forum'; known weightings: equal, fixed, uncertainty, dwa, gradnorm, pcgrad, auto-lambda, mgda, gradvac, graddrop, imtl, cagrad, nash-mtl, rlw, aligned-mtl, db-mtl, famo, upgrad, gls, moco, excess-mtl, stch, fairgrad, modo, sdmgrad$/,
     );
     assert.throws(
       () => makeSampler('round-robin'),

@@ -40,6 +40,8 @@ const ISSUE20_WEIGHTINGS: ReadonlySet<WeightingName> = new Set<WeightingName>([
   'excess-mtl',
   'stch',
   'fairgrad',
+  'modo',
+  'sdmgrad',
 ]);
 
 function trainsOn(set: MultiTaskSet, arch: ArchitectureName, weighting: WeightingName): void {

@@ -75,6 +75,7 @@ export {
   type WeightingInit,
   type WeightingResult,
   type LossOracle,
+  type SampleLosses,
   type WeightingStepInfo,
 } from './weighting/types.js';
 export { equalWeighting, fixedWeighting, type FixedOptions } from './weighting/equal.js';
@@ -90,7 +91,13 @@ export {
   type AutoLambdaStep,
 } from './weighting/auto_lambda.js';
 export type { Mat, Vec } from './weighting/linalg.js';
-export { aggregationStep, type AggregationInput, type Aggregated } from './weighting/aggregate.js';
+export {
+  aggregationStep,
+  sampledAggregationStep,
+  type AggregationInput,
+  type SampledAggregationInput,
+  type Aggregated,
+} from './weighting/aggregate.js';
 export {
   mgdaWeighting,
   mgdaAggregate,
@@ -115,6 +122,15 @@ export { mocoWeighting, type MocoOptions, type MocoState } from './weighting/moc
 export { excessMtlWeighting, type ExcessMtlOptions, type ExcessMtlState } from './weighting/excess_mtl.js';
 export { stchWeighting, stchCoefficients, type StchOptions, type StchState } from './weighting/stch.js';
 export { fairGradWeighting, fairGradWeights, type FairGradOptions } from './weighting/fairgrad.js';
+export { modoWeighting, modoAggregate, type ModoOptions, type ModoState } from './weighting/modo.js';
+export {
+  sdmgradWeighting,
+  sdmgradAggregate,
+  sdmgradProject,
+  type SdmgradOptions,
+  type SdmgradState,
+  type SdmgradResult,
+} from './weighting/sdmgrad.js';
 
 // Task sampling
 export {

@@ -3,13 +3,13 @@ import { Rng } from '../engine/rng.js';
 import { TRAIN } from '../nn/module.js';
 import { type Params, disposeParams } from '../nn/params.js';
 import { type Optimizer, adam } from '../nn/optim.js';
-import { buildBatch, disposeBatch, validateTaskSet, type RowPick } from './data.js';
+import { buildBatch, disposeBatch, validateTaskSet, type MultiTaskBatch, type RowPick } from './data.js';
 import { LOSS_OF_KIND } from '../tasks/losses.js';
 import { GroupedOptimizer } from './optimizer.js';
 import { type SamplerName, type TaskSampler, makeSampler, sampleTasks } from './sampling.js';
 import type { MultiTaskNet, MultiTaskSet } from './types.js';
 import { makeWeighting, type WeightingName } from './weighting/registry.js';
-import { type LossOracle, type Weighting, WEIGHTING_PREFIX } from './weighting/types.js';
+import { type LossOracle, type SampleLosses, type Weighting, WEIGHTING_PREFIX } from './weighting/types.js';
 
 /** Options of trainMultiTask. */
 export interface TrainOptions {
@@ -94,8 +94,9 @@ function checkTrainOptions(o: TrainOptions, T: number): void {
 
 /**
  * The multi-task training loop: pick a mini-batch of tasks, draw rows from each, combine the task losses
- * with the weighting strategy, backpropagate, step the optimiser. Seeded end to end; tensors are freed every
- * step, so memory stays flat however long it runs.
+ * with the weighting strategy, backpropagate, step the optimiser. A weighting that declares `samples` k > 1
+ * (MoDo, SDMGrad: k = 3) gets k mini-batches of the step's tasks as LossOracle.samples. Seeded end to end;
+ * tensors are freed every step, so memory stays flat however long it runs.
  */
 export function trainMultiTask(net: MultiTaskNet, set: MultiTaskSet, opts: TrainOptions): TrainResult {
   validateTaskSet(set);
@@ -138,6 +139,12 @@ export function trainMultiTask(net: MultiTaskNet, set: MultiTaskSet, opts: Train
       ? makeSampler(opts.sampler ?? 'uniform')
       : opts.sampler;
   const kinds = set.tasks.map((t) => t.kind);
+  const nSamples = weighting.samples ?? 1;
+  if (!Number.isInteger(nSamples) || nSamples < 1) {
+    throw new Error(
+      `trainMultiTask: weighting '${weighting.name}' asks for ${String(nSamples)} samples per step; it must be a positive integer`,
+    );
+  }
 
   // The strategy first: its option checks (e.g. one fixed weight per task) fail before any tensor exists.
   const winit = weighting.init({ numTasks: T, kinds, rng: rng.fork() });
@@ -175,8 +182,20 @@ export function trainMultiTask(net: MultiTaskNet, set: MultiTaskSet, opts: Train
         opts.tasksPerStep === undefined || opts.tasksPerStep === T
           ? Array.from({ length: T }, (_, i) => i)
           : sampleTasks(sampler.probabilities(sizes, step, opts.steps), opts.tasksPerStep, dataRng);
-      const picks: RowPick[] = tasks.map((t) => ({ task: t, rows: cyclers[t].next(opts.batchSize) }));
-      const batch = buildBatch(set, picks, 'train');
+      // A weighting that asks for k samples gets k batches drawn one after another from the same rows,
+      // as LibMTL's trainer takes MoDo's and SDMGrad's three from its loader; the first is the batch that
+      // every other weighting would see.
+      const batches = Array.from({ length: nSamples }, () => {
+        const picks: RowPick[] = tasks.map((t) => ({ task: t, rows: cyclers[t].next(opts.batchSize) }));
+        return buildBatch(set, picks, 'train');
+      });
+      const batch = batches[0];
+      const lossesOn = (b: MultiTaskBatch): SampleLosses => ({
+        losses: (p: Params) =>
+          net.apply(p, b.input, TRAIN).map((o, s) => LOSS_OF_KIND[kinds[tasks[s]]].fn(o, b.targets[s])),
+        lossOf: (s: number, p: Params) =>
+          LOSS_OF_KIND[kinds[tasks[s]]].fn(net.apply(p, b.single[s], TRAIN)[0], b.targets[s]),
+      });
       const valBatch = valCyclers
         ? buildBatch(
             set,
@@ -189,12 +208,7 @@ export function trainMultiTask(net: MultiTaskNet, set: MultiTaskSet, opts: Train
           numTasks: T,
           tasks,
           kinds: tasks.map((t) => kinds[t]),
-          losses: (p) =>
-            net
-              .apply(p, batch.input, TRAIN)
-              .map((o, s) => LOSS_OF_KIND[kinds[tasks[s]]].fn(o, batch.targets[s])),
-          lossOf: (s, p) =>
-            LOSS_OF_KIND[kinds[tasks[s]]].fn(net.apply(p, batch.single[s], TRAIN)[0], batch.targets[s]),
+          ...lossesOn(batch),
           penalty: (p) => (net.penalty ? net.penalty(p) : null),
           modelKeys,
           sharedKeys,
@@ -205,6 +219,7 @@ export function trainMultiTask(net: MultiTaskNet, set: MultiTaskSet, opts: Train
                 .apply(p, valBatch.input, TRAIN)
                 .map((o, s) => LOSS_OF_KIND[kinds[tasks[s]]].fn(o, valBatch.targets[s])),
           }),
+          ...(nSamples > 1 && { samples: batches.map(lossesOn) }),
         };
         const info = { step, totalSteps: opts.steps };
         const r = weighting.step(params, oracle, wstate, info);
@@ -225,7 +240,7 @@ export function trainMultiTask(net: MultiTaskNet, set: MultiTaskSet, opts: Train
         history.push(rec);
         opts.onStep?.(rec);
       } finally {
-        disposeBatch(batch);
+        batches.forEach(disposeBatch);
         if (valBatch) disposeBatch(valBatch);
       }
     }

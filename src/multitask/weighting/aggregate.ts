@@ -1,7 +1,7 @@
 import { tf } from '../../engine/tf.js';
 import type { Params } from '../../nn/params.js';
 import { addGrads, partialGrads, perTaskGrads } from './grads.js';
-import type { LossOracle, WeightingResult, WeightingStepInfo } from './types.js';
+import type { LossOracle, SampleLosses, WeightingResult, WeightingStepInfo } from './types.js';
 
 /** What a gradient-aggregation rule sees of one step: per-segment shared gradients and losses. */
 export interface AggregationInput {
@@ -51,20 +51,84 @@ export function aggregationStep<S>(
   const { perTask, losses } = perTaskGrads(params, oracle);
   const keys = oracle.sharedKeys.filter((k) => perTask.some((g) => k in g));
   const sizes = keys.map((k) => params[k].size);
-  const G = perTask.map((g) => {
-    if (keys.length === 0) return new Float64Array(0);
-    // The tensor leaves tidy, not its data: tidy walks a returned typed array element by element looking
-    // for tensors, which cost more than the whole backward pass on a 55k-parameter trunk.
-    const t = tf.tidy(() =>
-      tf.concat(keys.map((k) => (k in g ? tf.reshape(g[k], [-1]) : tf.zeros([params[k].size])))),
-    );
-    const flat = Float64Array.from(t.dataSync());
-    t.dispose();
-    return flat;
-  });
+  const G = perTask.map((g) => flatShared(params, g, keys));
   const out = rule({ G, losses, tasks: oracle.tasks, numTasks: oracle.numTasks, keys, sizes, info }, state);
+  const grads = assemble(params, oracle, keys, sizes, out, [perTask]);
+  return { grads, losses, weights: out.weights.slice(), state: out.state };
+}
+
+/** What a rule over several independent mini-batches sees of one step (see sampledAggregationStep). */
+export interface SampledAggregationInput extends Omit<AggregationInput, 'G' | 'losses'> {
+  /** G[k][s]: segment s's loss gradient on the shared parameters on batch k, flattened (float64). */
+  readonly G: readonly (readonly Float64Array[])[];
+  /** losses[k][s]: segment s's unweighted loss on batch k. */
+  readonly losses: readonly (readonly number[])[];
+}
+
+/**
+ * aggregationStep over the step's independent mini-batches (LossOracle.samples, for a weighting with
+ * `samples` > 1): each segment's gradient on each batch, the shared parts as float64 matrices to `rule`.
+ * Task-specific parameters get Σ_k heads[s] times their task's gradient on batch k, so `heads` is the
+ * coefficient per batch (1/k gives the mean over the batches). The reported losses are each segment's
+ * mean over the batches; the penalty is added once, unweighted.
+ */
+export function sampledAggregationStep<S>(
+  params: Params,
+  oracle: LossOracle,
+  state: S,
+  info: WeightingStepInfo,
+  rule: (input: SampledAggregationInput, state: S) => Aggregated<S>,
+): WeightingResult<S> {
+  const samples: readonly SampleLosses[] = oracle.samples ?? [oracle];
+  const per = samples.map((b) => perTaskGrads(params, oracle, b));
+  const keys = oracle.sharedKeys.filter((k) => per.some((r) => r.perTask.some((g) => k in g)));
+  const sizes = keys.map((k) => params[k].size);
+  const G = per.map((r) => r.perTask.map((g) => flatShared(params, g, keys)));
+  const sampleLosses = per.map((r) => r.losses);
+  const out = rule(
+    { G, losses: sampleLosses, tasks: oracle.tasks, numTasks: oracle.numTasks, keys, sizes, info },
+    state,
+  );
+  const grads = assemble(
+    params,
+    oracle,
+    keys,
+    sizes,
+    out,
+    per.map((r) => r.perTask),
+  );
+  const losses = oracle.tasks.map((_, s) => sampleLosses.reduce((a, l) => a + l[s], 0) / samples.length);
+  return { grads, losses, weights: out.weights.slice(), state: out.state };
+}
+
+/** A task's gradient on the shared parameters `keys`, flattened to float64 (zeros where it is absent). */
+function flatShared(params: Params, g: Params, keys: readonly string[]): Float64Array {
+  if (keys.length === 0) return new Float64Array(0);
+  // The tensor leaves tidy, not its data: tidy walks a returned typed array element by element looking
+  // for tensors, which cost more than the whole backward pass on a 55k-parameter trunk.
+  const t = tf.tidy(() =>
+    tf.concat(keys.map((k) => (k in g ? tf.reshape(g[k], [-1]) : tf.zeros([params[k].size])))),
+  );
+  const flat = Float64Array.from(t.dataSync());
+  t.dispose();
+  return flat;
+}
+
+/**
+ * The step's gradients: the rule's shared vector, each segment's own gradients on every batch times
+ * `heads` (consumed; their shared parts are freed), the penalty's gradients and the rule's extra ones.
+ */
+function assemble(
+  params: Params,
+  oracle: LossOracle,
+  keys: readonly string[],
+  sizes: readonly number[],
+  out: Aggregated<unknown>,
+  perBatch: readonly Params[][],
+): Params {
   const d = sizes.reduce((a, b) => a + b, 0);
   if (out.shared.length !== d) {
+    perBatch.forEach((perTask) => perTask.forEach((g) => tf.dispose(Object.values(g))));
     throw new Error(`aggregationStep: the rule returned ${out.shared.length} numbers for ${d} shared ones`);
   }
   let grads: Params = {};
@@ -75,21 +139,23 @@ export function aggregationStep<S>(
     at += sizes[i];
   });
   const sharedSet = new Set(keys);
-  perTask.forEach((g, s) => {
-    const own: Params = {};
-    const c = out.heads?.[s] ?? 1;
-    for (const k of Object.keys(g)) {
-      if (sharedSet.has(k)) g[k].dispose();
-      else if (c === 1) own[k] = g[k];
-      else {
-        own[k] = tf.mul(g[k], c);
-        g[k].dispose();
+  for (const perTask of perBatch) {
+    perTask.forEach((g, s) => {
+      const own: Params = {};
+      const c = out.heads?.[s] ?? 1;
+      for (const k of Object.keys(g)) {
+        if (sharedSet.has(k)) g[k].dispose();
+        else if (c === 1) own[k] = g[k];
+        else {
+          own[k] = tf.mul(g[k], c);
+          g[k].dispose();
+        }
       }
-    }
-    grads = addGrads(grads, own);
-  });
+      grads = addGrads(grads, own);
+    });
+  }
   const pen = partialGrads(params, (p) => oracle.penalty(p) ?? tf.scalar(0), oracle.modelKeys);
   grads = addGrads(grads, pen.grads);
   if (out.extra) grads = { ...grads, ...out.extra };
-  return { grads, losses, weights: out.weights.slice(), state: out.state };
+  return grads;
 }

@@ -1,6 +1,6 @@
 import { tf } from '../../engine/tf.js';
 import type { Params } from '../../nn/params.js';
-import type { LossOracle } from './types.js';
+import type { LossOracle, SampleLosses } from './types.js';
 
 /**
  * Value and gradients of f with respect to `keys` (default all). Unlike tf.valueAndGrads, a key that f
@@ -30,12 +30,19 @@ export function partialGrads(
   return { value: v, grads: out };
 }
 
-/** Each task's loss value and its gradients over the model's params (partialGrads per task). */
-export function perTaskGrads(params: Params, oracle: LossOracle): { perTask: Params[]; losses: number[] } {
+/**
+ * Each task's loss value and its gradients over the model's params (partialGrads per task), on the
+ * step's batch or on another of its mini-batches (LossOracle.samples).
+ */
+export function perTaskGrads(
+  params: Params,
+  oracle: LossOracle,
+  batch: SampleLosses = oracle,
+): { perTask: Params[]; losses: number[] } {
   const perTask: Params[] = [];
   const losses: number[] = [];
   for (let s = 0; s < oracle.tasks.length; s++) {
-    const { value, grads } = partialGrads(params, (p) => oracle.lossOf(s, p), oracle.modelKeys);
+    const { value, grads } = partialGrads(params, (p) => batch.lossOf(s, p), oracle.modelKeys);
     perTask.push(grads);
     losses.push(value);
   }

@@ -59,8 +59,8 @@ function bestPair(M: Mat): number[] {
   return x;
 }
 
-/** LibMTL's projection onto the simplex (`_projection2simplex`). */
-function senerProject(y: readonly number[]): number[] {
+/** LibMTL's projection onto the simplex (`_projection2simplex`; MoDo uses it too). */
+export function senerProject(y: readonly number[]): number[] {
   const m = y.length;
   const s = y.slice().sort((a, b) => b - a);
   let tmaxF = (y.reduce((a, b) => a + b, 0) - 1) / m;

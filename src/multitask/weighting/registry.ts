@@ -21,6 +21,8 @@ import { mocoWeighting } from './moco.js';
 import { excessMtlWeighting } from './excess_mtl.js';
 import { stchWeighting } from './stch.js';
 import { fairGradWeighting } from './fairgrad.js';
+import { modoWeighting } from './modo.js';
+import { sdmgradWeighting } from './sdmgrad.js';
 
 /**
  * name -> constructor for loss-weighting strategies; independent of the architecture registry. The one
@@ -50,6 +52,8 @@ export const WEIGHTINGS = {
   'excess-mtl': excessMtlWeighting,
   stch: stchWeighting,
   fairgrad: fairGradWeighting,
+  modo: modoWeighting,
+  sdmgrad: sdmgradWeighting,
 } as const satisfies Record<string, (opts: never) => Weighting<unknown>>;
 
 export type WeightingName = keyof typeof WEIGHTINGS;

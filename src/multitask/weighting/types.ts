@@ -6,6 +6,14 @@ import type { TaskKind } from '../types.js';
 /** Keys of a strategy's own learnable tensors start with this, so they never collide with a model's. */
 export const WEIGHTING_PREFIX = 'weighting.';
 
+/** The losses of one mini-batch of the step's tasks (see LossOracle.samples). */
+export interface SampleLosses {
+  /** Per-segment losses from one forward pass over every row of this batch. */
+  losses(params: Params): tf.Scalar[];
+  /** The loss of segment s from a forward pass over its rows of this batch alone. */
+  lossOf(segment: number, params: Params): tf.Scalar;
+}
+
 /**
  * What a weighting strategy may ask of the current step, without knowing the architecture: the task of
  * each segment, the per-task losses (one forward pass for all, or one segment alone when it needs
@@ -34,6 +42,12 @@ export interface LossOracle {
    * (Auto-Lambda's validation loss).
    */
   validationLosses?(params: Params): tf.Scalar[];
+  /**
+   * The step's independent mini-batches of the same tasks, `samples` of them, present only for a
+   * weighting that declares `samples` > 1 (MoDo and SDMGrad need three unbiased gradient estimates per
+   * step). samples[0] is the batch of `losses` and `lossOf` above.
+   */
+  readonly samples?: readonly SampleLosses[];
 }
 
 /** Where training is: the step and the total number of steps. */
@@ -69,6 +83,13 @@ export interface Weighting<S = unknown> {
   readonly name: string;
   /** Ask the trainer for LossOracle.validationLosses (a second batch every step). */
   readonly needsValidation?: boolean;
+  /**
+   * Independent mini-batches this weighting needs each step (a positive integer, default 1). With k > 1
+   * the trainer draws k batches of the step's tasks, one after another from each task's rows as
+   * LibMTL's trainer takes them from its loader, and hands them over as LossOracle.samples; one step
+   * then reads k times the rows.
+   */
+  readonly samples?: number;
   init(ctx: { numTasks: number; kinds: readonly TaskKind[]; rng: Rng }): WeightingInit<S>;
   step(params: Params, oracle: LossOracle, state: S, info: WeightingStepInfo): WeightingResult<S>;
   /**
