@@ -13,7 +13,7 @@
 //   batchNorm, batchNormGrad: training-mode batch normalisation over the rows of [m, c], and its gradient
 //   lstmCell, lstmCellGrad: one LSTM step from its gate pre-activations, and its gradient
 //   adamStep: one Adam update of a parameter, its two moments in the same pass (Kingma & Ba 2015)
-//   tanh: elementwise through expf (the wasm build's tanh took ~28 ns an element, a fifth of a MANN step)
+//   tanh: elementwise through a vectorised exp (the wasm build's tanh took ~28 ns an element)
 // The matrix products are OpenBLAS's, or ours (native/gemm.cc) in a build with METALEARN_OWN_GEMM, which
 // needs no BLAS. Built by native/build.mjs at install; when it cannot build, the library uses the wasm
 // kernels.
@@ -793,6 +793,71 @@ napi_value ReduceBlock(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// c ? a : b through bit masks, which GCC vectorises where it leaves a float ?: as a branch.
+inline float pick(bool c, float a, float b) {
+  int32_t ai, bi;
+  std::memcpy(&ai, &a, 4);
+  std::memcpy(&bi, &b, 4);
+  const int32_t m = -static_cast<int32_t>(c);
+  const int32_t r = (ai & m) | (bi & ~m);
+  float out;
+  std::memcpy(&out, &r, 4);
+  return out;
+}
+
+// e^x in plain float arithmetic that the compiler vectorises (std::exp stays a scalar libm call): x =
+// n ln 2 + r with |r| <= ln 2 / 2, e^r by Cephes' expf polynomial (Moshier 1989; about 1 ulp), 2^n
+// through the exponent bits. x is clamped to [-87.3, 88.3], so the result stays a normal float (e^-87.3
+// for anything below, about 2e38 for anything above; a gate's sigmoid or tanh does not see the
+// difference); NaN stays NaN.
+inline float expVec(float x) {
+  x = pick(x < -87.3f, -87.3f, x);
+  x = pick(x > 88.3f, 88.3f, x);
+  const float magic = 12582912.0f;  // 1.5 * 2^23: adding it rounds to an integer in the low mantissa bits
+  const float t = x * 1.44269504088896341f + magic;
+  const float fn = t - magic;
+  int32_t tb, mb;
+  std::memcpy(&tb, &t, 4);
+  std::memcpy(&mb, &magic, 4);
+  const int32_t n = tb - mb;
+  const float r = (x - fn * 0.693359375f) + fn * 2.12194440e-4f;
+  float p = 1.9875691500e-4f;
+  p = p * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  p = p * r * r + r + 1.0f;
+  const int32_t sb = (n + 127) << 23;
+  float scale;
+  std::memcpy(&scale, &sb, 4);
+  return p * scale;
+}
+
+inline float tanhAccurate(float v) {
+  // |v| and the sign through the bits: std::fabs and std::copysign keep GCC from vectorising the loop.
+  int32_t vb;
+  std::memcpy(&vb, &v, 4);
+  const int32_t ab = vb & 0x7fffffff, sign = vb & static_cast<int32_t>(0x80000000u);
+  float a;
+  std::memcpy(&a, &ab, 4);
+  const float s = v * v;
+  const float p = v * (1 + s * (-1.0f / 3 + s * (2.0f / 15 + s * (-17.0f / 315 + s * (62.0f / 2835)))));
+  const float e = expVec(-2 * pick(a > 20.0f, 20.0f, a));  // NaN stays NaN; exp(-40) is below 1 ulp of 1
+  const float qa = (1 - e) / (1 + e);
+  int32_t qb;
+  std::memcpy(&qb, &qa, 4);
+  qb |= sign;
+  float q;
+  std::memcpy(&q, &qb, 4);
+  return pick(a < 0.125f, p, q);
+}
+inline float sigmoid(float v) { return 1.0f / (1.0f + expVec(-v)); }
+
+void tanhRow(const float* __restrict x, float* __restrict out, int64_t n) {
+  for (int64_t i = 0; i < n; i++) out[i] = tanhAccurate(x[i]);
+}
+
 // tanh(x, out): out[i] = tanh(x[i]) over the first min(len) elements, within 2 ulp: (1 - e) / (1 + e)
 // with e = exp(-2|x|), and a Taylor polynomial below |x| = 1/8 where 1 - e would cancel. Both are
 // computed and one is selected, so the loop has no branches.
@@ -806,18 +871,7 @@ napi_value Tanh(napi_env env, napi_callback_info info) {
   if (!floats(env, argv[0], &x, &lx) || !floats(env, argv[1], &out, &lo))
     return fail(env, "tanh: x and out must be Float32Arrays");
   const int64_t n = static_cast<int64_t>(std::min(lx, lo));
-  metalearn::parallelFor(n, kGrainElems, [&](int64_t i0, int64_t i1) {
-    for (int64_t i = i0; i < i1; i++) {
-      const float v = x[i];
-    const float a = std::fabs(v);
-    const float s = v * v;
-    // Series to x^9: its error is below float's resolution for |x| < 1/8.
-    const float p = v * (1 + s * (-1.0f / 3 + s * (2.0f / 15 + s * (-17.0f / 315 + s * (62.0f / 2835)))));
-    const float e = std::exp(-2 * std::min(a, 20.0f));  // exp(-40) is below float's resolution of 1
-    const float q = std::copysign((1 - e) / (1 + e), v);
-    out[i] = a < 0.125f ? p : q;
-    }
-  });
+  metalearn::parallelFor(n, kGrainElems, [&](int64_t i0, int64_t i1) { tanhRow(x + i0, out + i0, i1 - i0); });
   return nullptr;
 }
 
@@ -1005,16 +1059,33 @@ napi_value BatchNormGrad(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
-// tanh within 2 ulp as the Tanh kernel computes it, and the logistic function.
-inline float tanhAccurate(float v) {
-  const float a = std::fabs(v);
-  const float s = v * v;
-  const float p = v * (1 + s * (-1.0f / 3 + s * (2.0f / 15 + s * (-17.0f / 315 + s * (62.0f / 2835)))));
-  const float e = std::exp(-2 * std::min(a, 20.0f));
-  const float q = std::copysign((1 - e) / (1 + e), v);
-  return a < 0.125f ? p : q;
+// One row of lstmCell and of its gradient, as functions of restrict pointers so that GCC vectorises them.
+void lstmRow(const float* __restrict g, const float* __restrict c, float* __restrict cn, float* __restrict h,
+             int64_t n) {
+  for (int64_t j = 0; j < n; j++) {
+    const float ig = sigmoid(g[j]), fg = sigmoid(g[n + j]), gg = tanhAccurate(g[2 * n + j]),
+                og = sigmoid(g[3 * n + j]);
+    const float cv = fg * c[j] + ig * gg;
+    cn[j] = cv;
+    h[j] = og * tanhAccurate(cv);
+  }
 }
-inline float sigmoid(float v) { return 1.0f / (1.0f + std::exp(-v)); }
+
+void lstmGradRow(const float* __restrict g, const float* __restrict c, const float* __restrict dh,
+                 const float* __restrict dcn, float* __restrict dg, float* __restrict dc, int64_t n) {
+  for (int64_t j = 0; j < n; j++) {
+    const float ig = sigmoid(g[j]), fg = sigmoid(g[n + j]), gg = tanhAccurate(g[2 * n + j]),
+                og = sigmoid(g[3 * n + j]);
+    const float cv = fg * c[j] + ig * gg;
+    const float tc = tanhAccurate(cv);
+    const float dct = dcn[j] + dh[j] * og * (1 - tc * tc);
+    dg[j] = dct * gg * ig * (1 - ig);
+    dg[n + j] = dct * c[j] * fg * (1 - fg);
+    dg[2 * n + j] = dct * ig * (1 - gg * gg);
+    dg[3 * n + j] = dh[j] * tc * og * (1 - og);
+    dc[j] = dct * fg;
+  }
+}
 
 // lstmCell(gates, c, h, cNext, [b, n]): one LSTM step from the pre-activations gates [b, 4n] (input,
 // forget, cell, output; Hochreiter & Schmidhuber 1997 with the forget gate of Gers et al. 2000) and the
@@ -1035,16 +1106,7 @@ napi_value LstmCell(napi_env env, napi_callback_info info) {
   if (b < 0 || n < 0 || lg < 4 * bn || lc < bn || lh < bn || lcn < bn)
     return fail(env, "lstmCell: a buffer is smaller than its shape");
   metalearn::parallelFor(b, std::max<int64_t>(1, kGrainElems / std::max<int64_t>(1, 4 * n)), [&](int64_t r0, int64_t r1) {
-    for (int64_t r = r0; r < r1; r++) {
-      const float* g = gates + r * 4 * n;
-      for (int64_t j = 0; j < n; j++) {
-        const float ig = sigmoid(g[j]), fg = sigmoid(g[n + j]), gg = tanhAccurate(g[2 * n + j]),
-                    og = sigmoid(g[3 * n + j]);
-        const float cv = fg * c[r * n + j] + ig * gg;
-        cn[r * n + j] = cv;
-        h[r * n + j] = og * tanhAccurate(cv);
-      }
-    }
+    for (int64_t r = r0; r < r1; r++) lstmRow(gates + r * 4 * n, c + r * n, cn + r * n, h + r * n, n);
   });
   return nullptr;
 }
@@ -1068,23 +1130,8 @@ napi_value LstmCellGrad(napi_env env, napi_callback_info info) {
   if (b < 0 || n < 0 || lg < 4 * bn || ldg < 4 * bn || lc < bn || ldh < bn || ldcn < bn || ldc < bn)
     return fail(env, "lstmCellGrad: a buffer is smaller than its shape");
   metalearn::parallelFor(b, std::max<int64_t>(1, kGrainElems / std::max<int64_t>(1, 4 * n)), [&](int64_t r0, int64_t r1) {
-    for (int64_t r = r0; r < r1; r++) {
-      const float* g = gates + r * 4 * n;
-      float* dg = dgates + r * 4 * n;
-      for (int64_t j = 0; j < n; j++) {
-        const int64_t k = r * n + j;
-        const float ig = sigmoid(g[j]), fg = sigmoid(g[n + j]), gg = tanhAccurate(g[2 * n + j]),
-                    og = sigmoid(g[3 * n + j]);
-        const float cv = fg * c[k] + ig * gg;
-        const float tc = tanhAccurate(cv);
-        const float dct = dcn[k] + dh[k] * og * (1 - tc * tc);
-        dg[j] = dct * gg * ig * (1 - ig);
-        dg[n + j] = dct * c[k] * fg * (1 - fg);
-        dg[2 * n + j] = dct * ig * (1 - gg * gg);
-        dg[3 * n + j] = dh[k] * tc * og * (1 - og);
-        dc[k] = dct * fg;
-      }
-    }
+    for (int64_t r = r0; r < r1; r++)
+      lstmGradRow(gates + r * 4 * n, c + r * n, dh + r * n, dcn + r * n, dgates + r * 4 * n, dc + r * n, n);
   });
   return nullptr;
 }
