@@ -8,6 +8,7 @@ import { packageVersion } from '../src/cli/version.js';
 import { COMMANDS } from '../src/cli/main.js';
 import { CONFIG_KEYS, kebabCase } from '../src/experiment/config.js';
 import { workerEntry } from '../src/train/workers.js';
+import { nativeKernels } from '../src/engine/kernels/native.js';
 import { runCli as cli } from './helpers/runs.js';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -138,6 +139,18 @@ describe('one option schema for every command', () => {
     const bad = cli(['bench', '--threads', '0']);
     assert.notEqual(bad.status, 0);
     assert.match(bad.stderr, /--threads must list integers from 1 to 256, got '0'/);
+  });
+});
+
+describe('bench with two threads times MAML on two workers too', () => {
+  const skip = nativeKernels() ? false : 'native addon not built';
+  it('prints both rows, the workers row labelled', { skip }, () => {
+    const r = cli(['bench', '--workloads', 'maml:first_order', '--maml-iters', '1', '--threads', '2']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stderr, /ours {2}maml:first_order +2 threads median [\d.]+ ms/);
+    assert.match(r.stderr, /ours {2}maml:first_order +2 workers median [\d.]+ ms/);
+    assert.match(r.stdout, /^\| maml:first_order \| 2 \| [\d.]+ /m);
+    assert.match(r.stdout, /^\| maml:first_order \| 2 \(workers\) \| [\d.]+ /m);
   });
 });
 

@@ -401,7 +401,7 @@ describe('native conv gradients (filter and input) agree with the cpu backend', 
   const skip = nativeKernels() ? false : 'native addon not built (native/build.mjs needs g++)';
   // Stride 1 takes the input gradient as a forward convolution of dy with the flipped filter (while the
   // padding is narrower than the filter); the others scatter through col2im.
-  const cases: [number[], number[], number, 'same' | 'valid' | [number, number][]][] = [
+  const cases: [number[], number[], number, 'same' | 'valid' | tf.backend_util.ExplicitPadding][] = [
     [[3, 9, 9, 1], [3, 3, 1, 4], 1, 'same'], // one input channel (a first layer)
     [[2, 8, 7, 5], [3, 3, 5, 6], 1, 'valid'],
     [[2, 8, 9, 3], [2, 3, 3, 4], 1, 'same'], // even filter height: padding 0 top, 1 bottom

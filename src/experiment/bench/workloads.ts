@@ -21,6 +21,8 @@ import { TRAIN } from '../../nn/module.js';
 import { disposeParams, subParams, valueAndGrads, withPrefix, type Params } from '../../nn/params.js';
 import { adam } from '../../nn/optim.js';
 import { negSquaredDistances, classMeans } from '../../meta/metric/protonet.js';
+import { WorkerPool } from '../../train/workers.js';
+import { benchMamlLearner } from './maml_worker.js';
 
 const N = 5;
 const K = 1;
@@ -293,6 +295,8 @@ function percentile(sorted: number[], q: number): number {
 export interface BenchResult {
   workload: string;
   variant: string;
+  /** How ours used its threads: inside each kernel (absent) or as that many worker threads ('workers'). */
+  mode?: 'workers';
   /** Threads inside each kernel (ours: the native kernels' pool; the peer: torch.set_num_threads). */
   threads?: number;
   median_ms: number;
@@ -359,6 +363,64 @@ async function time(
   };
 }
 
+/**
+ * The maml workload data-parallel: its 32 tasks shared among `workers` worker threads (one kernel thread
+ * each, WorkerPool), their meta-gradients averaged, and the same Adam update on this thread. Each step
+ * includes sending theta and the tasks to the workers.
+ */
+async function timeMamlWorkers(variant: string, workers: number, iters: number): Promise<BenchResult> {
+  const rng = new Rng(0);
+  // theta as the workers' learner names it
+  let params: Params = benchMamlLearner({ firstOrder: variant === 'first_order' }).init(rng);
+  const opt = adam({ lr: 1e-3 });
+  let state = opt.init(params);
+  const last = Object.keys(params).sort().pop()!;
+  const here = import.meta.url;
+  const pool = await WorkerPool.create(workers, {
+    backend: 'wasm',
+    factoryModule: new URL(here.endsWith('.ts') ? './maml_worker.ts' : './maml_worker.js', here).href,
+    factoryName: 'benchMamlLearner',
+    factoryArg: { firstOrder: variant === 'first_order' },
+    threads: 1,
+  });
+  const batches = Array.from({ length: 2 }, () =>
+    Array.from({ length: 32 }, () => ({
+      support: { x: images(rng, N, K), y: labels(K) },
+      query: { x: images(rng, N, Q), y: labels(Q) },
+    })),
+  );
+  const step = async (i: number) => {
+    const { grads } = await pool.metaGrads(params, batches[i % batches.length]);
+    ({ params, state } = opt.step(params, grads, state));
+    disposeParams(grads);
+    settle(params[last]);
+  };
+  const ms: number[] = [];
+  try {
+    await step(0); // warm-up
+    for (let i = 0; i < iters; i++) {
+      const t0 = performance.now();
+      await step(i);
+      ms.push(performance.now() - t0);
+    }
+  } finally {
+    await pool.terminate();
+    opt.dispose(state);
+    disposeParams(params);
+    for (const b of batches) for (const e of b) tf.dispose([e.support.x, e.support.y, e.query.x, e.query.y]);
+  }
+  ms.sort((a, b) => a - b);
+  return {
+    workload: 'maml',
+    variant,
+    mode: 'workers',
+    median_ms: percentile(ms, 0.5),
+    p10_ms: percentile(ms, 0.1),
+    p90_ms: percentile(ms, 0.9),
+    iters,
+  };
+}
+
 const MAKERS: Record<string, (variant: string) => Workload> = {
   protonet: (v) => protonet(v, new Rng(0)),
   // One ProtoNet training (or inference) step on 84x84x3 images: Conv4, and ResNet-12 (Lee et al. 2019).
@@ -389,6 +451,11 @@ export interface BenchOptions {
   profile?: boolean;
   /** Threads of the native kernels for these runs (default: as they are); restored afterwards. */
   threads?: number;
+  /**
+   * With more than one thread, also time MAML with its tasks shared among that many worker threads
+   * (default true; needs the native kernels).
+   */
+  workers?: boolean;
   /** Progress and per-workload lines. */
   log?: (s: string) => void;
 }
@@ -446,6 +513,15 @@ async function benchAt(opts: BenchOptions, threads: number): Promise<BenchResult
     log(
       `ours  ${w.padEnd(22)} ${threads} thread${threads === 1 ? ' ' : 's'} median ${r.median_ms.toFixed(1)} ms  (p10 ${r.p10_ms.toFixed(1)}, p90 ${r.p90_ms.toFixed(1)}, ${r.iters} steps)`,
     );
+    // MAML's tasks are small, so its kernels use a second thread poorly: with several threads it is also
+    // timed with the tasks shared among as many workers (issue 17 compares whichever is faster).
+    if (isMaml && threads > 1 && opts.workers !== false && nativeKernelsActive()) {
+      const wr = await timeMamlWorkers(variant, threads, opts.mamlIters);
+      ours.push({ ...wr, threads });
+      log(
+        `ours  ${w.padEnd(22)} ${threads} workers median ${wr.median_ms.toFixed(1)} ms  (p10 ${wr.p10_ms.toFixed(1)}, p90 ${wr.p90_ms.toFixed(1)}, ${wr.iters} steps)`,
+      );
+    }
   }
   return ours;
 }
@@ -461,7 +537,8 @@ export function benchTable(ours: BenchResult[], peer: Record<string, BenchResult
     `|---|---|---|---|---|`,
     ...ours.map((r) => {
       const p = peer[benchKey(r)];
-      return `| ${r.workload}:${r.variant} | ${r.threads ?? '-'} | ${f(r)} | ${p ? f(p) : '-'} | ${p ? (r.median_ms / p.median_ms).toFixed(2) : '-'} |`;
+      const t = r.mode === 'workers' ? `${r.threads} (workers)` : `${r.threads ?? '-'}`;
+      return `| ${r.workload}:${r.variant} | ${t} | ${f(r)} | ${p ? f(p) : '-'} | ${p ? (r.median_ms / p.median_ms).toFixed(2) : '-'} |`;
     }),
   ];
 }
