@@ -233,7 +233,21 @@ void convForward(const ConvGeom& g, const float* x, const float* w, float* out) 
     matmul(false, false, g.n * g.rows(), g.co, g.ci, x, g.ci, w, g.co, out, g.co);
     return;
   }
-  const int64_t chunk = g.chunk(), k = g.k();
+  const int64_t chunk = g.chunk(), k = g.k(), chunks = (g.n + chunk - 1) / chunk;
+  if (metalearn::poolThreads() > 1 && chunks >= 2 * metalearn::poolThreads()) {
+    // Many chunks: each thread takes whole chunks (im2col and product on its own L2), one hand-off per
+    // call instead of two per chunk. Every element comes out as on one thread.
+    metalearn::parallelFor(chunks, 1, [&](int64_t c0, int64_t c1) {
+      std::vector<float>& col = colBuffer(static_cast<size_t>(chunk * g.rows() * k));
+      for (int64_t ci = c0; ci < c1; ci++) {
+        const int64_t n0 = ci * chunk, nb = std::min(chunk, g.n - n0);
+        im2col(g, x, n0, nb, col.data());
+        matmulSerial(false, false, nb * g.rows(), g.co, k, col.data(), k, w, g.co, out + n0 * g.rows() * g.co,
+                     g.co);
+      }
+    });
+    return;
+  }
   std::vector<float>& col = colBuffer(static_cast<size_t>(chunk * g.rows() * k));
   for (int64_t n0 = 0; n0 < g.n; n0 += chunk) {
     const int64_t nb = std::min(chunk, g.n - n0);
@@ -267,6 +281,31 @@ napi_value Conv2dFilterGrad(napi_env env, napi_callback_info info) {
   const int64_t chunk = g.chunk(), k = g.k();
   if (g.n == 0 || g.rows() == 0) {
     std::memset(out, 0, sizeof(float) * g.wSize());
+    return nullptr;
+  }
+  const int64_t chunks = (g.n + chunk - 1) / chunk;
+  if (chunks >= 4) {
+    // The chunks in a fixed number of groups, whatever the thread count (so the sums are the same on any):
+    // each group's sum into its own partial filter, on the pool, then the partials added in group order.
+    const int64_t groups = std::min<int64_t>(chunks, 8), ws = g.wSize();
+    std::vector<float> part(static_cast<size_t>(groups * ws));
+    metalearn::parallelFor(groups, 1, [&](int64_t g0, int64_t g1) {
+      std::vector<float>& col = colBuffer(static_cast<size_t>(chunk * g.rows() * k));
+      for (int64_t gi = g0; gi < g1; gi++) {
+        const int64_t cb = gi * chunks / groups, ce = (gi + 1) * chunks / groups;
+        for (int64_t ci = cb; ci < ce; ci++) {
+          const int64_t n0 = ci * chunk, nb = std::min(chunk, g.n - n0);
+          im2col(g, x, n0, nb, col.data());
+          matmulSerial(true, false, k, g.co, nb * g.rows(), col.data(), k, dy + n0 * g.rows() * g.co, g.co,
+                       part.data() + gi * ws, g.co, ci == cb ? 0.0f : 1.0f);
+        }
+      }
+    });
+    std::memcpy(out, part.data(), sizeof(float) * ws);
+    for (int64_t gi = 1; gi < groups; gi++) {
+      const float* pg = part.data() + gi * ws;
+      for (int64_t i = 0; i < ws; i++) out[i] += pg[i];
+    }
     return nullptr;
   }
   std::vector<float>& col = colBuffer(static_cast<size_t>(chunk * g.rows() * k));
@@ -956,16 +995,26 @@ napi_value Sgemm(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
-// Channel sums of [m, c] row-major data, each channel's in double and in row order, the channels shared
-// across the pool (so the sums do not depend on the thread count). f(row pointer, channel) gives the term.
+// Channel sums of [m, c] row-major data, in double: the rows in a number of blocks fixed by the shape
+// (not the thread count, so the sums are the same on any), each block's sums on the pool, then the blocks
+// added in order. Blocks of rows rather than channels, so each thread streams its own part of the data.
+// f(row, channel) gives the term.
 template <typename F>
 void channelSums(int64_t m, int64_t c, double* out, F f) {
-  metalearn::parallelFor(c, std::max<int64_t>(1, 8), [&](int64_t c0, int64_t c1) {
-    std::vector<double> acc(static_cast<size_t>(c1 - c0), 0.0);
-    for (int64_t r = 0; r < m; r++)
-      for (int64_t ch = c0; ch < c1; ch++) acc[ch - c0] += f(r, ch);
-    for (int64_t ch = c0; ch < c1; ch++) out[ch] = acc[ch - c0];
+  const int64_t blocks = std::max<int64_t>(1, std::min<int64_t>({m, 32, m * c / kGrainElems}));
+  std::vector<double> part(static_cast<size_t>(blocks * c), 0.0);
+  metalearn::parallelFor(blocks, 1, [&](int64_t b0, int64_t b1) {
+    for (int64_t b = b0; b < b1; b++) {
+      double* acc = part.data() + b * c;
+      for (int64_t r = b * m / blocks, re = (b + 1) * m / blocks; r < re; r++)
+        for (int64_t ch = 0; ch < c; ch++) acc[ch] += f(r, ch);
+    }
   });
+  for (int64_t ch = 0; ch < c; ch++) {
+    double s = 0;
+    for (int64_t b = 0; b < blocks; b++) s += part[b * c + ch];
+    out[ch] = s;
+  }
 }
 
 // batchNorm(x, gamma, beta, y, mean, invstd, [m, c], eps): training-mode batch normalisation of x [m, c]

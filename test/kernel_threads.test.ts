@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { tf } from '../src/engine/tf.js';
 import { initEngine, kernelThreads, setKernelThreads } from '../src/engine/backend.js';
 import { Rng } from '../src/engine/rng.js';
+import { fusedBatchNorm } from '../src/engine/batch_norm.js';
 import { nativeGemmPath, nativeKernels, nativeKernelsActive } from '../src/engine/kernels/native.js';
 
 const skip = nativeKernels() ? false : 'native addon not built (native/build.mjs needs g++)';
@@ -90,6 +91,19 @@ describe(`native kernels give the same results on 1 and on 3 threads (GEMM: ${na
       true,
     ],
     [
+      'conv2d over many im2col chunks (threads take whole chunks; filter sums in fixed groups)',
+      () => {
+        const x = normal(17, [40, 14, 14, 64])() as tf.Tensor4D;
+        const w = normal(18, [3, 3, 64, 32])() as tf.Tensor4D;
+        const r = normal(19, [40, 14, 14, 32])();
+        const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
+          tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, 'same'), r)),
+        )([x, w]);
+        return [tf.conv2d(x, w, 1, 'same'), dx, dw];
+      },
+      true,
+    ],
+    [
       'matMul: tall, wide, transposed, batched',
       () => {
         const a = normal(7, [300, 200])();
@@ -104,6 +118,20 @@ describe(`native kernels give the same results on 1 and on 3 threads (GEMM: ${na
         ];
       },
       true,
+    ],
+    [
+      'fused batch norm forward and gradient (channel sums in row blocks)',
+      () => {
+        const x = normal(20, [20000, 24])();
+        const g = normal(21, [24])();
+        const b = normal(22, [24])();
+        const r = normal(23, [20000, 24])();
+        const [dx, dg] = tf.grads((a: tf.Tensor, c: tf.Tensor) =>
+          tf.sum(tf.mul(fusedBatchNorm(a, c, b, 1e-5)!, r)),
+        )([x, g]);
+        return [fusedBatchNorm(x, g, b, 1e-5)!, dx, dg];
+      },
+      false,
     ],
     [
       'add, sub, mul, div with and without broadcasting',
