@@ -1185,6 +1185,21 @@ napi_value LstmCellGrad(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// adamStep's loop over restrict pointers (the outputs are tensors of their own), which GCC vectorises;
+// through the lambda's captures it did not (5 ns an element).
+void adamRow(const float* __restrict p, const float* __restrict g, const float* __restrict m,
+             const float* __restrict v, float* __restrict po, float* __restrict mo, float* __restrict vo, int64_t n,
+             float b1, float a1, float b2, float a2, float step, float c2, float eps) {
+  for (int64_t i = 0; i < n; i++) {
+    const float gi = g[i];
+    const float mi = m[i] * b1 + gi * a1;
+    const float vi = v[i] * b2 + (gi * gi) * a2;
+    mo[i] = mi;
+    vo[i] = vi;
+    po[i] = p[i] - (mi * step) / (std::sqrt(vi / c2) + eps);
+  }
+}
+
 // adamStep(p, g, m, v, pOut, mOut, vOut, n, b1, b2, stepSize, c2, eps): one Adam update over n values,
 // m' = b1 m + (1 - b1) g, v' = b2 v + (1 - b2) g^2, p' = p - stepSize m' / (sqrt(v' / c2) + eps), where
 // stepSize = lr / (1 - b1^t) and c2 = 1 - b2^t. The same float32 formulas as nn/optim.ts's tensor ops,
@@ -1211,14 +1226,7 @@ napi_value AdamStep(napi_env env, napi_callback_info info) {
   const float step = static_cast<float>(number(env, argv[10])), c2 = static_cast<float>(number(env, argv[11]));
   const float eps = static_cast<float>(number(env, argv[12]));
   metalearn::parallelFor(static_cast<int64_t>(n), kGrainElems, [&](int64_t i0, int64_t i1) {
-    for (int64_t i = i0; i < i1; i++) {
-      const float gi = g[i];
-      const float mi = m[i] * b1 + gi * a1;
-      const float vi = v[i] * b2 + (gi * gi) * a2;
-      mo[i] = mi;
-      vo[i] = vi;
-      po[i] = p[i] - (mi * step) / (std::sqrt(vi / c2) + eps);
-    }
+    adamRow(p + i0, g + i0, m + i0, v + i0, po + i0, mo + i0, vo + i0, i1 - i0, b1, a1, b2, a2, step, c2, eps);
   });
   return nullptr;
 }
