@@ -12,6 +12,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import * as os from 'node:os';
 import { initEngine, type BackendName } from '../src/engine/backend.js';
+import { timeMamlWorkers } from '../src/experiment/bench/maml_workers.js';
 import {
   benchKey,
   benchOurs,
@@ -61,6 +62,7 @@ for (const t of threads) {
       mamlIters,
       warmup,
       threads: t,
+      mamlWorkers: timeMamlWorkers,
       profile: values.profile,
       log: (s) => console.error(s),
     })),

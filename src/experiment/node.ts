@@ -32,6 +32,7 @@ export { initFromFolder } from './warm_start.js';
 export { exportRun, predictFolder, type Prediction } from './predict.js';
 export { evaluateModel, readModelConfig, type ModelEvalSummary } from './model_eval.js';
 export { shippedModels, shippedModelDir, shippedModelsRoot } from './shipped_models.js';
+export { timeMamlWorkers } from './bench/maml_workers.js';
 export {
   TRANSFER_PRESETS,
   runTransfer,

@@ -9,6 +9,7 @@ import {
   parseThreadList,
   DEFAULT_BENCH_WORKLOADS,
 } from '../../experiment/bench/workloads.js';
+import { timeMamlWorkers } from '../../experiment/bench/maml_workers.js';
 import { flag, oneOf, posInt, str, type Command } from '../schema.js';
 
 function nonNegative(s: string): number {
@@ -65,6 +66,7 @@ PyTorch peer (ours/peer) is 'npm run bench' in a checkout of the repository.`,
           warmup: nonNegative(str(a, 'warmup') ?? '3'),
           profile: flag(a, 'profile'),
           threads: t,
+          mamlWorkers: timeMamlWorkers,
           log: (s) => console.error(s),
         })),
       );

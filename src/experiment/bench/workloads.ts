@@ -21,8 +21,6 @@ import { TRAIN } from '../../nn/module.js';
 import { disposeParams, subParams, valueAndGrads, withPrefix, type Params } from '../../nn/params.js';
 import { adam } from '../../nn/optim.js';
 import { negSquaredDistances, classMeans } from '../../meta/metric/protonet.js';
-import { WorkerPool } from '../../train/workers.js';
-import { benchMamlLearner } from './maml_worker.js';
 
 const N = 5;
 const K = 1;
@@ -31,7 +29,7 @@ const Q = QUERIES;
 const POOL = 4;
 
 /** Peer's synthetic images: a 7x7 U(0,1) grid upsampled 4x, plus N(0,1) noise per pixel; class order. */
-function images(rng: Rng, ways: number, perClass: number): tf.Tensor4D {
+export function images(rng: Rng, ways: number, perClass: number): tf.Tensor4D {
   const out = new Float32Array(ways * perClass * 784);
   for (let c = 0; c < ways; c++) {
     const g = rng.uniformArray(49);
@@ -44,7 +42,7 @@ function images(rng: Rng, ways: number, perClass: number): tf.Tensor4D {
   return tf.tensor4d(out, [ways * perClass, 28, 28, 1]);
 }
 
-const labels = (per: number) =>
+export const labels = (per: number) =>
   tf.tensor1d(
     Array.from({ length: N * per }, (_, i) => Math.floor(i / per)),
     'int32',
@@ -54,7 +52,7 @@ const labels = (per: number) =>
  * Wait for an update to land, like the peer's step end, by reading one value. (Returning a whole
  * dataSync() array from a tidy made tfjs walk every element of it: 0.3 s per MANN step.)
  */
-function settle(t: tf.Tensor): void {
+export function settle(t: tf.Tensor): void {
   tf.tidy(() => {
     tf.slice(tf.reshape(t, [-1]), 0, 1).dataSync();
   });
@@ -284,7 +282,7 @@ function mtl(rng: Rng): Workload {
   };
 }
 
-function percentile(sorted: number[], q: number): number {
+export function percentile(sorted: number[], q: number): number {
   const pos = (sorted.length - 1) * q;
   const lo = Math.floor(pos);
   const hi = Math.ceil(pos);
@@ -363,64 +361,6 @@ async function time(
   };
 }
 
-/**
- * The maml workload data-parallel: its 32 tasks shared among `workers` worker threads (one kernel thread
- * each, WorkerPool), their meta-gradients averaged, and the same Adam update on this thread. Each step
- * includes sending theta and the tasks to the workers.
- */
-async function timeMamlWorkers(variant: string, workers: number, iters: number): Promise<BenchResult> {
-  const rng = new Rng(0);
-  // theta as the workers' learner names it
-  let params: Params = benchMamlLearner({ firstOrder: variant === 'first_order' }).init(rng);
-  const opt = adam({ lr: 1e-3 });
-  let state = opt.init(params);
-  const last = Object.keys(params).sort().pop()!;
-  const here = import.meta.url;
-  const pool = await WorkerPool.create(workers, {
-    backend: 'wasm',
-    factoryModule: new URL(here.endsWith('.ts') ? './maml_worker.ts' : './maml_worker.js', here).href,
-    factoryName: 'benchMamlLearner',
-    factoryArg: { firstOrder: variant === 'first_order' },
-    threads: 1,
-  });
-  const batches = Array.from({ length: 2 }, () =>
-    Array.from({ length: 32 }, () => ({
-      support: { x: images(rng, N, K), y: labels(K) },
-      query: { x: images(rng, N, Q), y: labels(Q) },
-    })),
-  );
-  const step = async (i: number) => {
-    const { grads } = await pool.metaGrads(params, batches[i % batches.length]);
-    ({ params, state } = opt.step(params, grads, state));
-    disposeParams(grads);
-    settle(params[last]);
-  };
-  const ms: number[] = [];
-  try {
-    await step(0); // warm-up
-    for (let i = 0; i < iters; i++) {
-      const t0 = performance.now();
-      await step(i);
-      ms.push(performance.now() - t0);
-    }
-  } finally {
-    await pool.terminate();
-    opt.dispose(state);
-    disposeParams(params);
-    for (const b of batches) for (const e of b) tf.dispose([e.support.x, e.support.y, e.query.x, e.query.y]);
-  }
-  ms.sort((a, b) => a - b);
-  return {
-    workload: 'maml',
-    variant,
-    mode: 'workers',
-    median_ms: percentile(ms, 0.5),
-    p10_ms: percentile(ms, 0.1),
-    p90_ms: percentile(ms, 0.9),
-    iters,
-  };
-}
-
 const MAKERS: Record<string, (variant: string) => Workload> = {
   protonet: (v) => protonet(v, new Rng(0)),
   // One ProtoNet training (or inference) step on 84x84x3 images: Conv4, and ResNet-12 (Lee et al. 2019).
@@ -452,10 +392,11 @@ export interface BenchOptions {
   /** Threads of the native kernels for these runs (default: as they are); restored afterwards. */
   threads?: number;
   /**
-   * With more than one thread, also time MAML with its tasks shared among that many worker threads
-   * (default true; needs the native kernels).
+   * With more than one thread, also time MAML with its tasks shared among that many worker threads:
+   * `timeMamlWorkers` of the Node-only experiment API (worker threads are not browser-safe, so it is
+   * passed in rather than imported here). Needs the native kernels.
    */
-  workers?: boolean;
+  mamlWorkers?: (variant: string, workers: number, iters: number) => Promise<BenchResult>;
   /** Progress and per-workload lines. */
   log?: (s: string) => void;
 }
@@ -515,8 +456,8 @@ async function benchAt(opts: BenchOptions, threads: number): Promise<BenchResult
     );
     // MAML's tasks are small, so its kernels use a second thread poorly: with several threads it is also
     // timed with the tasks shared among as many workers (issue 17 compares whichever is faster).
-    if (isMaml && threads > 1 && opts.workers !== false && nativeKernelsActive()) {
-      const wr = await timeMamlWorkers(variant, threads, opts.mamlIters);
+    if (isMaml && threads > 1 && opts.mamlWorkers && nativeKernelsActive()) {
+      const wr = await opts.mamlWorkers(variant, threads, opts.mamlIters);
       ours.push({ ...wr, threads });
       log(
         `ours  ${w.padEnd(22)} ${threads} workers median ${wr.median_ms.toFixed(1)} ms  (p10 ${wr.p10_ms.toFixed(1)}, p90 ${wr.p90_ms.toFixed(1)}, ${wr.iters} steps)`,
