@@ -480,7 +480,8 @@ function maxPoolKernel(addon: NativeKernels, stock: tf.KernelConfig): tf.KernelC
       const a = args.attrs as unknown as MaxPoolAttrs;
       const [kh, kw] = pair(a.filterSize);
       const [sh, sw] = pair(a.strides);
-      if (x.dtype !== 'float32' || x.shape.length !== 4 || kh !== sh || kw !== sw) return stock.kernelFunc(args);
+      if (x.dtype !== 'float32' || x.shape.length !== 4 || kh !== sh || kw !== sw)
+        return stock.kernelFunc(args);
       if (!(a.pad === 'valid' || a.pad === 0)) return stock.kernelFunc(args);
       const [n, h, w, c] = x.shape;
       const ho = Math.floor(h / kh);
