@@ -1,7 +1,8 @@
 // Native CPU kernels for the tfjs wasm backend: the kernels read and write the wasm heap in place
 // (Float32Array views handed over by src/engine/kernels/native.ts), so no tensor data is copied.
 //   conv2d: NHWC forward convolution, im2col + sgemm, any stride, dilation and explicit padding
-//   conv2dFilterGrad, conv2dInputGrad: its two gradients, im2col(x)^T dy and col2im(dy w^T)
+//   conv2dFilterGrad, conv2dInputGrad: its two gradients, im2col(x)^T dy and col2im(dy w^T) (at stride 1
+//   a forward convolution of dy with the flipped filter)
 //   batchMatMul: a batch of sgemm calls (transposes and a broadcast batch of 1 included)
 //   sgemm, gemmPath, gemmKernels: the matrix product itself and which one the kernels use (tests, benchmarks)
 //   binary: add, sub, mul, div of float32 with broadcasting, as strided loops
