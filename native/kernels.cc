@@ -235,26 +235,21 @@ void convForward(const ConvGeom& g, const float* x, const float* w, float* out) 
     return;
   }
   const int64_t chunk = g.chunk(), k = g.k(), chunks = (g.n + chunk - 1) / chunk;
-  if (metalearn::poolThreads() > 1 && chunks >= 2 * metalearn::poolThreads()) {
-    // Many chunks: each thread takes whole chunks (im2col and product on its own L2), one hand-off per
-    // call instead of two per chunk. Every element comes out as on one thread.
-    metalearn::parallelFor(chunks, 1, [&](int64_t c0, int64_t c1) {
-      std::vector<float>& col = colBuffer(static_cast<size_t>(chunk * g.rows() * k));
-      for (int64_t ci = c0; ci < c1; ci++) {
-        const int64_t n0 = ci * chunk, nb = std::min(chunk, g.n - n0);
-        im2col(g, x, n0, nb, col.data());
-        matmulSerial(false, false, nb * g.rows(), g.co, k, col.data(), k, w, g.co, out + n0 * g.rows() * g.co,
-                     g.co);
-      }
-    });
-    return;
-  }
-  std::vector<float>& col = colBuffer(static_cast<size_t>(chunk * g.rows() * k));
-  for (int64_t n0 = 0; n0 < g.n; n0 += chunk) {
-    const int64_t nb = std::min(chunk, g.n - n0);
-    im2col(g, x, n0, nb, col.data());
-    matmul(false, false, nb * g.rows(), g.co, k, col.data(), k, w, g.co, out + n0 * g.rows() * g.co, g.co);
-  }
+  auto run = [&](int64_t c0, int64_t c1) {
+    std::vector<float>& col = colBuffer(static_cast<size_t>(chunk * g.rows() * k));
+    for (int64_t ci = c0; ci < c1; ci++) {
+      const int64_t n0 = ci * chunk, nb = std::min(chunk, g.n - n0);
+      im2col(g, x, n0, nb, col.data());
+      matmul(false, false, nb * g.rows(), g.co, k, col.data(), k, w, g.co, out + n0 * g.rows() * g.co, g.co);
+    }
+  };
+  // Many chunks: each thread takes whole chunks (im2col and product on its own L2; inside a range the
+  // pool runs them serially), one hand-off per call instead of two per chunk. Few: one chunk after the
+  // other, each on the whole pool. Every element comes out as on one thread either way.
+  if (metalearn::poolThreads() > 1 && chunks >= 2 * metalearn::poolThreads())
+    metalearn::parallelFor(chunks, 1, run);
+  else
+    run(0, chunks);
 }
 
 // conv2d(x, w, out, dims): the forward convolution, im2col + sgemm.
@@ -284,37 +279,34 @@ napi_value Conv2dFilterGrad(napi_env env, napi_callback_info info) {
     std::memset(out, 0, sizeof(float) * g.wSize());
     return nullptr;
   }
-  const int64_t chunks = (g.n + chunk - 1) / chunk;
-  if (chunks >= 4) {
-    // The chunks in a fixed number of groups, whatever the thread count (so the sums are the same on any):
-    // each group's sum into its own partial filter, on the pool, then the partials added in group order.
-    const int64_t groups = std::min<int64_t>(chunks, 8), ws = g.wSize();
-    std::vector<float> part(static_cast<size_t>(groups * ws));
-    metalearn::parallelFor(groups, 1, [&](int64_t g0, int64_t g1) {
-      std::vector<float>& col = colBuffer(static_cast<size_t>(chunk * g.rows() * k));
-      for (int64_t gi = g0; gi < g1; gi++) {
-        const int64_t cb = gi * chunks / groups, ce = (gi + 1) * chunks / groups;
-        for (int64_t ci = cb; ci < ce; ci++) {
-          const int64_t n0 = ci * chunk, nb = std::min(chunk, g.n - n0);
-          im2col(g, x, n0, nb, col.data());
-          matmulSerial(true, false, k, g.co, nb * g.rows(), col.data(), k, dy + n0 * g.rows() * g.co, g.co,
-                       part.data() + gi * ws, g.co, ci == cb ? 0.0f : 1.0f);
-        }
+  // Many chunks: in a fixed number of groups, whatever the thread count (so the sums are the same on
+  // any), each group's sum into its own partial filter on the pool (its products serial inside a range),
+  // then the partials added in group order. Few: one group, straight into out, each product on the pool.
+  const int64_t chunks = (g.n + chunk - 1) / chunk, ws = g.wSize();
+  const int64_t groups = chunks >= 4 ? std::min<int64_t>(chunks, 8) : 1;
+  std::vector<float> part(static_cast<size_t>(groups > 1 ? groups * ws : 0));
+  auto run = [&](int64_t g0, int64_t g1) {
+    std::vector<float>& col = colBuffer(static_cast<size_t>(chunk * g.rows() * k));
+    for (int64_t gi = g0; gi < g1; gi++) {
+      float* dst = groups > 1 ? part.data() + gi * ws : out;
+      const int64_t cb = gi * chunks / groups, ce = (gi + 1) * chunks / groups;
+      for (int64_t ci = cb; ci < ce; ci++) {
+        const int64_t n0 = ci * chunk, nb = std::min(chunk, g.n - n0);
+        im2col(g, x, n0, nb, col.data());
+        matmul(true, false, k, g.co, nb * g.rows(), col.data(), k, dy + n0 * g.rows() * g.co, g.co, dst, g.co,
+               ci == cb ? 0.0f : 1.0f);
       }
-    });
-    std::memcpy(out, part.data(), sizeof(float) * ws);
-    for (int64_t gi = 1; gi < groups; gi++) {
-      const float* pg = part.data() + gi * ws;
-      for (int64_t i = 0; i < ws; i++) out[i] += pg[i];
     }
+  };
+  if (groups == 1) {
+    run(0, 1);
     return nullptr;
   }
-  std::vector<float>& col = colBuffer(static_cast<size_t>(chunk * g.rows() * k));
-  for (int64_t n0 = 0; n0 < g.n; n0 += chunk) {
-    const int64_t nb = std::min(chunk, g.n - n0);
-    im2col(g, x, n0, nb, col.data());
-    matmul(true, false, k, g.co, nb * g.rows(), col.data(), k, dy + n0 * g.rows() * g.co, g.co, out, g.co,
-           n0 == 0 ? 0.0f : 1.0f);
+  metalearn::parallelFor(groups, 1, run);
+  std::memcpy(out, part.data(), sizeof(float) * ws);
+  for (int64_t gi = 1; gi < groups; gi++) {
+    const float* pg = part.data() + gi * ws;
+    for (int64_t i = 0; i < ws; i++) out[i] += pg[i];
   }
   return nullptr;
 }
@@ -596,12 +588,18 @@ napi_value Transpose(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
-// poolRoute(x, v, out, dims, mode) with dims = [n, h, w, c, kh, kw, ho, wo]: for each tiling kh x kw window
-// of x (float32 NHWC) and channel, the position of its first maximum (NaN never wins after the first, as
-// with argMax's strict comparison). mode 0, route: out [n, h, w, c] is zero except v[n, py, px, c] at
-// each window's maximum (the max-pool gradient for dy = v; rows and columns after the windows get 0).
-// mode 1, select: out [n, ho, wo, c] takes v [n, h, w, c] at each window's maximum. The two are each
-// other's adjoints, which gives every order of the gradient.
+// c ? a : b through bit masks, which GCC vectorises where it leaves a float ?: as a branch.
+inline float pick(bool c, float a, float b) {
+  int32_t ai, bi;
+  std::memcpy(&ai, &a, 4);
+  std::memcpy(&bi, &b, 4);
+  const int32_t m = -static_cast<int32_t>(c);
+  const int32_t r = (ai & m) | (bi & ~m);
+  float out;
+  std::memcpy(&out, &r, 4);
+  return out;
+}
+
 // One tiling window's first maximum per channel of a row of channels: best[ch] and arg[ch] (the window
 // position i * kw + j). Branch-free, so the channel loop vectorises; a NaN never wins after the first
 // position, as with argMax's strict comparison.
@@ -616,41 +614,25 @@ inline void windowMax(const float* __restrict win, int64_t w, int64_t c, int64_t
       const float* __restrict p = win + (i * w + j) * c;
       const int32_t idx = static_cast<int32_t>(i * kw + j);
       for (int64_t ch = 0; ch < c; ch++) {
-        const float q = p[ch], b = best[ch];
-        const int32_t m = -static_cast<int32_t>(q > b);
-        int32_t qb, bb;
-        std::memcpy(&qb, &q, 4);
-        std::memcpy(&bb, &b, 4);
-        const int32_t r = (qb & m) | (bb & ~m);
-        std::memcpy(best + ch, &r, 4);
+        const bool g = p[ch] > best[ch];
+        best[ch] = pick(g, p[ch], best[ch]);
+        const int32_t m = -static_cast<int32_t>(g);
         arg[ch] = (idx & m) | (arg[ch] & ~m);
       }
     }
   }
 }
 
-// o[ch] = v[ch] where arg[ch] == idx, else +0 (as bits, so a NaN in v lands only where it is routed).
+// o[ch] = v[ch] where arg[ch] == idx, else +0 (a NaN in v lands only where it is routed).
 inline void routeRow(const float* __restrict v, const int32_t* __restrict arg, int32_t idx, int64_t c,
                      float* __restrict o) {
-  for (int64_t ch = 0; ch < c; ch++) {
-    uint32_t bits;
-    std::memcpy(&bits, v + ch, 4);
-    bits &= 0u - static_cast<uint32_t>(arg[ch] == idx);
-    std::memcpy(o + ch, &bits, 4);
-  }
+  for (int64_t ch = 0; ch < c; ch++) o[ch] = pick(arg[ch] == idx, v[ch], 0.0f);
 }
 
 // o[ch] = v[ch] where arg[ch] == idx, else o[ch] as it is (idx 0 starts o at +0).
 inline void selectRow(const float* __restrict v, const int32_t* __restrict arg, int32_t idx, int64_t c,
                       float* __restrict o) {
-  for (int64_t ch = 0; ch < c; ch++) {
-    uint32_t bits, keep;
-    std::memcpy(&bits, v + ch, 4);
-    std::memcpy(&keep, o + ch, 4);
-    const uint32_t m = 0u - static_cast<uint32_t>(arg[ch] == idx);
-    bits = (bits & m) | (idx == 0 ? 0u : keep & ~m);
-    std::memcpy(o + ch, &bits, 4);
-  }
+  for (int64_t ch = 0; ch < c; ch++) o[ch] = pick(arg[ch] == idx, v[ch], idx == 0 ? 0.0f : o[ch]);
 }
 
 struct PoolDims {
@@ -833,18 +815,6 @@ napi_value ReduceBlock(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
-// c ? a : b through bit masks, which GCC vectorises where it leaves a float ?: as a branch.
-inline float pick(bool c, float a, float b) {
-  int32_t ai, bi;
-  std::memcpy(&ai, &a, 4);
-  std::memcpy(&bi, &b, 4);
-  const int32_t m = -static_cast<int32_t>(c);
-  const int32_t r = (ai & m) | (bi & ~m);
-  float out;
-  std::memcpy(&out, &r, 4);
-  return out;
-}
-
 // e^x in plain float arithmetic that the compiler vectorises (std::exp stays a scalar libm call): x =
 // n ln 2 + r with |r| <= ln 2 / 2, e^r by Cephes' expf polynomial (Moshier 1989; about 1 ulp), 2^n
 // through the exponent bits. x is clamped to [-87.3, 88.3], so the result stays a normal float (e^-87.3
@@ -882,6 +852,7 @@ inline float tanhAccurate(float v) {
   float a;
   std::memcpy(&a, &ab, 4);
   const float s = v * v;
+  // Series to x^9: its error is below float's resolution for |x| < 1/8.
   const float p = v * (1 + s * (-1.0f / 3 + s * (2.0f / 15 + s * (-17.0f / 315 + s * (62.0f / 2835)))));
   const float e = expVec(-2 * pick(a > 20.0f, 20.0f, a));  // NaN stays NaN; exp(-40) is below 1 ulp of 1
   const float qa = (1 - e) / (1 + e);
