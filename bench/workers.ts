@@ -4,7 +4,7 @@
 import { parseArgs } from 'node:util';
 import { tf, initEngine, Rng, disposeParams } from '../src/index.js';
 import { WorkerPool } from '../src/train/workers.js';
-import { benchMaml } from './worker_learner.js';
+import { benchMamlLearner } from '../src/experiment/bench/maml_worker.js';
 
 const { values } = parseArgs({
   options: { iters: { type: 'string', default: '5' }, 'first-order': { type: 'boolean', default: false } },
@@ -12,7 +12,7 @@ const { values } = parseArgs({
 const iters = Number(values.iters);
 await initEngine({ backend: 'wasm' });
 const arg = { firstOrder: values['first-order'] };
-const learner = benchMaml(arg);
+const learner = benchMamlLearner(arg);
 const rng = new Rng(0);
 const theta = learner.init(rng);
 const episode = () => {
@@ -29,8 +29,8 @@ const results: Record<number, number> = {};
 for (const size of [1, 2]) {
   const pool = await WorkerPool.create(size, {
     backend: 'wasm',
-    factoryModule: new URL('./worker_learner.ts', import.meta.url).href,
-    factoryName: 'benchMaml',
+    factoryModule: new URL('../src/experiment/bench/maml_worker.ts', import.meta.url).href,
+    factoryName: 'benchMamlLearner',
     factoryArg: arg,
   });
   disposeParams((await pool.metaGrads(theta, batch)).grads); // warm-up

@@ -6,12 +6,6 @@ export type Pad4 = [number, number, number, number];
 
 export type PadAttr = 'same' | 'valid' | number | number[][];
 
-export function pair(v: number | number[], what: string): [number, number] {
-  if (typeof v === 'number') return [v, v];
-  if (Array.isArray(v) && v.length === 2) return [v[0], v[1]];
-  throw new Error(`${what}: expected a number or [h, w], got ${JSON.stringify(v)}`);
-}
-
 /** Resolve tfjs's padding attribute into explicit amounts, using the same rules as tfjs. */
 export function explicitPadding(
   pad: PadAttr,

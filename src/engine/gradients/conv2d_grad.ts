@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { conv2dFilterGrad, conv2dInputGrad, explicitPadding, pair, type PadAttr } from './conv2d_backprop.js';
+import { conv2dFilterGrad, conv2dInputGrad, explicitPadding, type PadAttr } from './conv2d_backprop.js';
+import { pair } from '../window_attrs.js';
 import type { MetaGradConfig } from './grad_config.js';
 
 /** Both gradients as forward convolutions (conv2d_backprop.ts): differentiable again, and no wasm gap. */

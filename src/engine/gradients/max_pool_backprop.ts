@@ -2,11 +2,6 @@ import * as tf from '@tensorflow/tfjs';
 import { oneHotF32 } from '../onehot.js';
 import { nativePoolRoute } from '../kernels/native.js';
 
-/** True when max-pool windows tile the input without overlap or padding (e.g. 2x2 stride 2 'valid'). */
-export function isTilingPool(kh: number, kw: number, sh: number, sw: number, pad: unknown): boolean {
-  return kh === sh && kw === sw && (pad === 'valid' || pad === 0);
-}
-
 /**
  * Gradient of a tiling max-pool, in differentiable ops: the windows are reshaped into a trailing axis,
  * the first maximum of each window is marked by a one-hot mask, and dy is routed through the mask.

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
-import { pair } from './conv2d_backprop.js';
 import type { MetaGradConfig } from './grad_config.js';
-import { isTilingPool, maxPoolTilingGrad } from './max_pool_backprop.js';
+import { maxPoolTilingGrad } from './max_pool_backprop.js';
+import { isTilingPool, pair } from '../window_attrs.js';
 
 // tfjs's own MaxPool gradient, taken when this module is first evaluated: after the tfjs import above
 // has registered it and before registerMetaGradients replaces it.

@@ -3,6 +3,7 @@ import { overrideWasmKernels, type KernelOverride, type WasmBackendLike } from '
 import type { ReduceBlockFn } from './reduce_block.js';
 import { isNode } from '../env.js';
 import { sizeOf } from '../rng.js';
+import { isTilingPool, pair } from '../window_attrs.js';
 
 /**
  * The optional native addon (native/kernels.cc, built at install by native/build.mjs, its matrix products
@@ -468,8 +469,6 @@ interface MaxPoolAttrs {
   dimRoundingMode?: string;
 }
 
-const pair = (v: number | [number, number]): [number, number] => (typeof v === 'number' ? [v, v] : v);
-
 // The tiling max-pool (stride = window, 'valid' or 0 padding: Conv4's and ResNet-12's 2x2) natively, in one
 // pass; any other pool goes to the stock kernel.
 function maxPoolKernel(addon: NativeKernels, stock: tf.KernelConfig): tf.KernelConfig {
@@ -478,11 +477,10 @@ function maxPoolKernel(addon: NativeKernels, stock: tf.KernelConfig): tf.KernelC
     kernelFunc: (args) => {
       const { x } = args.inputs as { x: tf.TensorInfo };
       const a = args.attrs as unknown as MaxPoolAttrs;
-      const [kh, kw] = pair(a.filterSize);
-      const [sh, sw] = pair(a.strides);
-      if (x.dtype !== 'float32' || x.shape.length !== 4 || kh !== sh || kw !== sw)
+      const [kh, kw] = pair(a.filterSize, 'maxPool filterSize');
+      const [sh, sw] = pair(a.strides, 'maxPool strides');
+      if (x.dtype !== 'float32' || x.shape.length !== 4 || !isTilingPool(kh, kw, sh, sw, a.pad))
         return stock.kernelFunc(args);
-      if (!(a.pad === 'valid' || a.pad === 0)) return stock.kernelFunc(args);
       const [n, h, w, c] = x.shape;
       const ho = Math.floor(h / kh);
       const wo = Math.floor(w / kw);
