@@ -73,34 +73,25 @@ describe(`native conv2d gradients (GEMM: ${nativeGemmPath()}) agree with the cpu
 // another kernel for a share of the rows, so with it products agree to rounding only.
 const ownGemm = (nativeGemmPath() ?? '').startsWith('own');
 
+/** A 3x3 'same' conv of n images of 14x14 with ci channels into 32, and both its gradients. */
+function convAndGrads(seed: number, n: number, ci: number): tf.Tensor[] {
+  const x = normal(seed, [n, 14, 14, ci])() as tf.Tensor4D;
+  const w = normal(seed + 1, [3, 3, ci, 32])() as tf.Tensor4D;
+  const r = normal(seed + 2, [n, 14, 14, 32])();
+  const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
+    tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, 'same'), r)),
+  )([x, w]);
+  return [tf.conv2d(x, w, 1, 'same'), dx, dw];
+}
+
 describe(`native kernels give the same results on 1 and on 3 threads (GEMM: ${nativeGemmPath()})`, () => {
   // Sizes above the kernels' thresholds for sharing work; 3 threads split unevenly on any machine.
   // [name, outputs, whether they come from matrix products]
   const cases: [string, () => tf.Tensor[], boolean][] = [
-    [
-      'conv2d forward and both gradients',
-      () => {
-        const x = normal(4, [6, 14, 14, 16])() as tf.Tensor4D;
-        const w = normal(5, [3, 3, 16, 32])() as tf.Tensor4D;
-        const r = normal(6, [6, 14, 14, 32])();
-        const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
-          tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, 'same'), r)),
-        )([x, w]);
-        return [tf.conv2d(x, w, 1, 'same'), dx, dw];
-      },
-      true,
-    ],
+    ['conv2d forward and both gradients', () => convAndGrads(4, 6, 16), true],
     [
       'conv2d over many im2col chunks (threads take whole chunks; filter sums in fixed groups)',
-      () => {
-        const x = normal(17, [40, 14, 14, 64])() as tf.Tensor4D;
-        const w = normal(18, [3, 3, 64, 32])() as tf.Tensor4D;
-        const r = normal(19, [40, 14, 14, 32])();
-        const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
-          tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, 'same'), r)),
-        )([x, w]);
-        return [tf.conv2d(x, w, 1, 'same'), dx, dw];
-      },
+      () => convAndGrads(17, 40, 64),
       true,
     ],
     [

@@ -17,6 +17,23 @@ async function on(
   return r;
 }
 
+/**
+ * Run f on the cpu and on the wasm backend and assert the same shape and every value within
+ * rel * (1 + |cpu value|); the two results, for further checks.
+ */
+async function agree(f: () => tf.Tensor, rel: number, what = '') {
+  const a = await on('cpu', f);
+  const b = await on('wasm', f);
+  assert.deepEqual(b.shape, a.shape, what);
+  a.values.forEach((v, i) =>
+    assert.ok(
+      Math.abs(v - b.values[i]) <= rel * (1 + Math.abs(v)),
+      `${what}${what ? ' ' : ''}${i}: ${v} vs ${b.values[i]}`,
+    ),
+  );
+  return { a, b };
+}
+
 describe('wasm Sum/Mean kernels (float64 accumulation) agree with the cpu backend', () => {
   const cases: [string, number[], (x: tf.Tensor) => tf.Tensor][] = [
     ['sum over batch, h, w (bias and batch-norm gradients)', [6, 5, 4, 3], (x) => tf.sum(x, [0, 1, 2])],
@@ -96,13 +113,8 @@ describe(`native Conv2D (GEMM: ${nativeGemmPath()}, over the wasm heap) agrees w
             'NHWC',
             dil,
           );
-        const a = await on('cpu', f);
-        const b = await on('wasm', f);
+        await agree(f, 1e-4);
         assert.ok(nativeKernelsActive(), 'the wasm backend runs the native Conv2D');
-        assert.deepEqual(b.shape, a.shape);
-        a.values.forEach((v, i) =>
-          assert.ok(Math.abs(v - b.values[i]) <= 1e-4 * (1 + Math.abs(v)), `${i}: ${v} vs ${b.values[i]}`),
-        );
       },
     );
   }
@@ -123,16 +135,8 @@ describe(`native BatchMatMul (GEMM: ${nativeGemmPath()}), Transpose and broadcas
     return () => tf.tensor(v, shape);
   };
   const close = async (what: string, f: () => tf.Tensor) => {
-    const a = await on('cpu', f);
-    const b = await on('wasm', f);
+    await agree(f, 1e-4, what);
     assert.ok(nativeKernelsActive(), 'the wasm backend runs the native kernels');
-    assert.deepEqual(b.shape, a.shape, what);
-    a.values.forEach((v, i) =>
-      assert.ok(
-        Math.abs(v - b.values[i]) <= 1e-4 * (1 + Math.abs(v)),
-        `${what} ${i}: ${v} vs ${b.values[i]}`,
-      ),
-    );
   };
   const mm: [number[], number[], boolean, boolean][] = [
     [[4, 3], [3, 5], false, false],
@@ -387,12 +391,7 @@ describe('max-pool gradient with the native routing agrees with the cpu backend'
           ),
         )(x);
       };
-      const a = await on('cpu', f);
-      const b = await on('wasm', f);
-      assert.deepEqual(b.shape, a.shape);
-      a.values.forEach((v, i) =>
-        assert.ok(Math.abs(v - b.values[i]) <= 1e-5 * (1 + Math.abs(v)), `${i}: ${v} vs ${b.values[i]}`),
-      );
+      await agree(f, 1e-5);
     });
   }
 });
@@ -443,12 +442,7 @@ describe('native conv gradients (filter and input) agree with the cpu backend', 
         )([x, w]);
         return tf.concat([tf.reshape(g[0], [-1]), tf.reshape(g[1], [-1])]);
       };
-      const a = await on('cpu', f);
-      const b = await on('wasm', f);
-      assert.deepEqual(b.shape, a.shape);
-      a.values.forEach((v, i) =>
-        assert.ok(Math.abs(v - b.values[i]) <= 1e-4 * (1 + Math.abs(v)), `${i}: ${v} vs ${b.values[i]}`),
-      );
+      await agree(f, 1e-4);
     });
   }
 });
@@ -500,12 +494,7 @@ describe('second and third order through the native max-pool routing agree with 
       const third = tf.grad((r: tf.Tensor) => tf.sum(tf.square(select(r))))(tf.tensor4d(rv, shape));
       return tf.concat([tf.reshape(second, [-1]), tf.reshape(third, [-1])]);
     };
-    const a = await on('cpu', f);
-    const b = await on('wasm', f);
-    assert.deepEqual(b.shape, a.shape);
-    a.values.forEach((v, i) =>
-      assert.ok(Math.abs(v - b.values[i]) <= 1e-5 * (1 + Math.abs(v)), `${i}: ${v} vs ${b.values[i]}`),
-    );
+    const { a } = await agree(f, 1e-5);
     assert.ok(
       a.values.some((v) => Math.abs(v) > 0.1),
       'the gradient is not trivially zero',
