@@ -41,7 +41,10 @@ function compile(cxx, include, own, out) {
     out,
     ...(own ? [] : ['-lopenblas']),
   ];
-  if (process.arch !== 'x64') args.splice(1, 1);
+  // x86-64: no fused multiply-adds the source did not ask for, so the elementwise kernels' per-CPU clones
+  // (ML_CLONES in kernels.cc) round exactly as the x86-64-v2 baseline does; the GEMM's FMAs are intrinsics.
+  if (process.arch === 'x64') args.splice(2, 0, '-ffp-contract=off');
+  else args.splice(1, 1);
   const r = spawnSync(cxx, args, { encoding: 'utf8' });
   if (!r.error && r.status === 0) return null;
   rmSync(out, { force: true });

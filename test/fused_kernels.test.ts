@@ -88,7 +88,7 @@ describe('fused batch norm (native forward and backward) against the ops on the 
   );
 });
 
-describe('fused LSTM step (native forward and backward) against the ops on the cpu backend', () => {
+describe('fused LSTM layer (native forward and backward) against the ops on the cpu backend', () => {
   const cell = lstm(5, 7);
   const run = (p: Params, x: tf.Tensor, h0: tf.Tensor, c0: tf.Tensor) => {
     const r = lstmScan(p, x, h0, c0);
@@ -147,7 +147,7 @@ describe('fused LSTM step (native forward and backward) against the ops on the c
       const before = tf.memory().numTensors;
       const info = await tf.profile(() => tf.dispose(tf.grads(lossOf(p))(all)));
       const names = new Set(info.kernels.map((k) => k.name));
-      assert.ok(names.has('MetalearnLstmCell') && names.has('MetalearnLstmCellGrad'), [...names].join(' '));
+      assert.ok(names.has('MetalearnLstmSeq') && names.has('MetalearnLstmSeqGrad'), [...names].join(' '));
       assert.equal(tf.memory().numTensors, before);
       const r1 = gradCheck(lossOf(p), all);
       assert.ok(r1.relErr < 2e-2, `first order: ${JSON.stringify(r1)}`);

@@ -1,5 +1,5 @@
 import { tf } from '../engine/tf.js';
-import { nativeLstmCell } from '../engine/kernels/native.js';
+import { nativeLstmSeq } from '../engine/kernels/native.js';
 import type { Rng } from '../engine/rng.js';
 import { type Module, expectShape, positiveInt, where } from './module.js';
 import type { Params } from './params.js';
@@ -64,10 +64,23 @@ export function lstmScan(p: Params, x: tf.Tensor, h0?: tf.Tensor, c0?: tf.Tensor
     let h: tf.Tensor = h0 ? tf.clone(h0) : tf.zeros([batch, hidden]);
     let c: tf.Tensor = c0 ? tf.clone(c0) : tf.zeros([batch, hidden]);
     if (steps === 0) return { outputs: tf.zeros([batch, 0, hidden]), h, c };
-    const xw = tf.reshape(
-      tf.add(tf.matMul(tf.reshape(x, [batch * steps, inDim]) as tf.Tensor2D, p.wx as tf.Tensor2D), p.b),
-      [batch, steps, 4 * hidden],
+    const xp = tf.matMul(tf.reshape(x, [batch * steps, inDim]) as tf.Tensor2D, p.wx as tf.Tensor2D);
+    // The whole layer in one native kernel where there is one (bias, recurrent products and gates: each
+    // tfjs kernel call costs some tens of microseconds, and a MANN step made ~450 of them).
+    const fused = nativeLstmSeq(
+      tf.reshape(xp, [batch, steps, 4 * hidden]) as tf.Tensor3D,
+      p.wh as tf.Tensor2D,
+      p.b as tf.Tensor1D,
+      h as tf.Tensor2D,
+      c as tf.Tensor2D,
     );
+    if (fused) {
+      const [hs, cs] = fused;
+      const last = (s: tf.Tensor) =>
+        tf.reshape(tf.slice(s, [0, steps - 1, 0], [batch, 1, hidden]), [batch, hidden]);
+      return { outputs: hs, h: last(hs), c: last(cs) };
+    }
+    const xw = tf.reshape(tf.add(xp, p.b), [batch, steps, 4 * hidden]);
     // Time-major, so that each step's slice and the output stack are contiguous copies (slicing and
     // stacking along an inner axis were a third of a MANN step on wasm).
     const xs =
@@ -75,14 +88,9 @@ export function lstmScan(p: Params, x: tf.Tensor, h0?: tf.Tensor, c0?: tf.Tensor
     const outs: tf.Tensor[] = [];
     for (let t = 0; t < steps; t++) {
       const gates = tf.add(xs[t], tf.matMul(h as tf.Tensor2D, p.wh as tf.Tensor2D));
-      const fused = nativeLstmCell(gates as tf.Tensor2D, c as tf.Tensor2D);
-      if (fused) {
-        [h, c] = fused;
-      } else {
-        const [gi, gf, gg, go] = tf.split(gates, 4, 1);
-        c = tf.add(tf.mul(tf.sigmoid(gf), c), tf.mul(tf.sigmoid(gi), tf.tanh(gg)));
-        h = tf.mul(tf.sigmoid(go), tf.tanh(c));
-      }
+      const [gi, gf, gg, go] = tf.split(gates, 4, 1);
+      c = tf.add(tf.mul(tf.sigmoid(gf), c), tf.mul(tf.sigmoid(gi), tf.tanh(gg)));
+      h = tf.mul(tf.sigmoid(go), tf.tanh(c));
       outs.push(h);
     }
     const outputs = steps === 1 ? tf.expandDims(h, 1) : tf.transpose(tf.stack(outs, 0), [1, 0, 2]);

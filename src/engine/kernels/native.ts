@@ -48,18 +48,16 @@ export interface NativeKernels {
     dims: number[],
     eps: number,
   ): void;
-  /** One LSTM step from gates [b, 4n] and c [b, n]: h and cNext [b, n]. */
-  lstmCell(gates: Float32Array, c: Float32Array, h: Float32Array, cNext: Float32Array, dims: number[]): void;
-  /** lstmCell's gradient for the upstreams dh and dcNext: dgates and dc. */
-  lstmCellGrad(
-    gates: Float32Array,
-    c: Float32Array,
-    dh: Float32Array,
-    dcNext: Float32Array,
-    dgates: Float32Array,
-    dc: Float32Array,
-    dims: number[],
-  ): void;
+  /**
+   * A whole LSTM layer: from xw [B, T, 4H] (the input's projection), wh [H, 4H], b [4H], h0 and c0 [B, H],
+   * every step's hs and cs [B, T, H] and pre-activations gates [B, T, 4H]. dims = [B, T, H].
+   */
+  lstmSeq(...buffers: [...Float32Array[], number[]]): void;
+  /**
+   * lstmSeq's gradient: (gates, cs, hs, h0, c0, wh, dhs, dcs, dgates) in, (dxw, dwh, db, dh0, dc0) out,
+   * then dims = [B, T, H].
+   */
+  lstmSeqGrad(...buffers: [...Float32Array[], number[]]): void;
   /**
    * One Adam update over n values: mOut, vOut the new moments, pOut = p - stepSize mOut / (sqrt(vOut / c2)
    * + eps).
@@ -705,31 +703,39 @@ export function nativeBatchNormGrad(
   ];
 }
 
-/** Kernel names of the fused LSTM step and its gradient (wasm with the addon only). */
-const LSTM_CELL = 'MetalearnLstmCell';
-const LSTM_CELL_GRAD = 'MetalearnLstmCellGrad';
+/** Kernel names of the fused LSTM layer and its gradient (wasm with the addon only). */
+const LSTM_SEQ = 'MetalearnLstmSeq';
+const LSTM_SEQ_GRAD = 'MetalearnLstmSeqGrad';
 
 function lstmKernels(addon: NativeKernels): tf.KernelConfig[] {
+  const dims = (xw: tf.TensorInfo) => [xw.shape[0], xw.shape[1], xw.shape[2] / 4];
   return [
     heapKernel(
-      LSTM_CELL,
-      ['gates', 'c'],
-      ({ c }) => [[...c.shape], [...c.shape]],
-      ([gates, c, h, cNext], inp) => addon.lstmCell(gates, c, h, cNext, inp.c.shape),
+      LSTM_SEQ,
+      ['xw', 'wh', 'b', 'h0', 'c0'],
+      ({ xw }) => {
+        const [B, T, H] = dims(xw);
+        return [
+          [B, T, H],
+          [B, T, H],
+          [B, T, 4 * H],
+        ];
+      },
+      (views, inp) => addon.lstmSeq(...views, dims(inp.xw)),
     ),
     heapKernel(
-      LSTM_CELL_GRAD,
-      ['gates', 'c', 'dh', 'dcNext'],
-      ({ gates, c }) => [[...gates.shape], [...c.shape]],
-      ([gates, c, dh, dcNext, dgates, dc], inp) =>
-        addon.lstmCellGrad(gates, c, dh, dcNext, dgates, dc, inp.c.shape),
+      LSTM_SEQ_GRAD,
+      ['gates', 'cs', 'hs', 'h0', 'c0', 'wh', 'dhs', 'dcs', 'dgates'],
+      ({ gates, wh, h0 }) => [[...gates.shape], [...wh.shape], [wh.shape[1]], [...h0.shape], [...h0.shape]],
+      (views, inp) => addon.lstmSeqGrad(...views, dims(inp.gates)),
     ),
   ];
 }
 
 /**
- * The LSTM step's gradient from differentiable ops (for a recorded backward pass: higher order), with
- * the same formulas as the native kernel.
+ * The gradient of one LSTM step from differentiable ops, with the native kernel's formulas: from the
+ * pre-activations gates [b, 4n], the previous cell c and the upstreams of h and of the new cell,
+ * [dgates, dc].
  */
 function lstmCellGradOps(gates: tf.Tensor, c: tf.Tensor, dh: tf.Tensor, dcNext: tf.Tensor): tf.Tensor[] {
   const [gi, gf, gg, go] = tf.split(gates, 4, 1);
@@ -752,30 +758,97 @@ function lstmCellGradOps(gates: tf.Tensor, c: tf.Tensor, dh: tf.Tensor, dcNext: 
   return [dgates, tf.mul(dct, f)];
 }
 
+/**
+ * lstmSeq's gradient from differentiable ops (for a recorded backward pass: higher order), step by step
+ * as the native kernel: [dxw, dwh, db, dh0, dc0]. The forward pass is recomputed from the saved inputs:
+ * tfjs records the copies it saves of a kernel's outputs before the kernel itself, so a backward pass
+ * built on them would not be differentiated through to the inputs (tfjs-core engine.ts,
+ * saveTensorsForBackwardMode and addTapeNode).
+ */
+function lstmSeqGradOps(saved: tf.Tensor[], dys: tf.Tensor[]): tf.Tensor[] {
+  const [xw, wh, b, h0, c0] = saved;
+  const [dhs, dcs, dgates] = dys;
+  const [B, T, G] = xw.shape;
+  const H = G / 4;
+  const at = (x: tf.Tensor, t: number, w: number) => tf.reshape(tf.slice(x, [0, t, 0], [B, 1, w]), [B, w]);
+  const gates: tf.Tensor[] = [];
+  const hs: tf.Tensor[] = [h0];
+  const cs: tf.Tensor[] = [c0];
+  for (let t = 0; t < T; t++) {
+    const g = tf.add(tf.add(at(xw, t, G), b), tf.matMul(hs[t], wh));
+    const [gi, gf, gg, go] = tf.split(g, 4, 1);
+    cs.push(tf.add(tf.mul(tf.sigmoid(gf), cs[t]), tf.mul(tf.sigmoid(gi), tf.tanh(gg))));
+    hs.push(tf.mul(tf.sigmoid(go), tf.tanh(cs[t + 1])));
+    gates.push(g);
+  }
+  let dhRec: tf.Tensor = tf.zeros([B, H]);
+  let dcRec: tf.Tensor = tf.zeros([B, H]);
+  const dpre: tf.Tensor[] = new Array(T);
+  for (let t = T - 1; t >= 0; t--) {
+    const [dg, dc] = lstmCellGradOps(
+      gates[t],
+      cs[t],
+      tf.add(at(dhs, t, H), dhRec),
+      tf.add(at(dcs, t, H), dcRec),
+    );
+    dpre[t] = tf.add(dg, at(dgates, t, G));
+    dhRec = tf.matMul(dpre[t], wh, false, true);
+    dcRec = dc;
+  }
+  const dxw = tf.stack(dpre, 1);
+  const rows = tf.reshape(dxw, [B * T, G]);
+  const hPrev = tf.reshape(tf.stack(hs.slice(0, T), 1), [B * T, H]);
+  return [dxw, tf.matMul(hPrev, rows, true, false), tf.sum(rows, 0), dhRec, dcRec];
+}
+
 function registerLstmGradient(): void {
   tf.registerGradient({
-    kernelName: LSTM_CELL,
-    inputsToSave: ['gates', 'c'],
-    gradFunc: ((dys: tf.Tensor[], [gates, c]: tf.Tensor[]) => {
-      const [dh, dcNext] = dys;
-      const [dg, dc] = tf.engine().isTapeOn()
-        ? lstmCellGradOps(gates, c, dh, dcNext)
-        : (tf.engine().runKernel(LSTM_CELL_GRAD, { gates, c, dh, dcNext }, {}) as unknown as tf.Tensor[]);
-      return { gates: () => dg, c: () => dc };
+    kernelName: LSTM_SEQ,
+    inputsToSave: ['xw', 'wh', 'b', 'h0', 'c0'],
+    outputsToSave: [true, true, true],
+    gradFunc: ((dys: tf.Tensor[], saved: tf.Tensor[]) => {
+      const [, wh, , h0, c0, hs, cs, gates] = saved;
+      const [dhs, dcs, dgates] = dys;
+      const [dxw, dwh, db, dh0, dc0] = tf.engine().isTapeOn()
+        ? lstmSeqGradOps(saved, dys)
+        : (tf
+            .engine()
+            .runKernel(
+              LSTM_SEQ_GRAD,
+              { gates, cs, hs, h0, c0, wh, dhs, dcs, dgates },
+              {},
+            ) as unknown as tf.Tensor[]);
+      return { xw: () => dxw, wh: () => dwh, b: () => db, h0: () => dh0, c0: () => dc0 };
     }) as unknown as tf.GradConfig['gradFunc'],
   });
 }
 
 /**
- * One LSTM step in one native kernel: from the gate pre-activations gates [b, 4n] (input, forget, cell,
- * output) and the cell c [b, n], [h, cNext] with cNext = sigmoid(f) c + sigmoid(i) tanh(g) and
- * h = sigmoid(o) tanh(cNext). Differentiable (its backward is one native kernel, or differentiable ops
- * when the backward is itself recorded). Null unless the native kernels run this backend.
+ * A whole LSTM layer over a sequence in one native kernel (gates in PyTorch's order: input, forget, cell,
+ * output): from xw [B, T, 4H] (the input's projection, without bias), wh [H, 4H], b [4H] and the initial
+ * state h0, c0 [B, H], every step's hidden output and cell [B, T, H]. Differentiable to any order (its
+ * backward is one native kernel, or differentiable ops when the backward is itself recorded). Null unless
+ * the native kernels run this backend.
  */
-export function nativeLstmCell(gates: tf.Tensor2D, c: tf.Tensor2D): [tf.Tensor2D, tf.Tensor2D] | null {
-  if (!nativeHere(gates, c) || c.rank !== 2 || gates.rank !== 2) return null;
-  if (gates.shape[0] !== c.shape[0] || gates.shape[1] !== 4 * c.shape[1]) return null;
-  return tf.engine().runKernel(LSTM_CELL, { gates, c }, {}) as unknown as [tf.Tensor2D, tf.Tensor2D];
+export function nativeLstmSeq(
+  xw: tf.Tensor3D,
+  wh: tf.Tensor2D,
+  b: tf.Tensor1D,
+  h0: tf.Tensor2D,
+  c0: tf.Tensor2D,
+): [tf.Tensor3D, tf.Tensor3D] | null {
+  if (!nativeHere(xw, wh, b, h0, c0)) return null;
+  const [B, T, G] = xw.shape;
+  const H = G / 4;
+  if (xw.rank !== 3 || !Number.isInteger(H) || T === 0) return null;
+  if (wh.rank !== 2 || wh.shape[0] !== H || wh.shape[1] !== G || b.rank !== 1 || b.shape[0] !== G)
+    return null;
+  if ([h0, c0].some((s) => s.rank !== 2 || s.shape[0] !== B || s.shape[1] !== H)) return null;
+  const [hs, cs, gates] = tf
+    .engine()
+    .runKernel(LSTM_SEQ, { xw, wh, b, h0, c0 }, {}) as unknown as tf.Tensor3D[];
+  gates.dispose(); // the tape keeps its own reference (a clone) for the backward pass
+  return [hs, cs];
 }
 
 function registerPoolGradients(): void {
