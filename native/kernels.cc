@@ -1102,7 +1102,7 @@ ML_CLONES void lstmRow(const float* __restrict g, const float* __restrict c, flo
   }
 }
 
-ML_CLONES // One row of a step of lstmSeqGrad: the upstreams of h and of the cell are each the sum of the output's
+// One row of a step of lstmSeqGrad: the upstreams of h and of the cell are each the sum of the output's
 // (dhOut, dcOut) and of the next step's (dhRec, dcRec); dgUp is the upstream of the pre-activations
 // themselves (an output of lstmSeq, nonzero only in a higher-order backward pass).
 ML_CLONES void lstmGradRow(const float* __restrict g, const float* __restrict c, const float* __restrict dhOut,
@@ -1180,7 +1180,7 @@ napi_value LstmSeq(napi_env env, napi_callback_info info) {
 // lstmSeqGrad(gates, cs, hs, h0, c0, wh, dhs, dcs, dgates, dxw, dwh, db, dh0, dc0, [B, T, H]): lstmSeq's
 // gradient for the upstreams of its three outputs, back through time: per step the cell's gradient and
 // dh_{t-1} = dpre_t wh^T; then dwh = sum_t h_{t-1}^T dpre_t as one product over all B * T rows, and
-// db = the column sums of dpre (= dxw).
+// db = the column sums of dpre (= dxw), as batchNorm's channel sums.
 napi_value LstmSeqGrad(napi_env env, napi_callback_info info) {
   size_t argc = 15;
   napi_value argv[15];
@@ -1229,17 +1229,9 @@ napi_value LstmSeqGrad(napi_env env, napi_callback_info info) {
       std::memcpy(hPrev.data() + (r * T + t) * H, t == 0 ? h0 + r * H : hs + (r * T + t - 1) * H,
                   static_cast<size_t>(H) * sizeof(float));
   matmul(true, false, H, G, B * T, hPrev.data(), H, dxw, G, dwh, G, 0.0f);
-  // Column sums in row order, each column on one thread (results do not depend on the thread count).
-  constexpr int64_t cb = 64;
-  metalearn::parallelFor((G + cb - 1) / cb, 1, [&](int64_t q0, int64_t q1) {
-    for (int64_t q = q0; q < q1; q++) {
-      const int64_t j0 = q * cb, j1 = std::min(G, j0 + cb);
-      double acc[cb] = {0};
-      for (int64_t r = 0; r < B * T; r++)
-        for (int64_t j = j0; j < j1; j++) acc[j - j0] += dxw[r * G + j];
-      for (int64_t j = j0; j < j1; j++) db[j] = static_cast<float>(acc[j - j0]);
-    }
-  });
+  std::vector<double> sums(static_cast<size_t>(G));
+  channelSums(B * T, G, sums.data(), [&](int64_t r, int64_t j) { return static_cast<double>(dxw[r * G + j]); });
+  for (int64_t j = 0; j < G; j++) db[j] = static_cast<float>(sums[j]);
   return nullptr;
 }
 

@@ -1,5 +1,6 @@
 import { tf } from '../engine/tf.js';
 import { nativeLstmSeq } from '../engine/kernels/native.js';
+import { lstmCellOps } from '../engine/lstm_cell.js';
 import type { Rng } from '../engine/rng.js';
 import { type Module, expectShape, positiveInt, where } from './module.js';
 import type { Params } from './params.js';
@@ -88,9 +89,7 @@ export function lstmScan(p: Params, x: tf.Tensor, h0?: tf.Tensor, c0?: tf.Tensor
     const outs: tf.Tensor[] = [];
     for (let t = 0; t < steps; t++) {
       const gates = tf.add(xs[t], tf.matMul(h as tf.Tensor2D, p.wh as tf.Tensor2D));
-      const [gi, gf, gg, go] = tf.split(gates, 4, 1);
-      c = tf.add(tf.mul(tf.sigmoid(gf), c), tf.mul(tf.sigmoid(gi), tf.tanh(gg)));
-      h = tf.mul(tf.sigmoid(go), tf.tanh(c));
+      [h, c] = lstmCellOps(gates, c);
       outs.push(h);
     }
     const outputs = steps === 1 ? tf.expandDims(h, 1) : tf.transpose(tf.stack(outs, 0), [1, 0, 2]);

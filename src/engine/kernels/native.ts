@@ -4,6 +4,7 @@ import type { ReduceBlockFn } from './reduce_block.js';
 import { isNode } from '../env.js';
 import { sizeOf } from '../rng.js';
 import { isTilingPool, pair } from '../window_attrs.js';
+import { lstmCellGradOps, lstmCellOps } from '../lstm_cell.js';
 
 /**
  * The optional native addon (native/kernels.cc, built at install by native/build.mjs, its matrix products
@@ -733,32 +734,6 @@ function lstmKernels(addon: NativeKernels): tf.KernelConfig[] {
 }
 
 /**
- * The gradient of one LSTM step from differentiable ops, with the native kernel's formulas: from the
- * pre-activations gates [b, 4n], the previous cell c and the upstreams of h and of the new cell,
- * [dgates, dc].
- */
-function lstmCellGradOps(gates: tf.Tensor, c: tf.Tensor, dh: tf.Tensor, dcNext: tf.Tensor): tf.Tensor[] {
-  const [gi, gf, gg, go] = tf.split(gates, 4, 1);
-  const i = tf.sigmoid(gi);
-  const f = tf.sigmoid(gf);
-  const g = tf.tanh(gg);
-  const o = tf.sigmoid(go);
-  const tc = tf.tanh(tf.add(tf.mul(f, c), tf.mul(i, g)));
-  const dct = tf.add(dcNext, tf.mul(tf.mul(dh, o), tf.sub(1, tf.square(tc))));
-  const dsig = (s: tf.Tensor) => tf.mul(s, tf.sub(1, s));
-  const dgates = tf.concat(
-    [
-      tf.mul(tf.mul(dct, g), dsig(i)),
-      tf.mul(tf.mul(dct, c), dsig(f)),
-      tf.mul(tf.mul(dct, i), tf.sub(1, tf.square(g))),
-      tf.mul(tf.mul(dh, tc), dsig(o)),
-    ],
-    1,
-  );
-  return [dgates, tf.mul(dct, f)];
-}
-
-/**
  * lstmSeq's gradient from differentiable ops (for a recorded backward pass: higher order), step by step
  * as the native kernel: [dxw, dwh, db, dh0, dc0]. The forward pass is recomputed from the saved inputs:
  * tfjs records the copies it saves of a kernel's outputs before the kernel itself, so a backward pass
@@ -776,9 +751,9 @@ function lstmSeqGradOps(saved: tf.Tensor[], dys: tf.Tensor[]): tf.Tensor[] {
   const cs: tf.Tensor[] = [c0];
   for (let t = 0; t < T; t++) {
     const g = tf.add(tf.add(at(xw, t, G), b), tf.matMul(hs[t], wh));
-    const [gi, gf, gg, go] = tf.split(g, 4, 1);
-    cs.push(tf.add(tf.mul(tf.sigmoid(gf), cs[t]), tf.mul(tf.sigmoid(gi), tf.tanh(gg))));
-    hs.push(tf.mul(tf.sigmoid(go), tf.tanh(cs[t + 1])));
+    const [h, c] = lstmCellOps(g, cs[t]);
+    hs.push(h);
+    cs.push(c);
     gates.push(g);
   }
   let dhRec: tf.Tensor = tf.zeros([B, H]);
