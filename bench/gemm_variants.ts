@@ -1,4 +1,4 @@
-// Each compiled sgemm variant (generic, avx2, avx512) on the GEMM shapes of the Conv4 step, one kernel
+// Each compiled sgemm variant (generic, avx2, avx512) on the GEMM shapes of the Conv4 and MANN steps, one kernel
 // thread (METALEARN_THREADS, default 1), median of 9 calls:
 //   METALEARN_THREADS=1 node --import tsx bench/gemm_variants.ts
 import { nativeKernels } from '../src/engine/kernels/native.js';
@@ -13,6 +13,9 @@ const shapes: [string, number, number, number, boolean, boolean][] = [
   ['B^T 20000x576x64', 20000, 576, 64, false, true],
   ['A^T 576x64x20000', 576, 64, 20000, true, false],
   ['512^3', 512, 512, 512, false, false],
+  // The MANN step's first LSTM layer: the input projection and its filter gradient x^T dy.
+  ['mann x w 1280x512x789', 1280, 512, 789, false, false],
+  ['mann x^T dy 789x512x1280', 789, 512, 1280, true, false],
 ];
 for (const [name, m, n, k, ta, tb] of shapes) {
   const a = new Float32Array(m * k).map(() => Math.random() - 0.5);

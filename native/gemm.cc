@@ -39,6 +39,10 @@ struct GemmKernel {
   int64_t mc, kc, nc;  // mc a multiple of mr, nc of nr
   MicroFn micro;
   MicroAFn rowsA, colsA;
+  // Narrow products: read B's slivers in place (else pack each kc block). In place pays only when a
+  // sliver's row is several cache lines: with 16-float rows (AVX2) each k step of the micro-kernel
+  // touched a new line ldb floats away, and packing B was 15-45% faster on Zen 3 (2026-12-04).
+  bool narrowBInPlace;
 };
 
 namespace generic {
@@ -130,12 +134,12 @@ ML_TARGET void micro6x64A(int64_t kc, const float* a, int64_t stride, const floa
 namespace {
 
 const GemmKernel kGeneric{"generic", 6, 8, 144, 256, 2048, generic::micro6x8, generic::micro6x8A<true>,
-                          generic::micro6x8A<false>};
+                          generic::micro6x8A<false>, false};
 #ifdef METALEARN_X86
 const GemmKernel kAvx2{"avx2", 6, 16, 144, 256, 2048, avx2::micro6x16, avx2::micro6x16A<true>,
-                       avx2::micro6x16A<false>};
+                       avx2::micro6x16A<false>, false};
 const GemmKernel kAvx512{"avx512", 6, 64, 144, 192, 2048, avx512::micro6x64, avx512::micro6x64A<true>,
-                         avx512::micro6x64A<false>};
+                         avx512::micro6x64A<false>, true};
 #endif
 
 bool supported(const GemmKernel& k) {
@@ -243,9 +247,10 @@ constexpr int64_t kNarrowCols = 512;
 
 // A narrow product (n <= kNarrowCols: a convolution's 64 output channels, an LSTM's 4 x 128 gates): each
 // element of A meets only n columns, so packing A would cost about as much as the multiply-adds it feeds. The micro-kernel
-// reads full MR-row slivers of A where they are stored (only the last, partial sliver is packed), and
-// full nr-wide slivers of B too when B is not transposed (a filter gradient's long k then costs no copy);
-// a transposed B is packed once per kc block, chosen so that the block stays in L2.
+// reads full MR-row slivers of A where they are stored (only the last, partial sliver is packed), except
+// a transposed A feeding a long row of tiles (its k steps are lda apart); B is packed once per kc block,
+// chosen so that the block stays in L2, unless the kernel reads it in place (narrowBInPlace: a filter
+// gradient's long k then costs no copy).
 void gemmNarrow(const GemmKernel& K, bool transA, bool transB, int64_t m, int64_t n, int64_t k, float alpha,
                 const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc,
                 Scratch& sa, Scratch& sb) {
@@ -257,13 +262,14 @@ void gemmNarrow(const GemmKernel& K, bool transA, bool transB, int64_t m, int64_
   for (int64_t pc = 0; pc < k; pc += kcBlk) {
     const int64_t kc = std::min(kcBlk, k - pc);
     const float bt = pc == 0 ? beta : 1.0f;
-    // Packed: all of op(B) when transposed, else only its last, partial sliver (at bp).
-    if (transB)
-      packB(K, true, b, ldb, pc, 0, kc, n, bp);
+    // Packed: all of op(B), or (read in place) only its last, partial sliver (at bp).
+    const bool packAll = transB || !K.narrowBInPlace;
+    if (packAll)
+      packB(K, transB, b, ldb, pc, 0, kc, n, bp);
     else if (nFull < n)
       packB(K, false, b, ldb, pc, nFull, kc, n - nFull, bp);
     auto sliver = [&](int64_t jr, int64_t* stride) -> const float* {
-      if (transB) {
+      if (packAll) {
         *stride = K.nr;
         return bp + jr * kc;
       }
@@ -274,13 +280,20 @@ void gemmNarrow(const GemmKernel& K, bool transA, bool transB, int64_t m, int64_
       *stride = K.nr;
       return bp;
     };
+    // A transposed sliver met by 24+ tiles is packed (MANN's x^T dy, 789 x 512 x 1280, was 15% faster on
+    // Zen 3; with a conv filter gradient's 4 tiles and MTL's 16 it did not pay).
+    const bool packSlivers = transA && n >= 24 * K.nr;
     for (int64_t ir = 0; ir < mFull; ir += K.mr) {
       const float* as = transA ? a + pc * lda + ir : a + ir * lda + pc;
+      if (packSlivers) packA(K, true, a, lda, ir, pc, K.mr, kc, ap);
       for (int64_t jr = 0; jr < n; jr += K.nr) {
         const int nv = static_cast<int>(std::min<int64_t>(K.nr, n - jr));
         int64_t bs;
         const float* bj = sliver(jr, &bs);
-        (transA ? K.colsA : K.rowsA)(kc, as, lda, bj, bs, c + ir * ldc + jr, ldc, alpha, bt, nv);
+        if (packSlivers)
+          K.micro(kc, ap, bj, bs, c + ir * ldc + jr, ldc, alpha, bt, K.mr, nv);
+        else
+          (transA ? K.colsA : K.rowsA)(kc, as, lda, bj, bs, c + ir * ldc + jr, ldc, alpha, bt, nv);
       }
     }
     if (mFull < m) {

@@ -310,8 +310,9 @@ describe('native sgemm, every implementation of this build, against a float64 re
     });
     it(`${impl}: across the cache blocks, other alpha and beta, and k = 0`, { skip }, () => {
       // kc is 192 or 256, mc 144, nc 2048: each crossed at least once, with a ragged last block. The
-      // narrow path (n up to 512, A unpacked) has its own kc block, up to 65536 / n rounded up: the
-      // 2000-deep case crosses it; n 512 and 513 sit on the edge between the two paths.
+      // narrow path (n up to 512, A read in place except a transposed A under a long row of tiles, as in
+      // the 512-wide cases) has its own kc block, up to 65536 / n rounded up: the 2000-deep case crosses
+      // it; n 512 and 513 sit on the edge between the two paths.
       const big: [number, number, number][] = [
         [150, 70, 300],
         [7, 33, 520],
