@@ -15,6 +15,8 @@
 //   lstmSeq, lstmSeqGrad: a whole LSTM layer over a sequence (recurrent products and gates), and its
 //   gradient back through time
 //   adamStep: one Adam update of a parameter, its two moments in the same pass (Kingma & Ba 2015)
+//   softmaxXent, softmaxXentGrad: the mean cross-entropy of softmax(logits) with integer labels, and its
+//   gradient
 //   tanh: elementwise through a vectorised exp (the wasm build's tanh took ~28 ns an element)
 // The matrix products are OpenBLAS's, or ours (native/gemm.cc) in a build with METALEARN_OWN_GEMM, which
 // needs no BLAS. Built by native/build.mjs at install; when it cannot build, the library uses the wasm
@@ -52,6 +54,17 @@ bool floats(napi_env env, napi_value v, float** data, size_t* len) {
   if (napi_get_typedarray_info(env, v, &type, &n, &ptr, nullptr, nullptr) != napi_ok) return false;
   if (type != napi_float32_array) return false;
   *data = static_cast<float*>(ptr);
+  *len = n;
+  return true;
+}
+
+bool int32s(napi_env env, napi_value v, int32_t** data, size_t* len) {
+  napi_typedarray_type type;
+  void* ptr = nullptr;
+  size_t n = 0;
+  if (napi_get_typedarray_info(env, v, &type, &n, &ptr, nullptr, nullptr) != napi_ok) return false;
+  if (type != napi_int32_array) return false;
+  *data = static_cast<int32_t*>(ptr);
   *len = n;
   return true;
 }
@@ -1281,6 +1294,95 @@ napi_value AdamStep(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// log(sum_c exp(x_c)) of one row of logits, shifted by the row's maximum, in double.
+double rowLogSumExp(const float* x, int64_t classes) {
+  float m = x[0];
+  for (int64_t c = 1; c < classes; c++) m = std::max(m, x[c]);
+  double s = 0;
+  for (int64_t c = 0; c < classes; c++) s += std::exp(static_cast<double>(x[c]) - m);
+  return m + std::log(s);
+}
+
+// The arguments of softmaxXent and softmaxXentGrad: (logits: Float32Array, labels: Int32Array, ..., rows,
+// classes), checked against the sizes; 0 or an error message.
+const char* xentArgs(napi_env env, napi_value* argv, size_t nFloats, float** logits, int32_t** labels,
+                     float** extra, int64_t* rows, int64_t* classes) {
+  size_t lx, ll;
+  if (!floats(env, argv[0], logits, &lx) || !int32s(env, argv[1], labels, &ll)) return "bad buffers";
+  for (size_t i = 0; i < nFloats; i++) {
+    size_t le;
+    if (!floats(env, argv[2 + i], &extra[i], &le)) return "bad buffers";
+  }
+  const double r = number(env, argv[2 + nFloats]), c = number(env, argv[3 + nFloats]);
+  if (!(r >= 1 && r == std::floor(r) && c >= 1 && c == std::floor(c))) return "rows and classes must be positive integers";
+  *rows = static_cast<int64_t>(r);
+  *classes = static_cast<int64_t>(c);
+  if (lx < static_cast<size_t>(*rows * *classes) || ll < static_cast<size_t>(*rows)) return "a buffer is too small";
+  return nullptr;
+}
+
+// softmaxXent(logits, labels, loss, rows, classes): loss[0] = mean over the rows of
+// logsumexp(x_r) - x_r[label_r], what softmaxCrossEntropy's ops compute with one-hot labels; a label
+// outside [0, classes) contributes 0, as its all-zero one-hot row does. Row losses are summed in order
+// in double, so the result does not depend on the thread count.
+napi_value SoftmaxXent(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  float *x, *loss[1];
+  int32_t* lab;
+  int64_t rows, classes;
+  const char* err = argc == 5 ? xentArgs(env, argv, 1, &x, &lab, loss, &rows, &classes) : "bad arguments";
+  if (err) return fail(env, (std::string("softmaxXent: ") + err +
+                             "; expected (logits: Float32Array, labels: Int32Array, loss: Float32Array, rows, classes)")
+                                .c_str());
+  std::vector<double> per(static_cast<size_t>(rows));
+  metalearn::parallelFor(rows, std::max<int64_t>(1, kGrainElems / classes), [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; r++) {
+      const float* xr = x + r * classes;
+      const int32_t l = lab[r];
+      per[r] = l >= 0 && l < classes ? rowLogSumExp(xr, classes) - xr[l] : 0.0;
+    }
+  });
+  double sum = 0;
+  for (double v : per) sum += v;
+  loss[0][0] = static_cast<float>(sum / static_cast<double>(rows));
+  return nullptr;
+}
+
+// softmaxXentGrad(logits, labels, dy, dx, rows, classes): dx_r = (softmax(x_r) - onehot(label_r)) dy / rows,
+// and 0 for a row whose label is outside [0, classes).
+napi_value SoftmaxXentGrad(napi_env env, napi_callback_info info) {
+  size_t argc = 6;
+  napi_value argv[6];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  float *x, *bufs[2];
+  int32_t* lab;
+  int64_t rows, classes;
+  const char* err = argc == 6 ? xentArgs(env, argv, 2, &x, &lab, bufs, &rows, &classes) : "bad arguments";
+  if (err)
+    return fail(env, (std::string("softmaxXentGrad: ") + err +
+                      "; expected (logits: Float32Array, labels: Int32Array, dy, dx: Float32Array, rows, classes)")
+                         .c_str());
+  const double g = static_cast<double>(bufs[0][0]) / static_cast<double>(rows);
+  float* dx = bufs[1];
+  metalearn::parallelFor(rows, std::max<int64_t>(1, kGrainElems / classes), [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; r++) {
+      const float* xr = x + r * classes;
+      float* dr = dx + r * classes;
+      const int32_t l = lab[r];
+      if (l < 0 || l >= classes) {
+        std::fill(dr, dr + classes, 0.0f);
+        continue;
+      }
+      const double lse = rowLogSumExp(xr, classes);
+      for (int64_t c = 0; c < classes; c++)
+        dr[c] = static_cast<float>((std::exp(static_cast<double>(xr[c]) - lse) - (c == l ? 1.0 : 0.0)) * g);
+    }
+  });
+  return nullptr;
+}
+
 // threads(): the calling thread's pool size; setThreads(n): resize it, returning the size in effect.
 napi_value Threads(napi_env env, napi_callback_info) {
   napi_value v;
@@ -1325,6 +1427,8 @@ napi_value Init(napi_env env, napi_value exports) {
       {"lstmSeq", nullptr, LstmSeq, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"lstmSeqGrad", nullptr, LstmSeqGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"adamStep", nullptr, AdamStep, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"softmaxXent", nullptr, SoftmaxXent, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"softmaxXentGrad", nullptr, SoftmaxXentGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"threads", nullptr, Threads, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
   };

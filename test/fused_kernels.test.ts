@@ -9,6 +9,8 @@ import { lstm, lstmScan } from '../src/nn/lstm.js';
 import type { Params } from '../src/nn/params.js';
 import { TRAIN } from '../src/nn/module.js';
 import { adam } from '../src/nn/optim.js';
+import { softmaxCrossEntropy, sparseSoftmaxCrossEntropy } from '../src/engine/ops.js';
+import { oneHotF32 } from '../src/engine/onehot.js';
 import { gradCheck, secondOrderCheck } from './helpers/gradcheck.js';
 
 const skip = nativeKernels() ? false : 'native addon not built (native/build.mjs needs g++)';
@@ -154,6 +156,101 @@ describe('fused LSTM layer (native forward and backward) against the ops on the 
       const r2 = secondOrderCheck(lossOf(p), all);
       assert.ok(r2.relErr < 2e-2, `second order: ${JSON.stringify(r2)}`);
       tf.dispose([...all]);
+    },
+  );
+});
+
+describe('fused softmax cross-entropy (native forward and backward) against the ops on the cpu backend', () => {
+  // 37 rows of 5 classes; two labels outside [0, 5) contribute nothing, as their zero one-hot rows do.
+  const labels = Array.from({ length: 37 }, (_, i) => (i === 4 ? -1 : i === 20 ? 5 : (i * 7) % 5));
+  const setup = (seed: number) => new Rng(seed).normalTensor([37, 5], 0, 2);
+  // Weighted so that the second-order check sees a non-trivial upstream gradient.
+  const lossOf = (x: tf.Tensor) =>
+    tf.mul(sparseSoftmaxCrossEntropy(tf.mul(x, x), tf.tensor1d(labels, 'int32')), 1.7) as tf.Scalar;
+  const viaOneHot = (x: tf.Tensor) =>
+    tf.mul(softmaxCrossEntropy(tf.mul(x, x), oneHotF32(tf.tensor1d(labels, 'int32'), 5)), 1.7) as tf.Scalar;
+
+  it('loss, gradient and second-order gradient', { skip }, async () => {
+    const values = async (backend: 'cpu' | 'wasm') => {
+      await initEngine({ backend });
+      const out = tf.tidy(() => {
+        const x = setup(3);
+        const u = new Rng(5).normalTensor([37, 5]);
+        const g = (y: tf.Tensor) => tf.grad(lossOf)(y);
+        const hv = tf.grad((y: tf.Tensor) => tf.sum(tf.mul(g(y), u)) as tf.Scalar)(x);
+        return [lossOf(x), g(x), hv];
+      });
+      const v = out.map((t) => t.dataSync() as Float32Array);
+      tf.dispose(out);
+      return v;
+    };
+    const a = await values('cpu');
+    const b = await values('wasm');
+    for (const [k, name] of ['loss', 'gradient', 'second order'].entries()) {
+      let d2 = 0;
+      let n2 = 0;
+      a[k].forEach((v, i) => ((d2 += (v - b[k][i]) ** 2), (n2 += v * v)));
+      assert.ok(n2 > 0 && Math.sqrt(d2 / n2) < 1e-5, `${name}: relative difference ${Math.sqrt(d2 / n2)}`);
+    }
+    // The rows with an invalid label get no gradient.
+    for (const r of [4, 20])
+      assert.ok(
+        b[1].slice(r * 5, r * 5 + 5).every((v) => v === 0),
+        `row ${r}`,
+      );
+  });
+
+  it(
+    'runs as the native kernels without leaking; first and second order match finite differences',
+    { skip },
+    async () => {
+      await initEngine({ backend: 'wasm' });
+      const x = setup(4);
+      const before = tf.memory().numTensors;
+      const info = await tf.profile(() => tf.dispose(tf.grad(lossOf)(x)));
+      const names = info.kernels.map((k) => k.name);
+      assert.ok(
+        names.includes('MetalearnSoftmaxXent') && names.includes('MetalearnSoftmaxXentGrad'),
+        names.join(' '),
+      );
+      assert.ok(!names.includes('OneHot') && !names.includes('Exp'), names.join(' '));
+      assert.equal(tf.memory().numTensors, before);
+      // The same value as the one-hot ops on this backend.
+      const [l1, l2] = tf.tidy(() => [lossOf(x).dataSync()[0], viaOneHot(x).dataSync()[0]]);
+      assert.ok(Math.abs(l1 - l2) < 1e-5 * Math.abs(l2), `${l1} vs ${l2}`);
+      const r1 = gradCheck(lossOf, [x], { eps: 1e-2 });
+      assert.ok(r1.relErr < 1e-2, `first order: ${JSON.stringify(r1)}`);
+      const r2 = secondOrderCheck(lossOf, [x], { eps: 1e-2 });
+      assert.ok(r2.relErr < 2e-2, `second order: ${JSON.stringify(r2)}`);
+      x.dispose();
+    },
+  );
+
+  it(
+    'labels of another dtype, higher-rank logits and empty logits take the same values',
+    { skip },
+    async () => {
+      await initEngine({ backend: 'wasm' });
+      tf.tidy(() => {
+        const x = new Rng(6).normalTensor([2, 3, 4]);
+        const lab = tf.tensor2d(
+          [
+            [0, 3, 1],
+            [2, 2, 0],
+          ],
+          [2, 3],
+          'float32',
+        );
+        const fused = sparseSoftmaxCrossEntropy(x, lab).dataSync()[0];
+        const ops = softmaxCrossEntropy(
+          tf.reshape(x, [6, 4]),
+          oneHotF32(tf.reshape(lab, [6]), 4),
+        ).dataSync()[0];
+        assert.ok(Math.abs(fused - ops) < 1e-5 * Math.abs(ops), `${fused} vs ${ops}`);
+        assert.ok(
+          Number.isNaN(sparseSoftmaxCrossEntropy(tf.zeros([0, 4]), tf.zeros([0], 'int32')).dataSync()[0]),
+        );
+      });
     },
   );
 });

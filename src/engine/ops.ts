@@ -1,5 +1,6 @@
 import { tf } from './tf.js';
 import { oneHotF32 } from './onehot.js';
+import { nativeSoftmaxXent } from './kernels/native.js';
 
 /**
  * Differentiable ops that tfjs provides only through `customGrad` (whose saved values break second-order
@@ -37,7 +38,10 @@ export function softmaxCrossEntropy(logits: tf.Tensor, labels: tf.Tensor): tf.Sc
   return tf.tidy(() => tf.neg(tf.mean(tf.sum(tf.mul(labels, logSoftmax(logits, -1)), -1))) as tf.Scalar);
 }
 
-/** Cross-entropy with integer class labels (shape [batch]) and logits [batch, classes]. */
+/**
+ * Cross-entropy with integer class labels (shape [batch]) and logits [batch, classes]. With the native
+ * kernels, one fused kernel forward and one backward (PyTorch's cross_entropy is fused the same way).
+ */
 export function sparseSoftmaxCrossEntropy(
   logits: tf.Tensor,
   labels: tf.Tensor | number[] | Int32Array,
@@ -45,8 +49,12 @@ export function sparseSoftmaxCrossEntropy(
   const numClasses = logits.shape[logits.rank - 1];
   return tf.tidy(() => {
     const lab =
-      labels instanceof tf.Tensor ? tf.cast(labels, 'int32') : tf.tensor1d(Array.from(labels), 'int32');
-    return softmaxCrossEntropy(logits, oneHotF32(lab, numClasses));
+      labels instanceof tf.Tensor
+        ? labels.dtype === 'int32'
+          ? labels
+          : tf.cast(labels, 'int32')
+        : tf.tensor1d(Array.from(labels), 'int32');
+    return nativeSoftmaxXent(logits, lab) ?? softmaxCrossEntropy(logits, oneHotF32(lab, numClasses));
   });
 }
 

@@ -5,6 +5,7 @@ import { isNode } from '../env.js';
 import { sizeOf } from '../rng.js';
 import { isTilingPool, pair } from '../window_attrs.js';
 import { lstmCellGradOps, lstmCellOps } from '../lstm_cell.js';
+import { oneHotF32 } from '../onehot.js';
 
 /**
  * The optional native addon (native/kernels.cc, built at install by native/build.mjs, its matrix products
@@ -102,6 +103,26 @@ export interface NativeKernels {
     dims: number[],
     alpha: number,
     beta: number,
+  ): void;
+  /**
+   * loss[0] = mean over rows of logsumexp(x_r) - x_r[label_r] for logits [rows, classes] and integer
+   * labels (a label outside [0, classes) contributes 0).
+   */
+  softmaxXent(
+    logits: Float32Array,
+    labels: Int32Array,
+    loss: Float32Array,
+    rows: number,
+    classes: number,
+  ): void;
+  /** dx_r = (softmax(x_r) - onehot(label_r)) dy[0] / rows (0 for a label outside [0, classes)). */
+  softmaxXentGrad(
+    logits: Float32Array,
+    labels: Int32Array,
+    dy: Float32Array,
+    dx: Float32Array,
+    rows: number,
+    classes: number,
   ): void;
   /** The GEMM the kernels use: 'openblas', or 'own-' and our variant for this CPU ('own-avx2', ...). */
   gemmPath(): string;
@@ -887,6 +908,77 @@ export function nativeAdamStep(
   ];
 }
 
+/** Kernel names of the fused softmax cross-entropy and its gradient (wasm with the addon only). */
+const SOFTMAX_XENT = 'MetalearnSoftmaxXent';
+const SOFTMAX_XENT_GRAD = 'MetalearnSoftmaxXentGrad';
+
+function softmaxXentKernels(addon: NativeKernels): tf.KernelConfig[] {
+  // heapKernel types its views as Float32Array; the labels' view is the Int32Array of an int32 tensor.
+  const int32 = (v: Float32Array) => v as unknown as Int32Array;
+  return [
+    heapKernel(
+      SOFTMAX_XENT,
+      ['logits', 'labels'],
+      () => [[]],
+      ([x, lab, loss], inp) => {
+        const [rows, classes] = rowsByChannels(inp.logits);
+        addon.softmaxXent(x, int32(lab), loss, rows, classes);
+      },
+    ),
+    heapKernel(
+      SOFTMAX_XENT_GRAD,
+      ['logits', 'labels', 'dy'],
+      ({ logits }) => [[...logits.shape]],
+      ([x, lab, dy, dx], inp) => {
+        const [rows, classes] = rowsByChannels(inp.logits);
+        addon.softmaxXentGrad(x, int32(lab), dy, dx, rows, classes);
+      },
+    ),
+  ];
+}
+
+/**
+ * The fused cross-entropy's gradient from differentiable ops (for a recorded backward pass: higher
+ * order): (softmax(x) - onehot) dy / rows on rows with a valid label, 0 on the others.
+ */
+function softmaxXentGradOps(logits: tf.Tensor, labels: tf.Tensor, dy: tf.Tensor): tf.Tensor {
+  const classes = logits.shape[logits.rank - 1];
+  const onehot = oneHotF32(labels, classes);
+  const valid = tf.sum(onehot, -1, true);
+  const g = tf.div(dy, logits.size / classes);
+  return tf.mul(tf.sub(tf.mul(tf.softmax(logits), valid), onehot), g);
+}
+
+function registerSoftmaxXentGradient(): void {
+  tf.registerGradient({
+    kernelName: SOFTMAX_XENT,
+    inputsToSave: ['logits', 'labels'],
+    gradFunc: ((dy: tf.Tensor, [logits, labels]: tf.Tensor[]) => ({
+      logits: () =>
+        tf.engine().isTapeOn()
+          ? softmaxXentGradOps(logits, labels, dy)
+          : (
+              tf.engine().runKernel(SOFTMAX_XENT_GRAD, { logits, labels, dy }, {}) as unknown as tf.Tensor[]
+            )[0],
+      labels: () => tf.zerosLike(labels),
+    })) as unknown as tf.GradConfig['gradFunc'],
+  });
+}
+
+/**
+ * The mean over rows of -log softmax(logits)[label] for float32 logits [..., classes] and int32 labels
+ * [...] in one native kernel, as engine/ops.ts's softmaxCrossEntropy computes it with one-hot labels (a
+ * label outside [0, classes) contributes 0). Differentiable to any order in the logits (its backward is
+ * one native kernel, or differentiable ops when the backward is itself recorded). Null unless the native
+ * kernels run this backend.
+ */
+export function nativeSoftmaxXent(logits: tf.Tensor, labels: tf.Tensor): tf.Scalar | null {
+  if (!nativeHere(logits) || labels.dtype !== 'int32' || logits.rank < 1 || logits.size === 0) return null;
+  if (!tf.util.arraysEqual(labels.shape, logits.shape.slice(0, -1))) return null;
+  // heapKernel returns a list, so the engine does too.
+  return (tf.engine().runKernel(SOFTMAX_XENT, { logits, labels }, {}) as unknown as tf.Scalar[])[0];
+}
+
 let installed = false;
 
 /**
@@ -908,9 +1000,15 @@ export function installNativeKernels(): boolean {
   for (const op of Object.keys(BINARY_OPS) as (keyof typeof BINARY_OPS)[]) {
     make[op] = (st) => binaryKernel(addon, op, st);
   }
-  for (const k of [...batchNormKernels(addon), ...lstmKernels(addon), adamKernel(addon)])
+  for (const k of [
+    ...batchNormKernels(addon),
+    ...lstmKernels(addon),
+    adamKernel(addon),
+    ...softmaxXentKernels(addon),
+  ])
     tf.registerKernel(k);
   registerLstmGradient();
+  registerSoftmaxXentGradient();
   tf.registerKernel(convGradKernel(addon, CONV_FILTER_GRAD, true));
   tf.registerKernel(convGradKernel(addon, CONV_INPUT_GRAD, false));
   tf.registerKernel(poolRouteKernel(addon, POOL_ROUTE, 0));
