@@ -53,11 +53,43 @@ const flags = (() => {
 const machine = `${os.cpus()[0]?.model ?? 'cpu'} x ${os.availableParallelism()} (${flags}), node ${process.version}`;
 console.error(`metalearn-ts on ${backend} (${kernelPath()}), ${machine}`);
 const workloads = values.workloads!.split(',').map((s) => s.trim());
+const peerScript = path.resolve(new URL('.', import.meta.url).pathname, '../../shared/peer/bench.py');
+const hasTorch = spawnSync('/usr/bin/python3', ['-c', 'import torch'], { encoding: 'utf8' }).status === 0;
+const runPeer = !values['no-peer'] && existsSync(peerScript) && hasTorch;
 const ours: BenchResult[] = [];
+const peer: Record<string, BenchResult> = {};
+
+function peerRun(workload: string, variant: string, t: number): void {
+  const isMaml = workload === 'maml';
+  const p = spawnSync(
+    '/usr/bin/python3',
+    [
+      peerScript,
+      '--workloads',
+      `${workload}:${variant}`,
+      '--threads',
+      String(t),
+      '--iters',
+      String(isMaml ? mamlIters : iters),
+      '--warmup',
+      String(isMaml ? 1 : warmup),
+    ],
+    { encoding: 'utf8' },
+  );
+  for (const line of p.stdout.split('\n')) {
+    if (!line.startsWith('{')) continue;
+    const j = JSON.parse(line) as BenchResult;
+    peer[benchKey(j)] = j;
+    console.error(`peer  ${benchKey(j).padEnd(24)} median ${j.median_ms.toFixed(1)} ms`);
+  }
+}
+
+// Workload by workload, the peer right after ours: the VM's speed drifts by 10-30% over minutes, so each
+// ratio compares two runs seconds apart rather than the two halves of a long invocation.
 for (const t of threads) {
-  ours.push(
-    ...(await benchOurs({
-      workloads,
+  for (const w of workloads) {
+    const rows = await benchOurs({
+      workloads: [w],
       iters,
       mamlIters,
       warmup,
@@ -65,39 +97,12 @@ for (const t of threads) {
       mamlWorkers: timeMamlWorkers,
       profile: values.profile,
       log: (s) => console.error(s),
-    })),
-  );
-}
-
-const peerScript = path.resolve(new URL('.', import.meta.url).pathname, '../../shared/peer/bench.py');
-const peer: Record<string, BenchResult> = {};
-const hasTorch = spawnSync('/usr/bin/python3', ['-c', 'import torch'], { encoding: 'utf8' }).status === 0;
-if (!values['no-peer'] && existsSync(peerScript) && hasTorch) {
-  for (const r of ours) {
-    const isMaml = r.workload === 'maml';
-    const p = spawnSync(
-      '/usr/bin/python3',
-      [
-        peerScript,
-        '--workloads',
-        `${r.workload}:${r.variant}`,
-        '--threads',
-        String(r.threads ?? 1),
-        '--iters',
-        String(isMaml ? mamlIters : iters),
-        '--warmup',
-        String(isMaml ? 1 : warmup),
-      ],
-      { encoding: 'utf8' },
-    );
-    for (const line of p.stdout.split('\n')) {
-      if (!line.startsWith('{')) continue;
-      const j = JSON.parse(line) as BenchResult;
-      peer[benchKey(j)] = j;
-      console.error(`peer  ${benchKey(j).padEnd(24)} median ${j.median_ms.toFixed(1)} ms`);
-    }
+    });
+    ours.push(...rows);
+    if (runPeer && rows[0]) peerRun(rows[0].workload, rows[0].variant, t);
   }
-} else if (!values['no-peer']) {
+}
+if (!runPeer && !values['no-peer']) {
   console.error(
     `peer not run: ${!existsSync(peerScript) ? `${peerScript} missing` : 'python3-torch not installed (apt-get install python3-torch libopenblas0-pthread)'}`,
   );

@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -41,6 +42,36 @@ describe('metalearn CLI', () => {
       const res = JSON.parse(readFileSync(path.join(out, 'results.json'), 'utf8'));
       assert.equal(res.test.n, 6);
       assert.ok(res.test.mean >= 0 && res.test.mean <= 1);
+      // Per-episode scores, their mean the reported one, and the digest of the saved episode file.
+      assert.equal(res.perEpisode.scores.length, 6);
+      const mean = res.perEpisode.scores.reduce((t: number, v: number) => t + v, 0) / 6;
+      assert.ok(Math.abs(mean - res.test.mean) < 1e-12);
+      assert.equal(res.perEpisode.episodes.file, 'test-episodes.json');
+      assert.equal(
+        res.perEpisode.episodes.sha256,
+        createHash('sha256')
+          .update(readFileSync(path.join(out, 'test-episodes.json'), 'utf8'))
+          .digest('hex'),
+      );
+      // A run against itself: no difference on any episode.
+      const same = cli(['compare', out, path.join(out, 'results.json')]);
+      assert.equal(same.status, 0, same.stderr);
+      assert.match(
+        same.stdout,
+        /B - A, paired over the same 6 episodes .*: 0\.00 points ± 0\.00 points .*the same on 6/,
+      );
+      // Scores of other episodes are refused, naming both files.
+      const other = path.join(out, 'other.json');
+      writeFileSync(
+        other,
+        JSON.stringify({
+          ...res,
+          perEpisode: { ...res.perEpisode, episodes: { file: 'x', sha256: 'f'.repeat(64) } },
+        }),
+      );
+      const refused = cli(['compare', out, other]);
+      assert.notEqual(refused.status, 0);
+      assert.match(refused.stderr, /results\.json and .*other\.json were not scored on the same episodes/);
       for (const f of [
         'best/model.json',
         'best/weights.bin',

@@ -100,6 +100,7 @@ describe('one option schema for every command', () => {
     assert.match(help.stdout, /--learner NAME +meta-learner: protonet \| matching \| maml .*\[protonet\]/);
     assert.deepEqual(Object.keys(COMMANDS).sort(), [
       'bench',
+      'compare',
       'demo',
       'eval',
       'export',

@@ -19,6 +19,7 @@ import { bench } from './commands/bench.js';
 import { sweep } from './commands/sweep.js';
 import { worker } from './commands/worker.js';
 import { search } from './commands/search.js';
+import { compare } from './commands/compare.js';
 
 export { DEFAULTS } from '../experiment/config.js';
 
@@ -29,6 +30,7 @@ export const COMMANDS: Readonly<Record<string, Command>> = Object.fromEntries(
     train,
     resume,
     evalCommand,
+    compare,
     report,
     exportCommand,
     predict,

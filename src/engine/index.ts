@@ -33,7 +33,7 @@ export { oneHotF32 } from './onehot.js';
 export { solveSpd } from './linalg.js';
 
 // Confidence intervals for reported means.
-export { meanCI, formatCI, type MeanCI } from './stats.js';
+export { meanCI, formatCI, pairedDifference, type MeanCI, type PairedDifference } from './stats.js';
 export {
   erf,
   normalCdf,

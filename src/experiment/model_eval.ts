@@ -3,15 +3,13 @@
  * read back and meta-tested on fixed episodes, without the run folder they came from: what a shipped
  * model's card is checked with.
  */
-import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { initEngine } from '../engine/backend.js';
 import { disposeParams } from '../nn/params.js';
 import { evaluate } from '../train/evaluate.js';
-import { episodeSetText } from '../tasks/episode_files.js';
 import { upgradeSavedConfig, type RunConfig } from './config.js';
-import { evalProblemOf, type EvalOverrides } from './problem.js';
+import { evalProblemOf, testEpisodesDigest, type EvalOverrides, type PerEpisodeScores } from './problem.js';
 import { fitContext, loadParamsFor } from './params_fit.js';
 
 /** The run config an exported model folder carries in model.json's userDefinedMetadata.config. */
@@ -47,6 +45,8 @@ export interface ModelEvalSummary {
   /** Accuracy only: correct answers and queries in all. */
   correct?: number;
   queries?: number;
+  /** Each episode's score, for paired comparisons (`metalearn compare`). */
+  perEpisode: PerEpisodeScores;
   seconds: number;
 }
 
@@ -77,6 +77,7 @@ export async function evaluateModel(
   const result = evaluate(problem.learner, params, problem.episodes(), { dispose: true });
   disposeParams(params);
   const set = problem.episodeFiles[0].set;
+  const episodes = testEpisodesDigest(problem.episodeFiles)!;
   const perEpisode = problem.way * problem.query;
   const summary: ModelEvalSummary = {
     model: modelDir,
@@ -86,8 +87,9 @@ export async function evaluateModel(
     query: problem.query,
     episodes: set.length,
     withinGroup: set.withinGroup,
-    episodesSha256: createHash('sha256').update(episodeSetText(set)).digest('hex'),
+    episodesSha256: episodes.sha256,
     test: { metric: result.metric, ...result.summary },
+    perEpisode: { scores: result.perEpisode, episodes },
     seconds: (Date.now() - t0) / 1000,
   };
   if (result.metric === 'accuracy') {

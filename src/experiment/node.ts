@@ -24,6 +24,7 @@ export {
   type EvalProblem,
   type EvalOverrides,
   type SavedEpisodes,
+  type PerEpisodeScores,
 } from './problem.js';
 export { loadMetaDatasets, type MetaDatasets } from './datasets.js';
 export { readConfigFile, readRunConfig } from './config_file.js';
@@ -31,6 +32,7 @@ export { runFolder, truncateMetrics, type RunFolder } from './run_folder.js';
 export { initFromFolder } from './warm_start.js';
 export { exportRun, predictFolder, type Prediction } from './predict.js';
 export { evaluateModel, readModelConfig, type ModelEvalSummary } from './model_eval.js';
+export { compareResults, readScoredResult, type Comparison, type ScoredResult } from './compare.js';
 export { shippedModels, shippedModelDir, shippedModelsRoot } from './shipped_models.js';
 export { timeMamlWorkers } from './bench/maml_workers.js';
 export {

@@ -3,13 +3,14 @@
  * task sources, and the metric. Classification (N-way K-shot episodes of image classes) and sinusoid
  * regression are the two kinds; runExperiment and evaluateRun take either through this one shape.
  */
+import { createHash } from 'node:crypto';
 import * as path from 'node:path';
 import { Rng } from '../engine/rng.js';
 import { EpisodeSampler, EpisodeSet } from '../tasks/episodes.js';
 import { SinusoidTasks } from '../tasks/sinusoid.js';
 import { TaskSource, augment, kShots, nQueries, nWays, withinGroups } from '../tasks/transforms.js';
 import { parseAugmentations } from '../data/augment.js';
-import { saveEpisodeSet } from '../tasks/episode_files.js';
+import { episodeSetText, saveEpisodeSet } from '../tasks/episode_files.js';
 import type { MetaLearner } from '../meta/types.js';
 import type { SupportQuery } from '../tasks/types.js';
 import { isLearnerName, learnerEntry } from '../meta/registry.js';
@@ -262,6 +263,22 @@ export function evalProblemOf(
     resultFile: `eval-${tag}.json`,
     fingerprint: dataFingerprint(data, dataSource(cfg)),
   };
+}
+
+/** Each fixed episode's score in order, and which saved episode set they are from. */
+export interface PerEpisodeScores {
+  scores: number[];
+  /** The episode set's file name (saved in the run folder by train and eval) and the sha256 of its text. */
+  episodes?: { file: string; sha256: string };
+}
+
+/**
+ * Which fixed meta-test episodes a result's scores are from: the saved file's name and the sha256 of its
+ * text (the same digest, the same episodes); undefined when the problem has no saved test set.
+ */
+export function testEpisodesDigest(files: SavedEpisodes[]): { file: string; sha256: string } | undefined {
+  const f = files.find((e) => e.file.startsWith('test-episodes'));
+  return f && { file: f.file, sha256: createHash('sha256').update(episodeSetText(f.set)).digest('hex') };
 }
 
 /** Save a problem's fixed episode sets into `dir`. */

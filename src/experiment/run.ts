@@ -41,7 +41,15 @@ import {
 } from './config.js';
 import { readRunConfig } from './config_file.js';
 import { LEARNERS_MODULE } from './learners.js';
-import { evalProblemOf, problemOf, saveEpisodes, type EvalOverrides, type Problem } from './problem.js';
+import {
+  evalProblemOf,
+  problemOf,
+  saveEpisodes,
+  testEpisodesDigest,
+  type EvalOverrides,
+  type PerEpisodeScores,
+  type Problem,
+} from './problem.js';
 import {
   acquireRunLock,
   clearRun,
@@ -73,7 +81,14 @@ export interface RunSummary {
   test: { metric: string; mean: number; ci95: number; n: number };
   /** Scores of the predictive distribution (see UncertaintyResult), when the learner has one. */
   uncertainty?: Record<string, unknown>;
+  /** Each meta-test episode's score, for paired comparisons (`metalearn compare`). */
+  perEpisode?: PerEpisodeScores;
   testSeconds: number;
+}
+
+function perEpisodeOf(test: EvalResult, files: Problem['episodeFiles']): PerEpisodeScores {
+  const episodes = testEpisodesDigest(files);
+  return { scores: test.perEpisode, ...(episodes ? { episodes } : {}) };
 }
 
 export interface RunOptions {
@@ -99,6 +114,7 @@ function writeRunSummary(
   test: EvalResult,
   testSeconds: number,
   log: (s: string) => void,
+  episodeFiles: Problem['episodeFiles'],
 ): RunSummary {
   const summary: RunSummary = {
     config: cfg,
@@ -110,6 +126,7 @@ function writeRunSummary(
     val: result.bestVal ? { ...result.bestVal.summary } : undefined,
     test: { metric: test.metric, ...test.summary },
     ...(test.uncertainty ? { uncertainty: uncertaintyRecord(test.uncertainty) } : {}),
+    perEpisode: perEpisodeOf(test, episodeFiles),
     testSeconds,
   };
   writeRunFile(path.join(out, 'results.json'), JSON.stringify(summary, null, 2) + '\n');
@@ -345,7 +362,17 @@ async function runLocked(
       formatMetric(test.metric, test.summary),
   );
   if (test.uncertainty) log(`meta-test ${formatUncertainty(test.uncertainty)}`);
-  const summary = writeRunSummary(out, cfg, backend, problem.description, result, test, testSeconds, log);
+  const summary = writeRunSummary(
+    out,
+    cfg,
+    backend,
+    problem.description,
+    result,
+    test,
+    testSeconds,
+    log,
+    problem.episodeFiles,
+  );
   log(
     `run written to ${out} (train ${result.seconds.toFixed(0)} s, test ${testSeconds.toFixed(0)} s, ${tf.memory().numTensors} tensors live)`,
   );
@@ -363,6 +390,8 @@ export interface EvalSummary {
   test: { metric: string; mean: number; ci95: number; n: number };
   /** Scores of the predictive distribution (NLL, ECE or 95%-interval coverage, with 95% CIs), when the learner has one. */
   uncertainty?: Record<string, unknown>;
+  /** Each episode's score, for paired comparisons (`metalearn compare`). */
+  perEpisode?: PerEpisodeScores;
   seconds: number;
 }
 
@@ -405,6 +434,7 @@ export async function evaluateRun(
     innerSteps: problem.innerSteps,
     test: { metric: test.metric, ...test.summary },
     ...(test.uncertainty ? { uncertainty: uncertaintyRecord(test.uncertainty) } : {}),
+    perEpisode: perEpisodeOf(test, problem.episodeFiles),
     seconds,
   };
   writeFileSync(path.join(runDir, problem.resultFile), JSON.stringify(summary, null, 2) + '\n');
