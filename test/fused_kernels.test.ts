@@ -9,6 +9,7 @@ import { lstm, lstmScan } from '../src/nn/lstm.js';
 import type { Params } from '../src/nn/params.js';
 import { TRAIN } from '../src/nn/module.js';
 import { adam } from '../src/nn/optim.js';
+import { mlp } from '../src/nn/mlp.js';
 import { softmaxCrossEntropy, sparseSoftmaxCrossEntropy } from '../src/engine/ops.js';
 import { oneHotF32 } from '../src/engine/onehot.js';
 import { gradCheck, secondOrderCheck } from './helpers/gradcheck.js';
@@ -156,6 +157,86 @@ describe('fused LSTM layer (native forward and backward) against the ops on the 
       const r2 = secondOrderCheck(lossOf(p), all);
       assert.ok(r2.relErr < 2e-2, `second order: ${JSON.stringify(r2)}`);
       tf.dispose([...all]);
+    },
+  );
+});
+
+describe('fused dense layer with bias and ReLU (native forward and backward) against the ops on the cpu backend', () => {
+  // Two ReLU layers and a linear one: relu and identity kernels, a ragged batch of 13 rows.
+  const net = mlp([7, 9, 6, 3]);
+  const setup = (seed: number) => {
+    const r = new Rng(seed);
+    return { p: net.init(r), x: r.normalTensor([13, 7]), u: new Rng(seed + 1).normalTensor([13, 3]) };
+  };
+  const lossOf =
+    (u: tf.Tensor) =>
+    (x: tf.Tensor, ...ws: tf.Tensor[]) => {
+      const keys = Object.keys(setup(0).p).sort();
+      const p = Object.fromEntries(keys.map((k, i) => [k, ws[i]]));
+      return tf.sum(tf.mul(tf.square(net.apply(p, x, TRAIN)), u)) as tf.Scalar;
+    };
+  const all = (s: ReturnType<typeof setup>) => [
+    s.x,
+    ...Object.keys(s.p)
+      .sort()
+      .map((k) => s.p[k]),
+  ];
+
+  it('outputs, gradients and a second-order gradient', { skip }, async () => {
+    const values = async (backend: 'cpu' | 'wasm') => {
+      await initEngine({ backend });
+      const out = tf.tidy(() => {
+        const s = setup(3);
+        const f = lossOf(s.u);
+        const xs = all(s);
+        const v = new Rng(9).normalTensor(s.x.shape);
+        const hv = tf.grad(
+          (x: tf.Tensor) => tf.sum(tf.mul(tf.grads(f)([x, ...xs.slice(1)])[0], v)) as tf.Scalar,
+        )(s.x);
+        return [net.apply(s.p, s.x, TRAIN), ...tf.grads(f)(xs), hv];
+      });
+      const v = out.map((t) => t.dataSync() as Float32Array);
+      tf.dispose(out);
+      return v;
+    };
+    const a = await values('cpu');
+    const b = await values('wasm');
+    assert.equal(a.length, 9);
+    for (let k = 0; k < a.length; k++) {
+      let d2 = 0;
+      let n2 = 0;
+      a[k].forEach((v, i) => ((d2 += (v - b[k][i]) ** 2), (n2 += v * v)));
+      assert.ok(
+        n2 > 0 && Math.sqrt(d2 / n2) < 1e-5,
+        `output ${k}: relative difference ${Math.sqrt(d2 / n2)}`,
+      );
+    }
+  });
+
+  it(
+    'runs as the native kernels without leaking; first and second order match finite differences',
+    { skip },
+    async () => {
+      await initEngine({ backend: 'wasm' });
+      const s = setup(4);
+      const f = lossOf(s.u);
+      const xs = all(s);
+      const before = tf.memory().numTensors;
+      const info = await tf.profile(() => tf.dispose(tf.grads(f)(xs)));
+      const names = info.kernels.map((k) => k.name);
+      assert.equal(names.filter((n) => n === 'MetalearnDense').length, 3, names.join(' '));
+      assert.equal(names.filter((n) => n === 'MetalearnDenseGrad').length, 3, names.join(' '));
+      assert.ok(!names.includes('Relu') && !names.includes('BatchMatMul'), names.join(' '));
+      assert.equal(tf.memory().numTensors, before);
+      // A small step, so that few pre-activations cross a ReLU kink between the evaluations.
+      const r1 = gradCheck(f, xs, { eps: 2e-3 });
+      assert.ok(r1.relErr < 1e-2, `first order: ${JSON.stringify(r1)}`);
+      // Finite differences of a gradient jump at every kink crossed, so the second order is checked
+      // where no pre-activation is near 0: positive inputs, weights and biases (every unit active).
+      const pos = xs.map((t) => tf.tidy(() => tf.add(tf.abs(t), 0.1)));
+      const r2 = secondOrderCheck(f, pos);
+      assert.ok(r2.relErr < 2e-2, `second order: ${JSON.stringify(r2)}`);
+      tf.dispose([...xs, ...pos, s.u]);
     },
   );
 });

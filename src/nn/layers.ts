@@ -2,6 +2,7 @@ import { tf } from '../engine/tf.js';
 import type { Rng } from '../engine/rng.js';
 import { moments } from '../engine/ops.js';
 import { fusedBatchNorm } from '../engine/batch_norm.js';
+import { nativeDense } from '../engine/kernels/native.js';
 import { type Ctx, type Module, expectShape, positiveInt, where } from './module.js';
 import type { Params, State } from './params.js';
 
@@ -15,13 +16,16 @@ function torchUniform(rng: Rng, shape: number[], fanIn: number): tf.Tensor {
 /** Options of dense. */
 export interface DenseOptions {
   bias?: boolean;
+  /** Applied to the output (default identity); with the native kernels, a ReLU after the bias is fused into one kernel. */
+  activation?: Activation;
 }
 
-/** y = x W + b on the last axis. Params: w [in, out], b [out]. */
+/** y = act(x W + b) on the last axis (act: identity unless given). Params: w [in, out], b [out]. */
 export function dense(inDim: number, outDim: number, opts: DenseOptions = {}): Module {
   positiveInt(inDim, 'inDim', 'dense');
   positiveInt(outDim, 'outDim', 'dense');
   const bias = opts.bias ?? true;
+  const act = opts.activation ?? 'identity';
   return {
     name: 'dense',
     init: (rng) => {
@@ -37,8 +41,15 @@ export function dense(inDim: number, outDim: number, opts: DenseOptions = {}): M
       }
       return tf.tidy(() => {
         const flat = x.rank === 2 ? x : tf.reshape(x, [-1, inDim]);
-        let y = tf.matMul(flat as tf.Tensor2D, p.w as tf.Tensor2D) as tf.Tensor;
-        if (bias) y = tf.add(y, p.b);
+        const fused =
+          bias && (act === 'relu' || act === 'identity') ? nativeDense(flat, p.w, p.b, act === 'relu') : null;
+        let y: tf.Tensor;
+        if (fused) y = fused;
+        else {
+          y = tf.matMul(flat as tf.Tensor2D, p.w as tf.Tensor2D) as tf.Tensor;
+          if (bias) y = tf.add(y, p.b);
+          y = activate(y, act);
+        }
         return x.rank === 2 ? y : tf.reshape(y, [...x.shape.slice(0, -1), outDim]);
       });
     },

@@ -1,6 +1,6 @@
 import { tf } from '../engine/tf.js';
 import { type Module, childCtx } from './module.js';
-import { type Activation, activate, dense } from './layers.js';
+import { type Activation, dense } from './layers.js';
 import { type Params, subParams, withPrefix } from './params.js';
 
 /** Options of mlp. */
@@ -21,7 +21,12 @@ export function mlp(sizes: number[], opts: MlpOptions = {}): Module {
   if (!['relu', 'tanh', 'sigmoid', 'identity'].includes(act)) {
     throw new Error(`mlp: unknown activation '${String(act)}'; expected relu, tanh, sigmoid or identity`);
   }
-  const layers = sizes.slice(1).map((out, i) => dense(sizes[i], out));
+  // The activation inside each dense layer, where the native kernels fuse a ReLU with the product.
+  const layers = sizes
+    .slice(1)
+    .map((out, i) =>
+      dense(sizes[i], out, { activation: i < sizes.length - 2 || opts.activateLast ? act : 'identity' }),
+    );
   return {
     name: 'mlp',
     init: (rng) => {
@@ -34,7 +39,6 @@ export function mlp(sizes: number[], opts: MlpOptions = {}): Module {
         let h = x;
         layers.forEach((l, i) => {
           h = l.apply(subParams(p, `fc${i}`), h, childCtx(ctx, `fc${i}`));
-          if (i < layers.length - 1 || opts.activateLast) h = activate(h, act);
         });
         return h;
       }),

@@ -104,6 +104,19 @@ export interface NativeKernels {
     alpha: number,
     beta: number,
   ): void;
+  /** y = x w + b for x [m, k], w [k, n], b [n], then max(y, 0) when relu (dims [m, k, n, relu 0/1]). */
+  dense(x: Float32Array, w: Float32Array, b: Float32Array, y: Float32Array, dims: number[]): void;
+  /** dense's gradients for the upstream dy: dx = dz w^T, dw = x^T dz, db = column sums of dz (dz = dy masked by y > 0 when relu). */
+  denseGrad(
+    x: Float32Array,
+    w: Float32Array,
+    y: Float32Array,
+    dy: Float32Array,
+    dx: Float32Array,
+    dw: Float32Array,
+    db: Float32Array,
+    dims: number[],
+  ): void;
   /**
    * loss[0] = mean over rows of logsumexp(x_r) - x_r[label_r] for logits [rows, classes] and integer
    * labels (a label outside [0, classes) contributes 0).
@@ -908,6 +921,75 @@ export function nativeAdamStep(
   ];
 }
 
+/** Kernel names of the fused dense layer and its gradient (wasm with the addon only). */
+const DENSE = 'MetalearnDense';
+const DENSE_GRAD = 'MetalearnDenseGrad';
+
+function denseKernels(addon: NativeKernels): tf.KernelConfig[] {
+  const dims = (x: tf.TensorInfo, w: tf.TensorInfo, attrs: tf.NamedAttrMap) => [
+    x.shape[0],
+    x.shape[1],
+    w.shape[1],
+    (attrs as { relu: boolean }).relu ? 1 : 0,
+  ];
+  return [
+    heapKernel(
+      DENSE,
+      ['x', 'w', 'b'],
+      ({ x, w }) => [[x.shape[0], w.shape[1]]],
+      ([x, w, b, y], inp, attrs) => addon.dense(x, w, b, y, dims(inp.x, inp.w, attrs)),
+    ),
+    heapKernel(
+      DENSE_GRAD,
+      ['x', 'w', 'y', 'dy'],
+      ({ x, w }) => [[...x.shape], [...w.shape], [w.shape[1]]],
+      ([x, w, y, dy, dx, dw, db], inp, attrs) =>
+        addon.denseGrad(x, w, y, dy, dx, dw, db, dims(inp.x, inp.w, attrs)),
+    ),
+  ];
+}
+
+/**
+ * The dense layer's gradients from differentiable ops (for a recorded backward pass: higher order), the
+ * pre-activation recomputed from the saved inputs (see lstmSeqGradOps for why not from the saved output).
+ */
+function denseGradOps(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, dy: tf.Tensor, relu: boolean): tf.Tensor[] {
+  const dz = relu ? tf.mul(dy, tf.step(tf.add(tf.matMul(x as tf.Tensor2D, w as tf.Tensor2D), b))) : dy;
+  return [
+    tf.matMul(dz as tf.Tensor2D, w as tf.Tensor2D, false, true),
+    tf.matMul(x as tf.Tensor2D, dz as tf.Tensor2D, true, false),
+    tf.sum(dz, 0),
+  ];
+}
+
+function registerDenseGradient(): void {
+  tf.registerGradient({
+    kernelName: DENSE,
+    inputsToSave: ['x', 'w', 'b'],
+    outputsToSave: [true],
+    gradFunc: ((dy: tf.Tensor, saved: tf.Tensor[], attrs: tf.NamedAttrMap) => {
+      const [x, w, b, y] = saved;
+      const relu = (attrs as { relu: boolean }).relu;
+      const [dx, dw, db] = tf.engine().isTapeOn()
+        ? denseGradOps(x, w, b, dy, relu)
+        : (tf.engine().runKernel(DENSE_GRAD, { x, w, y, dy }, { relu }) as unknown as tf.Tensor[]);
+      return { x: () => dx, w: () => dw, b: () => db };
+    }) as unknown as tf.GradConfig['gradFunc'],
+  });
+}
+
+/**
+ * A dense layer x w + b (then ReLU when `relu`) for x [m, k], w [k, n], b [n] in one native kernel: the
+ * product accumulates onto rows initialised with b, and the ReLU is one pass over the output.
+ * Differentiable to any order (its backward is one native kernel, or differentiable ops when the
+ * backward is itself recorded). Null unless the native kernels run this backend.
+ */
+export function nativeDense(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, relu: boolean): tf.Tensor2D | null {
+  if (!nativeHere(x, w, b) || x.rank !== 2 || w.rank !== 2 || b.rank !== 1) return null;
+  if (x.shape[1] !== w.shape[0] || b.shape[0] !== w.shape[1] || x.size === 0 || w.size === 0) return null;
+  return (tf.engine().runKernel(DENSE, { x, w, b }, { relu }) as unknown as tf.Tensor2D[])[0];
+}
+
 /** Kernel names of the fused softmax cross-entropy and its gradient (wasm with the addon only). */
 const SOFTMAX_XENT = 'MetalearnSoftmaxXent';
 const SOFTMAX_XENT_GRAD = 'MetalearnSoftmaxXentGrad';
@@ -1005,9 +1087,11 @@ export function installNativeKernels(): boolean {
     ...lstmKernels(addon),
     adamKernel(addon),
     ...softmaxXentKernels(addon),
+    ...denseKernels(addon),
   ])
     tf.registerKernel(k);
   registerLstmGradient();
+  registerDenseGradient();
   registerSoftmaxXentGradient();
   tf.registerKernel(convGradKernel(addon, CONV_FILTER_GRAD, true));
   tf.registerKernel(convGradKernel(addon, CONV_INPUT_GRAD, false));
