@@ -84,7 +84,14 @@ describe('the npm package, installed into a fresh project', { timeout: 900_000 }
       { cwd: project, env: { ...process.env, METALEARN_NATIVE: '0' } },
     );
     env = { ...process.env, HOME: home };
-    for (const k of ['METALEARN_DATA', 'METALEARN_CACHE', 'XDG_DATA_HOME', 'XDG_CACHE_HOME']) delete env[k];
+    for (const k of [
+      'METALEARN_DATA',
+      'METALEARN_CACHE',
+      'XDG_DATA_HOME',
+      'XDG_CACHE_HOME',
+      'METALEARN_NATIVE',
+    ])
+      delete env[k];
   });
   after(() => rmSync(work, { recursive: true, force: true }));
 
@@ -279,6 +286,11 @@ document.body.textContent = String([maml, snail].length + Object.keys(theta).len
     ]);
     assert.match(out, /meta-test accuracy \(5-way 1-shot/);
     assert.ok(existsSync(path.join(project, 'runs', 'demo', 'results.json')));
+    // Installed with METALEARN_NATIVE=0, so without the addon: the run says so and how to build it.
+    assert.match(
+      out,
+      /native kernels not built, so the wasm kernels run \(slower\): build them with 'node \S*node_modules\/metalearn-ts\/native\/build\.mjs'/,
+    );
   });
 
   it('trains 2 steps on Omniglot from METALEARN_DATA, caching in the per-user cache folder', () => {

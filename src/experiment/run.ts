@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { tf } from '../engine/tf.js';
 import { formatCI } from '../engine/stats.js';
 import { initEngine } from '../engine/backend.js';
+import { nativeKernelsHint } from '../engine/kernels/native.js';
 import { Rng } from '../engine/rng.js';
 import { disposeParams, type Params } from '../nn/params.js';
 import { fileError, replaceParamsDir, settledDir } from '../nn/io_files.js';
@@ -321,6 +322,8 @@ async function runLocked(
   keepDataFingerprint(out, problem.fingerprint, !!ckpt);
   if (ckpt) checkCheckpointFits(problem.learner, ckpt, folder.checkpoint, cfg);
   log(`backend ${backend}; ${problem.description}`);
+  const hint = backend === 'wasm' ? nativeKernelsHint() : null;
+  if (hint) log(hint);
   log(problem.headline);
   saveEpisodes(out, problem.episodeFiles);
 

@@ -151,6 +151,8 @@ export interface NativeKernels {
 export const NATIVE_ENV = 'METALEARN_NATIVE';
 
 let loaded: NativeKernels | null | undefined;
+/** Why the addon did not load (Node only; null when it loaded or was turned off). */
+let loadError: string | null = null;
 
 /** The addon, or null when it is not built, cannot load, or is turned off. */
 export function nativeKernels(): NativeKernels | null {
@@ -167,10 +169,28 @@ export function nativeKernels(): NativeKernels | null {
   try {
     const req = mod.createRequire(import.meta.url);
     loaded = req('../../../native/build/metalearn_native.node') as NativeKernels;
-  } catch {
+  } catch (e) {
     loaded = null;
+    const err = e as { code?: string; message?: string };
+    loadError = err.code === 'MODULE_NOT_FOUND' ? 'not built' : `did not load (${err.message ?? String(e)})`;
   }
   return loaded;
+}
+
+/**
+ * In Node without the native kernels: why, and how to build them (the install normally does; npm 12
+ * and later skip a dependency's install script unless the project allows it). Null when they run, in
+ * browsers, and with METALEARN_NATIVE=0.
+ */
+export function nativeKernelsHint(): string | null {
+  nativeKernels();
+  if (!loadError) return null;
+  const build = new URL('../../../native/build.mjs', import.meta.url).pathname;
+  return (
+    `native kernels ${loadError}, so the wasm kernels run (slower): build them with 'node ${build}' ` +
+    `(g++ and Node's headers), or allow the install script ('npm install-scripts approve metalearn-ts', ` +
+    `npm 12) and reinstall`
+  );
 }
 
 interface Conv2DAttrs {
