@@ -32,6 +32,7 @@
 #include "pool.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -1149,6 +1150,29 @@ bool floatArgs(napi_env env, const napi_value* argv, int count, float** ptr, siz
   return true;
 }
 
+// The arguments of a fused kernel, (N Float32Arrays, [K dims]): into p and d, every dim non-negative and
+// array i at least need(d)[i] floats long. Otherwise throws "<name>: ..." and returns false.
+template <size_t N, size_t K, typename Need>
+bool fusedArgs(napi_env env, napi_callback_info info, const char* name, const char* signature, float* (&p)[N],
+               int64_t (&d)[K], Need need) {
+  size_t argc = N + 1;
+  napi_value argv[N + 1];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  size_t l[N];
+  const auto error = [&](const std::string& what) {
+    fail(env, (std::string(name) + ": " + what).c_str());
+    return false;
+  };
+  if (argc != N + 1 || !floatArgs(env, argv, static_cast<int>(N), p, l) || !ints(env, argv[N], K, d))
+    return error(std::string("expected ") + signature);
+  for (size_t i = 0; i < K; i++)
+    if (d[i] < 0) return error("dims must be non-negative");
+  const std::array<size_t, N> want = need(d);
+  for (size_t i = 0; i < N; i++)
+    if (l[i] < want[i]) return error("a buffer is smaller than its shape");
+  return true;
+}
+
 // lstmSeq(xw, wh, b, h0, c0, hs, cs, gates, [B, T, H]): a whole LSTM layer over T steps (Hochreiter &
 // Schmidhuber 1997 with the forget gate of Gers et al. 2000; gates in the order input, forget, cell,
 // output). xw [B, T, 4H] is the input's projection, wh [H, 4H] the recurrent weight, b [4H] the bias,
@@ -1156,20 +1180,15 @@ bool floatArgs(napi_env env, const napi_value* argv, int count, float** ptr, siz
 // pre-activations gates = xw + b + h_{t-1} wh [B, T, 4H] (kept for the backward pass). One kernel instead
 // of about four per step: each kernel call through tfjs costs some tens of microseconds.
 napi_value LstmSeq(napi_env env, napi_callback_info info) {
-  size_t argc = 9;
-  napi_value argv[9];
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
   float* p[8];
-  size_t l[8];
   int64_t d[3];
-  if (argc != 9 || !floatArgs(env, argv, 8, p, l) || !ints(env, argv[8], 3, d))
-    return fail(env, "lstmSeq: expected (xw, wh, b, h0, c0, hs, cs, gates: Float32Array, [B, T, H])");
+  if (!fusedArgs(env, info, "lstmSeq", "(xw, wh, b, h0, c0, hs, cs, gates: Float32Array, [B, T, H])", p, d,
+                 [](const int64_t* s) {
+                   const size_t bth = s[0] * s[1] * s[2], bh = s[0] * s[2], h = s[2];
+                   return std::array<size_t, 8>{4 * bth, 4 * h * h, 4 * h, bh, bh, bth, bth, 4 * bth};
+                 }))
+    return nullptr;
   const int64_t B = d[0], T = d[1], H = d[2], G = 4 * H;
-  if (B < 0 || T < 0 || H < 0) return fail(env, "lstmSeq: dims must be non-negative");
-  const size_t bth = static_cast<size_t>(B * T * H), bh = static_cast<size_t>(B * H);
-  if (l[0] < 4 * bth || l[1] < static_cast<size_t>(H * G) || l[2] < static_cast<size_t>(G) || l[3] < bh ||
-      l[4] < bh || l[5] < bth || l[6] < bth || l[7] < 4 * bth)
-    return fail(env, "lstmSeq: a buffer is smaller than its shape");
   const float *xw = p[0], *wh = p[1], *b = p[2], *h0 = p[3], *c0 = p[4];
   float *hs = p[5], *cs = p[6], *gates = p[7];
   const int64_t grain = std::max<int64_t>(1, kGrainElems / std::max<int64_t>(1, G));
@@ -1197,23 +1216,18 @@ napi_value LstmSeq(napi_env env, napi_callback_info info) {
 // dh_{t-1} = dpre_t wh^T; then dwh = sum_t h_{t-1}^T dpre_t as one product over all B * T rows, and
 // db = the column sums of dpre (= dxw), as batchNorm's channel sums.
 napi_value LstmSeqGrad(napi_env env, napi_callback_info info) {
-  size_t argc = 15;
-  napi_value argv[15];
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
   float* p[14];
-  size_t l[14];
   int64_t d[3];
-  if (argc != 15 || !floatArgs(env, argv, 14, p, l) || !ints(env, argv[14], 3, d))
-    return fail(env,
-                "lstmSeqGrad: expected (gates, cs, hs, h0, c0, wh, dhs, dcs, dgates, dxw, dwh, db, dh0, dc0: "
-                "Float32Array, [B, T, H])");
+  if (!fusedArgs(env, info, "lstmSeqGrad",
+                 "(gates, cs, hs, h0, c0, wh, dhs, dcs, dgates, dxw, dwh, db, dh0, dc0: Float32Array, [B, T, H])", p,
+                 d, [](const int64_t* s) {
+                   const size_t bth = s[0] * s[1] * s[2], bh = s[0] * s[2], hg = 4 * s[2] * s[2], g = 4 * s[2];
+                   return std::array<size_t, 14>{4 * bth, bth, bth, bh, bh, hg, bth, bth, 4 * bth, 4 * bth, hg, g, bh, bh};
+                 }))
+    return nullptr;
   const int64_t B = d[0], T = d[1], H = d[2], G = 4 * H;
-  if (B < 0 || T < 0 || H < 0) return fail(env, "lstmSeqGrad: dims must be non-negative");
   const size_t bth = static_cast<size_t>(B * T * H), bh = static_cast<size_t>(B * H),
                hg = static_cast<size_t>(H * G);
-  const size_t need[14] = {4 * bth, bth, bth, bh, bh, hg, bth, bth, 4 * bth, 4 * bth, hg, static_cast<size_t>(G), bh, bh};
-  for (int i = 0; i < 14; i++)
-    if (l[i] < need[i]) return fail(env, "lstmSeqGrad: a buffer is smaller than its shape");
   const float *gates = p[0], *cs = p[1], *hs = p[2], *h0 = p[3], *c0 = p[4], *wh = p[5], *dhs = p[6],
               *dcs = p[7], *dgates = p[8];
   float *dxw = p[9], *dwh = p[10], *db = p[11], *dh0 = p[12], *dc0 = p[13];
@@ -1299,19 +1313,14 @@ napi_value AdamStep(napi_env env, napi_callback_info info) {
 // dense(x, w, b, y, [m, k, n, relu]): y = x w + b for x [m, k], w [k, n], b [n], then max(y, 0) when relu:
 // the rows of y start as b and the product accumulates onto them, so the bias costs no pass of its own.
 napi_value Dense(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
-  napi_value argv[5];
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
   float* p[4];
-  size_t l[4];
   int64_t d[4];
-  if (argc != 5 || !floatArgs(env, argv, 4, p, l) || !ints(env, argv[4], 4, d))
-    return fail(env, "dense: expected (x, w, b, y: Float32Array, [m, k, n, relu])");
+  if (!fusedArgs(env, info, "dense", "(x, w, b, y: Float32Array, [m, k, n, relu])", p, d, [](const int64_t* s) {
+        return std::array<size_t, 4>{static_cast<size_t>(s[0] * s[1]), static_cast<size_t>(s[1] * s[2]),
+                                     static_cast<size_t>(s[2]), static_cast<size_t>(s[0] * s[2])};
+      }))
+    return nullptr;
   const int64_t m = d[0], k = d[1], n = d[2];
-  if (m < 0 || k < 0 || n < 0) return fail(env, "dense: dims must be non-negative");
-  if (l[0] < static_cast<size_t>(m * k) || l[1] < static_cast<size_t>(k * n) || l[2] < static_cast<size_t>(n) ||
-      l[3] < static_cast<size_t>(m * n))
-    return fail(env, "dense: a buffer is smaller than its shape");
   const float *x = p[0], *w = p[1], *b = p[2];
   float* y = p[3];
   const int64_t grain = std::max<int64_t>(1, kGrainElems / std::max<int64_t>(1, n));
@@ -1330,19 +1339,16 @@ napi_value Dense(napi_env env, napi_callback_info info) {
 // (relu), dx = dz w^T, dw = x^T dz and db = the column sums of dz (in double, in fixed row blocks, so the
 // result does not depend on the thread count).
 napi_value DenseGrad(napi_env env, napi_callback_info info) {
-  size_t argc = 8;
-  napi_value argv[8];
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
   float* p[7];
-  size_t l[7];
   int64_t d[4];
-  if (argc != 8 || !floatArgs(env, argv, 7, p, l) || !ints(env, argv[7], 4, d))
-    return fail(env, "denseGrad: expected (x, w, y, dy, dx, dw, db: Float32Array, [m, k, n, relu])");
+  if (!fusedArgs(env, info, "denseGrad", "(x, w, y, dy, dx, dw, db: Float32Array, [m, k, n, relu])", p, d,
+                 [](const int64_t* s) {
+                   const size_t mk = s[0] * s[1], kn = s[1] * s[2], mn = s[0] * s[2];
+                   return std::array<size_t, 7>{mk, kn, mn, mn, mk, kn, static_cast<size_t>(s[2])};
+                 }))
+    return nullptr;
   const int64_t m = d[0], k = d[1], n = d[2];
-  if (m < 0 || k < 0 || n < 0) return fail(env, "denseGrad: dims must be non-negative");
-  const size_t mk = static_cast<size_t>(m * k), kn = static_cast<size_t>(k * n), mn = static_cast<size_t>(m * n);
-  if (l[0] < mk || l[1] < kn || l[2] < mn || l[3] < mn || l[4] < mk || l[5] < kn || l[6] < static_cast<size_t>(n))
-    return fail(env, "denseGrad: a buffer is smaller than its shape");
+  const size_t mn = static_cast<size_t>(m * n);
   const float *x = p[0], *w = p[1], *y = p[2], *dy = p[3];
   float *dx = p[4], *dw = p[5], *db = p[6];
   std::vector<float> masked;

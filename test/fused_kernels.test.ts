@@ -241,6 +241,30 @@ describe('fused dense layer with bias and ReLU (native forward and backward) aga
   );
 });
 
+describe('fused kernels refuse bad arguments, naming the kernel', () => {
+  it('a missing argument, a negative dim and a short buffer', { skip }, () => {
+    const addon = nativeKernels()!;
+    const f = (n: number) => new Float32Array(n);
+    const dense = addon.dense as unknown as (...a: unknown[]) => void;
+    assert.throws(
+      () => dense(f(6), f(6), f(3)),
+      /^Error: dense: expected \(x, w, b, y: Float32Array, \[m, k, n, relu\]\)/,
+    );
+    assert.throws(
+      () => addon.dense(f(6), f(6), f(3), f(6), [2, -3, 3, 0]),
+      /dense: dims must be non-negative/,
+    );
+    assert.throws(
+      () => addon.dense(f(6), f(6), f(3), f(5), [2, 3, 3, 0]),
+      /dense: a buffer is smaller than its shape/,
+    );
+    assert.throws(
+      () => addon.lstmSeqGrad(...Array.from({ length: 14 }, () => f(4)), [1, 2, 1]),
+      /lstmSeqGrad: a buffer is smaller than its shape/,
+    );
+  });
+});
+
 describe('fused softmax cross-entropy (native forward and backward) against the ops on the cpu backend', () => {
   // 37 rows of 5 classes; two labels outside [0, 5) contribute nothing, as their zero one-hot rows do.
   const labels = Array.from({ length: 37 }, (_, i) => (i === 4 ? -1 : i === 20 ? 5 : (i * 7) % 5));
