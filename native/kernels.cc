@@ -1377,22 +1377,32 @@ double rowLogSumExp(const float* x, int64_t classes) {
   return m + std::log(s);
 }
 
-// The arguments of softmaxXent and softmaxXentGrad: (logits: Float32Array, labels: Int32Array, ..., rows,
-// classes), checked against the sizes; 0 or an error message.
-const char* xentArgs(napi_env env, napi_value* argv, size_t nFloats, float** logits, int32_t** labels,
-                     float** extra, int64_t* rows, int64_t* classes) {
+// The arguments of softmaxXent and softmaxXentGrad: (logits: Float32Array, labels: Int32Array, then
+// nFloats Float32Arrays, rows, classes), checked against the sizes. Otherwise throws "<name>: ..." and
+// returns false.
+bool xentArgs(napi_env env, napi_callback_info info, const char* name, const char* signature, size_t nFloats,
+              float** logits, int32_t** labels, float** extra, int64_t* rows, int64_t* classes) {
+  size_t argc = 6;
+  napi_value argv[6];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  const auto error = [&](const char* what) {
+    fail(env, (std::string(name) + ": " + what + "; expected " + signature).c_str());
+    return false;
+  };
   size_t lx, ll;
-  if (!floats(env, argv[0], logits, &lx) || !int32s(env, argv[1], labels, &ll)) return "bad buffers";
+  if (argc != 4 + nFloats || !floats(env, argv[0], logits, &lx) || !int32s(env, argv[1], labels, &ll))
+    return error("bad arguments");
   for (size_t i = 0; i < nFloats; i++) {
     size_t le;
-    if (!floats(env, argv[2 + i], &extra[i], &le)) return "bad buffers";
+    if (!floats(env, argv[2 + i], &extra[i], &le)) return error("bad arguments");
   }
   const double r = number(env, argv[2 + nFloats]), c = number(env, argv[3 + nFloats]);
-  if (!(r >= 1 && r == std::floor(r) && c >= 1 && c == std::floor(c))) return "rows and classes must be positive integers";
+  if (!(r >= 1 && r == std::floor(r) && c >= 1 && c == std::floor(c)))
+    return error("rows and classes must be positive integers");
   *rows = static_cast<int64_t>(r);
   *classes = static_cast<int64_t>(c);
-  if (lx < static_cast<size_t>(*rows * *classes) || ll < static_cast<size_t>(*rows)) return "a buffer is too small";
-  return nullptr;
+  if (lx < static_cast<size_t>(*rows * *classes) || ll < static_cast<size_t>(*rows)) return error("a buffer is too small");
+  return true;
 }
 
 // softmaxXent(logits, labels, loss, rows, classes): loss[0] = mean over the rows of
@@ -1400,16 +1410,12 @@ const char* xentArgs(napi_env env, napi_value* argv, size_t nFloats, float** log
 // outside [0, classes) contributes 0, as its all-zero one-hot row does. Row losses are summed in order
 // in double, so the result does not depend on the thread count.
 napi_value SoftmaxXent(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
-  napi_value argv[5];
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
   float *x, *loss[1];
   int32_t* lab;
   int64_t rows, classes;
-  const char* err = argc == 5 ? xentArgs(env, argv, 1, &x, &lab, loss, &rows, &classes) : "bad arguments";
-  if (err) return fail(env, (std::string("softmaxXent: ") + err +
-                             "; expected (logits: Float32Array, labels: Int32Array, loss: Float32Array, rows, classes)")
-                                .c_str());
+  if (!xentArgs(env, info, "softmaxXent", "(logits: Float32Array, labels: Int32Array, loss: Float32Array, rows, classes)",
+                1, &x, &lab, loss, &rows, &classes))
+    return nullptr;
   std::vector<double> per(static_cast<size_t>(rows));
   metalearn::parallelFor(rows, std::max<int64_t>(1, kGrainElems / classes), [&](int64_t r0, int64_t r1) {
     for (int64_t r = r0; r < r1; r++) {
@@ -1427,17 +1433,13 @@ napi_value SoftmaxXent(napi_env env, napi_callback_info info) {
 // softmaxXentGrad(logits, labels, dy, dx, rows, classes): dx_r = (softmax(x_r) - onehot(label_r)) dy / rows,
 // and 0 for a row whose label is outside [0, classes).
 napi_value SoftmaxXentGrad(napi_env env, napi_callback_info info) {
-  size_t argc = 6;
-  napi_value argv[6];
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
   float *x, *bufs[2];
   int32_t* lab;
   int64_t rows, classes;
-  const char* err = argc == 6 ? xentArgs(env, argv, 2, &x, &lab, bufs, &rows, &classes) : "bad arguments";
-  if (err)
-    return fail(env, (std::string("softmaxXentGrad: ") + err +
-                      "; expected (logits: Float32Array, labels: Int32Array, dy, dx: Float32Array, rows, classes)")
-                         .c_str());
+  if (!xentArgs(env, info, "softmaxXentGrad",
+                "(logits: Float32Array, labels: Int32Array, dy, dx: Float32Array, rows, classes)", 2, &x, &lab, bufs,
+                &rows, &classes))
+    return nullptr;
   const double g = static_cast<double>(bufs[0][0]) / static_cast<double>(rows);
   float* dx = bufs[1];
   metalearn::parallelFor(rows, std::max<int64_t>(1, kGrainElems / classes), [&](int64_t r0, int64_t r1) {

@@ -15,6 +15,14 @@ import { oneHotF32 } from '../src/engine/onehot.js';
 import { gradCheck, secondOrderCheck } from './helpers/gradcheck.js';
 
 const skip = nativeKernels() ? false : 'native addon not built (native/build.mjs needs g++)';
+
+/** Assert that b matches a (the cpu backend's values) to 1e-5 in relative L2 norm; a must not be all zero. */
+function assertClose(a: Float32Array, b: Float32Array, name: string): void {
+  let d2 = 0;
+  let n2 = 0;
+  a.forEach((v, i) => ((d2 += (v - b[i]) ** 2), (n2 += v * v)));
+  assert.ok(n2 > 0 && Math.sqrt(d2 / n2) < 1e-5, `${name}: relative difference ${Math.sqrt(d2 / n2)}`);
+}
 const bn = batchNorm(6);
 
 function inputs(seed: number, shape: number[]): tf.Tensor[] {
@@ -54,10 +62,7 @@ describe('fused batch norm (native forward and backward) against the ops on the 
       const a = await valueAndGrads('cpu', shape);
       const b = await valueAndGrads('wasm', shape);
       for (const [k, name] of ['y', 'dx', 'dgamma', 'dbeta'].entries()) {
-        let d2 = 0;
-        let n2 = 0;
-        a[k].forEach((v, i) => ((d2 += (v - b[k][i]) ** 2), (n2 += v * v)));
-        assert.ok(Math.sqrt(d2 / n2) < 1e-5, `${name}: relative difference ${Math.sqrt(d2 / n2)}`);
+        assertClose(a[k], b[k], name);
       }
     });
   }
@@ -133,10 +138,7 @@ describe('fused LSTM layer (native forward and backward) against the ops on the 
     const a = await values('cpu');
     const b = await values('wasm');
     for (const [k, name] of ['outputs', 'dx', 'dh0', 'dc0', 'dwx', 'dwh', 'db'].entries()) {
-      let d2 = 0;
-      let n2 = 0;
-      a[k].forEach((v, i) => ((d2 += (v - b[k][i]) ** 2), (n2 += v * v)));
-      assert.ok(Math.sqrt(d2 / n2) < 1e-5, `${name}: relative difference ${Math.sqrt(d2 / n2)}`);
+      assertClose(a[k], b[k], name);
     }
   });
 
@@ -203,13 +205,7 @@ describe('fused dense layer with bias and ReLU (native forward and backward) aga
     const b = await values('wasm');
     assert.equal(a.length, 9);
     for (let k = 0; k < a.length; k++) {
-      let d2 = 0;
-      let n2 = 0;
-      a[k].forEach((v, i) => ((d2 += (v - b[k][i]) ** 2), (n2 += v * v)));
-      assert.ok(
-        n2 > 0 && Math.sqrt(d2 / n2) < 1e-5,
-        `output ${k}: relative difference ${Math.sqrt(d2 / n2)}`,
-      );
+      assertClose(a[k], b[k], `output ${k}`);
     }
   });
 
@@ -262,6 +258,14 @@ describe('fused kernels refuse bad arguments, naming the kernel', () => {
       () => addon.lstmSeqGrad(...Array.from({ length: 14 }, () => f(4)), [1, 2, 1]),
       /lstmSeqGrad: a buffer is smaller than its shape/,
     );
+    assert.throws(
+      () => addon.softmaxXent(f(10), new Int32Array(1), f(1), 2, 5),
+      /softmaxXent: a buffer is too small/,
+    );
+    assert.throws(
+      () => addon.softmaxXentGrad(f(10), new Int32Array(2), f(1), f(10), 0, 5),
+      /softmaxXentGrad: rows and classes must be positive integers; expected \(logits/,
+    );
   });
 });
 
@@ -292,10 +296,7 @@ describe('fused softmax cross-entropy (native forward and backward) against the 
     const a = await values('cpu');
     const b = await values('wasm');
     for (const [k, name] of ['loss', 'gradient', 'second order'].entries()) {
-      let d2 = 0;
-      let n2 = 0;
-      a[k].forEach((v, i) => ((d2 += (v - b[k][i]) ** 2), (n2 += v * v)));
-      assert.ok(n2 > 0 && Math.sqrt(d2 / n2) < 1e-5, `${name}: relative difference ${Math.sqrt(d2 / n2)}`);
+      assertClose(a[k], b[k], name);
     }
     // The rows with an invalid label get no gradient.
     for (const r of [4, 20])
