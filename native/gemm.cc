@@ -259,11 +259,14 @@ void gemmNarrow(const GemmKernel& K, bool transA, bool transB, int64_t m, int64_
   float* bp = sb.get(static_cast<size_t>(np * std::min(kcBlk, k)));
   float* ap = sa.get(static_cast<size_t>(K.mr * std::min(kcBlk, k)));
   const int64_t mFull = m / K.mr * K.mr, nFull = n / K.nr * K.nr;
+  // Packed: all of op(B), or (read in place) only its last, partial sliver (at bp).
+  const bool packAll = transB || !K.narrowBInPlace;
+  // A transposed sliver met by 24+ tiles is packed (MANN's x^T dy, 789 x 512 x 1280, was 15% faster on
+  // Zen 3; with a conv filter gradient's 4 tiles and MTL's 16 it did not pay).
+  const bool packSlivers = transA && n >= 24 * K.nr;
   for (int64_t pc = 0; pc < k; pc += kcBlk) {
     const int64_t kc = std::min(kcBlk, k - pc);
     const float bt = pc == 0 ? beta : 1.0f;
-    // Packed: all of op(B), or (read in place) only its last, partial sliver (at bp).
-    const bool packAll = transB || !K.narrowBInPlace;
     if (packAll)
       packB(K, transB, b, ldb, pc, 0, kc, n, bp);
     else if (nFull < n)
@@ -280,9 +283,6 @@ void gemmNarrow(const GemmKernel& K, bool transA, bool transB, int64_t m, int64_
       *stride = K.nr;
       return bp;
     };
-    // A transposed sliver met by 24+ tiles is packed (MANN's x^T dy, 789 x 512 x 1280, was 15% faster on
-    // Zen 3; with a conv filter gradient's 4 tiles and MTL's 16 it did not pay).
-    const bool packSlivers = transA && n >= 24 * K.nr;
     for (int64_t ir = 0; ir < mFull; ir += K.mr) {
       const float* as = transA ? a + pc * lda + ir : a + ir * lda + pc;
       if (packSlivers) packA(K, true, a, lda, ir, pc, K.mr, kc, ap);

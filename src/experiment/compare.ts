@@ -6,7 +6,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { meanCI, pairedDifference, type MeanCI, type PairedDifference } from '../engine/stats.js';
-import type { PerEpisodeScores } from './problem.js';
+import type { EpisodeSetDigest, PerEpisodeScores } from './problem.js';
 
 /** One side of a comparison: a result file's metric and per-episode scores. */
 export interface ScoredResult {
@@ -14,7 +14,7 @@ export interface ScoredResult {
   file: string;
   metric: string;
   scores: number[];
-  episodes?: { file: string; sha256: string };
+  episodes?: EpisodeSetDigest;
 }
 
 export interface Comparison {

@@ -265,18 +265,23 @@ export function evalProblemOf(
   };
 }
 
+/** An episode set's file name (saved in the run folder by train and eval) and the sha256 of its text. */
+export interface EpisodeSetDigest {
+  file: string;
+  sha256: string;
+}
+
 /** Each fixed episode's score in order, and which saved episode set they are from. */
 export interface PerEpisodeScores {
   scores: number[];
-  /** The episode set's file name (saved in the run folder by train and eval) and the sha256 of its text. */
-  episodes?: { file: string; sha256: string };
+  episodes?: EpisodeSetDigest;
 }
 
 /**
  * Which fixed meta-test episodes a result's scores are from: the saved file's name and the sha256 of its
  * text (the same digest, the same episodes); undefined when the problem has no saved test set.
  */
-export function testEpisodesDigest(files: SavedEpisodes[]): { file: string; sha256: string } | undefined {
+export function testEpisodesDigest(files: SavedEpisodes[]): EpisodeSetDigest | undefined {
   const f = files.find((e) => e.file.startsWith('test-episodes'));
   return f && { file: f.file, sha256: createHash('sha256').update(episodeSetText(f.set)).digest('hex') };
 }

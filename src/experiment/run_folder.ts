@@ -59,10 +59,17 @@ export function runFolder(out: string): RunFolder {
 export const hasCheckpoint = (f: RunFolder): boolean =>
   existsSync(f.checkpoint) || existsSync(`${f.checkpoint}.old`);
 
-/** A validation or test metric as printed: accuracy in percent, MSE as it is. */
-export function formatMetric(metric: string, s: { mean: number; ci95: number; n: number }): string {
+/**
+ * A validation or test metric as printed: accuracy in percent, MSE as it is; a `difference` of
+ * accuracies (paired comparisons) in percentage points.
+ */
+export function formatMetric(
+  metric: string,
+  s: { mean: number; ci95: number; n: number },
+  difference = false,
+): string {
   const acc = metric === 'accuracy';
-  return formatCI(s, acc ? 100 : 1, acc ? 2 : 4, acc ? '%' : '');
+  return formatCI(s, acc ? 100 : 1, acc ? 2 : 4, acc ? (difference ? ' points' : '%') : '');
 }
 
 export const metricName = (metric: string): string => (metric === 'accuracy' ? 'accuracy' : 'MSE');

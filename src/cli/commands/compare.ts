@@ -1,5 +1,4 @@
 import { writeFileAtomic } from '../../data/cache.js';
-import { formatCI } from '../../engine/stats.js';
 import { compareResults, readScoredResult } from '../../experiment/compare.js';
 import { formatMetric, metricName } from '../../experiment/run_folder.js';
 import { str, type Command } from '../schema.js';
@@ -19,13 +18,12 @@ set (the same sha256): two runs of one seed and data set share their meta-test e
 when the episodes' difficulty is shared.`,
   run: async (a) => {
     const c = compareResults(readScoredResult(a.positionals[0]), readScoredResult(a.positionals[1]));
-    const acc = c.metric === 'accuracy';
     const d = c.difference;
     console.log(`A ${c.a.file}: ${metricName(c.metric)} ${formatMetric(c.metric, c.a.summary)}`);
     console.log(`B ${c.b.file}: ${metricName(c.metric)} ${formatMetric(c.metric, c.b.summary)}`);
     console.log(
       `B - A, paired over the same ${d.n} episodes (sha256 ${c.a.episodes!.sha256.slice(0, 16)}): ` +
-        `${formatCI(d, acc ? 100 : 1, acc ? 2 : 4, acc ? ' points' : '')}; B higher on ${d.higher}, ` +
+        `${formatMetric(c.metric, d, true)}; B higher on ${d.higher}, ` +
         `the same on ${d.equal}, lower on ${d.lower}`,
     );
     const out = str(a, 'out');
