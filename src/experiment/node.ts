@@ -25,6 +25,7 @@ export {
   type EvalOverrides,
   type SavedEpisodes,
   type PerEpisodeScores,
+  type EpisodeSetDigest,
 } from './problem.js';
 export { loadMetaDatasets, type MetaDatasets } from './datasets.js';
 export { readConfigFile, readRunConfig } from './config_file.js';
