@@ -15,8 +15,8 @@
 //   lstmSeq, lstmSeqGrad: a whole LSTM layer over a sequence (recurrent products and gates), and its
 //   gradient back through time
 //   adamStep: one Adam update of a parameter, its two moments in the same pass (Kingma & Ba 2015)
-//   dense, denseGrad: a dense layer x w + b with an optional ReLU in one pass over the product, and its
-//   three gradients
+//   dense, denseGrad: a dense layer x w + b with an optional ReLU in one pass over the product, and the
+//   gradients of its weight and bias (and the ReLU-masked upstream gradient, for the input's)
 //   softmaxXent, softmaxXentGrad: the mean cross-entropy of softmax(logits) with integer labels, and its
 //   gradient
 //   tanh: elementwise through a vectorised exp (the wasm build's tanh took ~28 ns an element)
@@ -1106,35 +1106,39 @@ napi_value BatchNormGrad(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
-// One row of a step of lstmSeq, as a function of restrict pointers so that GCC vectorises it.
-ML_CLONES void lstmRow(const float* __restrict g, const float* __restrict c, float* __restrict cn, float* __restrict h,
+// One row of a step of lstmSeq, as a function of restrict pointers so that GCC vectorises it: the
+// pre-activations g are replaced by the gates' activations, which the backward pass then reads instead of
+// recomputing four exponentials an element (a third of the MANN layer's backward on Zen 3).
+ML_CLONES void lstmRow(float* __restrict g, const float* __restrict c, float* __restrict cn, float* __restrict h,
              int64_t n) {
   for (int64_t j = 0; j < n; j++) {
     const float ig = sigmoid(g[j]), fg = sigmoid(g[n + j]), gg = tanhAccurate(g[2 * n + j]),
                 og = sigmoid(g[3 * n + j]);
+    g[j] = ig;
+    g[n + j] = fg;
+    g[2 * n + j] = gg;
+    g[3 * n + j] = og;
     const float cv = fg * c[j] + ig * gg;
     cn[j] = cv;
     h[j] = og * tanhAccurate(cv);
   }
 }
 
-// One row of a step of lstmSeqGrad: the upstreams of h and of the cell are each the sum of the output's
-// (dhOut, dcOut) and of the next step's (dhRec, dcRec); dgUp is the upstream of the pre-activations
-// themselves (an output of lstmSeq, nonzero only in a higher-order backward pass).
-ML_CLONES void lstmGradRow(const float* __restrict g, const float* __restrict c, const float* __restrict dhOut,
-                           const float* __restrict dhRec, const float* __restrict dcOut, const float* __restrict dcRec,
-                           const float* __restrict dgUp, float* __restrict dg, float* __restrict dc, int64_t n) {
+// One row of a step of lstmSeqGrad from the gates' activations a, the previous cell c and this step's cn:
+// the upstreams of h and of the cell are each the sum of the output's (dhOut, dcOut) and of the next
+// step's (dhRec, dcRec).
+ML_CLONES void lstmGradRow(const float* __restrict a, const float* __restrict c, const float* __restrict cn,
+                           const float* __restrict dhOut, const float* __restrict dhRec, const float* __restrict dcOut,
+                           const float* __restrict dcRec, float* __restrict dg, float* __restrict dc, int64_t n) {
   for (int64_t j = 0; j < n; j++) {
-    const float ig = sigmoid(g[j]), fg = sigmoid(g[n + j]), gg = tanhAccurate(g[2 * n + j]),
-                og = sigmoid(g[3 * n + j]);
-    const float cv = fg * c[j] + ig * gg;
-    const float tc = tanhAccurate(cv);
+    const float ig = a[j], fg = a[n + j], gg = a[2 * n + j], og = a[3 * n + j];
+    const float tc = tanhAccurate(cn[j]);
     const float dh = dhOut[j] + dhRec[j];
     const float dct = (dcOut[j] + dcRec[j]) + dh * og * (1 - tc * tc);
-    dg[j] = dct * gg * ig * (1 - ig) + dgUp[j];
-    dg[n + j] = dct * c[j] * fg * (1 - fg) + dgUp[n + j];
-    dg[2 * n + j] = dct * ig * (1 - gg * gg) + dgUp[2 * n + j];
-    dg[3 * n + j] = dh * tc * og * (1 - og) + dgUp[3 * n + j];
+    dg[j] = dct * gg * ig * (1 - ig);
+    dg[n + j] = dct * c[j] * fg * (1 - fg);
+    dg[2 * n + j] = dct * ig * (1 - gg * gg);
+    dg[3 * n + j] = dh * tc * og * (1 - og);
     dc[j] = dct * fg;
   }
 }
@@ -1173,16 +1177,17 @@ bool fusedArgs(napi_env env, napi_callback_info info, const char* name, const ch
   return true;
 }
 
-// lstmSeq(xw, wh, b, h0, c0, hs, cs, gates, [B, T, H]): a whole LSTM layer over T steps (Hochreiter &
+// lstmSeq(xw, wh, b, h0, c0, hs, cs, acts, [B, T, H]): a whole LSTM layer over T steps (Hochreiter &
 // Schmidhuber 1997 with the forget gate of Gers et al. 2000; gates in the order input, forget, cell,
 // output). xw [B, T, 4H] is the input's projection, wh [H, 4H] the recurrent weight, b [4H] the bias,
 // h0 and c0 [B, H] the initial state. Writes every step's hidden output hs and cell cs [B, T, H] and the
-// pre-activations gates = xw + b + h_{t-1} wh [B, T, 4H] (kept for the backward pass). One kernel instead
+// gates' activations acts [B, T, 4H] (sigmoid, sigmoid, tanh, sigmoid of xw + b + h_{t-1} wh; kept for
+// the backward pass). One kernel instead
 // of about four per step: each kernel call through tfjs costs some tens of microseconds.
 napi_value LstmSeq(napi_env env, napi_callback_info info) {
   float* p[8];
   int64_t d[3];
-  if (!fusedArgs(env, info, "lstmSeq", "(xw, wh, b, h0, c0, hs, cs, gates: Float32Array, [B, T, H])", p, d,
+  if (!fusedArgs(env, info, "lstmSeq", "(xw, wh, b, h0, c0, hs, cs, acts: Float32Array, [B, T, H])", p, d,
                  [](const int64_t* s) {
                    const size_t bth = s[0] * s[1] * s[2], bh = s[0] * s[2], h = s[2];
                    return std::array<size_t, 8>{4 * bth, 4 * h * h, 4 * h, bh, bh, bth, bth, 4 * bth};
@@ -1211,26 +1216,27 @@ napi_value LstmSeq(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
-// lstmSeqGrad(gates, cs, hs, h0, c0, wh, dhs, dcs, dgates, dxw, dwh, db, dh0, dc0, [B, T, H]): lstmSeq's
-// gradient for the upstreams of its three outputs, back through time: per step the cell's gradient and
+// lstmSeqGrad(acts, cs, hs, h0, c0, wh, dhs, dcs, dxw, dwh, db, dh0, dc0, [B, T, H]): lstmSeq's gradient
+// for the upstreams of its outputs hs and cs, back through time: per step the cell's gradient and
 // dh_{t-1} = dpre_t wh^T; then dwh = sum_t h_{t-1}^T dpre_t as one product over all B * T rows, and
-// db = the column sums of dpre (= dxw), as batchNorm's channel sums.
+// db = the column sums of dpre (= dxw), as batchNorm's channel sums. The third output, acts, is internal
+// (nativeLstmSeq disposes its handle, so nothing downstream reads it): it has no upstream of its own.
 napi_value LstmSeqGrad(napi_env env, napi_callback_info info) {
-  float* p[14];
+  float* p[13];
   int64_t d[3];
   if (!fusedArgs(env, info, "lstmSeqGrad",
-                 "(gates, cs, hs, h0, c0, wh, dhs, dcs, dgates, dxw, dwh, db, dh0, dc0: Float32Array, [B, T, H])", p,
-                 d, [](const int64_t* s) {
+                 "(acts, cs, hs, h0, c0, wh, dhs, dcs, dxw, dwh, db, dh0, dc0: Float32Array, [B, T, H])", p, d,
+                 [](const int64_t* s) {
                    const size_t bth = s[0] * s[1] * s[2], bh = s[0] * s[2], hg = 4 * s[2] * s[2], g = 4 * s[2];
-                   return std::array<size_t, 14>{4 * bth, bth, bth, bh, bh, hg, bth, bth, 4 * bth, 4 * bth, hg, g, bh, bh};
+                   return std::array<size_t, 13>{4 * bth, bth, bth, bh, bh, hg, bth, bth, 4 * bth, hg, g, bh, bh};
                  }))
     return nullptr;
   const int64_t B = d[0], T = d[1], H = d[2], G = 4 * H;
   const size_t bth = static_cast<size_t>(B * T * H), bh = static_cast<size_t>(B * H),
                hg = static_cast<size_t>(H * G);
-  const float *gates = p[0], *cs = p[1], *hs = p[2], *h0 = p[3], *c0 = p[4], *wh = p[5], *dhs = p[6],
-              *dcs = p[7], *dgates = p[8];
-  float *dxw = p[9], *dwh = p[10], *db = p[11], *dh0 = p[12], *dc0 = p[13];
+  const float *acts = p[0], *cs = p[1], *hs = p[2], *h0 = p[3], *c0 = p[4], *wh = p[5], *dhs = p[6],
+              *dcs = p[7];
+  float *dxw = p[8], *dwh = p[9], *db = p[10], *dh0 = p[11], *dc0 = p[12];
   // wh^T once, so that each step's product reads its right-hand side in place (a transposed one is
   // packed on every call).
   std::vector<float> whT(hg), dhRec(bh, 0.0f), dcA(bh, 0.0f), dcB(bh), hPrev(bth);
@@ -1244,8 +1250,8 @@ napi_value LstmSeqGrad(napi_env env, napi_callback_info info) {
     metalearn::parallelFor(B, grain, [&](int64_t r0, int64_t r1) {
       for (int64_t r = r0; r < r1; r++) {
         const int64_t row = r * T + t;
-        lstmGradRow(gates + row * G, cp + r * ld, dhs + row * H, dhRec.data() + r * H, dcs + row * H,
-                    dcIn + r * H, dgates + row * G, dxw + row * G, dcOut + r * H, H);
+        lstmGradRow(acts + row * G, cp + r * ld, cs + row * H, dhs + row * H, dhRec.data() + r * H,
+                    dcs + row * H, dcIn + r * H, dxw + row * G, dcOut + r * H, H);
       }
     });
     matmul(false, false, B, H, G, dxw + t * G, T * G, whT.data(), H, dhRec.data(), H, 0.0f);
@@ -1335,32 +1341,32 @@ napi_value Dense(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
-// denseGrad(x, w, y, dy, dx, dw, db, [m, k, n, relu]): with dz = dy, or dy where y > 0 and 0 elsewhere
-// (relu), dx = dz w^T, dw = x^T dz and db = the column sums of dz (in double, in fixed row blocks, so the
-// result does not depend on the thread count).
+// denseGrad(x, y, dy, dz, dw, db, [m, k, n, relu]): with dz = dy, or (relu) dy where y > 0 and 0 elsewhere,
+// written to dz (unused without relu), dw = x^T dz and db = the column sums of dz (in double, in fixed row
+// blocks, so the result does not depend on the thread count). Not dx = dz w^T: the tape asks for an
+// input's gradient only when that input depends on what is differentiated, and the first layer's input
+// (the data) usually does not, so dx is a separate product made only on request (MTL's 640 x 784 x 256
+// trunk spent 2.9 ms of a 14 ms step on a dx nobody read).
 napi_value DenseGrad(napi_env env, napi_callback_info info) {
-  float* p[7];
+  float* p[6];
   int64_t d[4];
-  if (!fusedArgs(env, info, "denseGrad", "(x, w, y, dy, dx, dw, db: Float32Array, [m, k, n, relu])", p, d,
+  if (!fusedArgs(env, info, "denseGrad", "(x, y, dy, dz, dw, db: Float32Array, [m, k, n, relu])", p, d,
                  [](const int64_t* s) {
                    const size_t mk = s[0] * s[1], kn = s[1] * s[2], mn = s[0] * s[2];
-                   return std::array<size_t, 7>{mk, kn, mn, mn, mk, kn, static_cast<size_t>(s[2])};
+                   return std::array<size_t, 6>{mk, mn, mn, s[3] != 0 ? mn : 0, kn, static_cast<size_t>(s[2])};
                  }))
     return nullptr;
   const int64_t m = d[0], k = d[1], n = d[2];
-  const size_t mn = static_cast<size_t>(m * n);
-  const float *x = p[0], *w = p[1], *y = p[2], *dy = p[3];
-  float *dx = p[4], *dw = p[5], *db = p[6];
-  std::vector<float> masked;
+  const float *x = p[0], *y = p[1], *dy = p[2];
+  float *dw = p[4], *db = p[5];
   const float* dz = dy;
   if (d[3] != 0) {
-    masked.resize(mn);
+    float* masked = p[3];
     metalearn::parallelFor(m * n, kGrainElems, [&](int64_t i0, int64_t i1) {
       for (int64_t i = i0; i < i1; i++) masked[i] = y[i] > 0.0f ? dy[i] : 0.0f;
     });
-    dz = masked.data();
+    dz = masked;
   }
-  matmul(false, true, m, k, n, dz, n, w, n, dx, k, 0.0f);
   matmul(true, false, k, n, m, x, k, dz, n, dw, n, 0.0f);
   std::vector<double> sums(static_cast<size_t>(n));
   channelSums(m, n, sums.data(), [&](int64_t r, int64_t j) { return static_cast<double>(dz[r * n + j]); });

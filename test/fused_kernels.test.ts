@@ -222,7 +222,16 @@ describe('fused dense layer with bias and ReLU (native forward and backward) aga
       const names = info.kernels.map((k) => k.name);
       assert.equal(names.filter((n) => n === 'MetalearnDense').length, 3, names.join(' '));
       assert.equal(names.filter((n) => n === 'MetalearnDenseGrad').length, 3, names.join(' '));
-      assert.ok(!names.includes('Relu') && !names.includes('BatchMatMul'), names.join(' '));
+      // One product per layer for its input's gradient: here x is differentiated too.
+      assert.equal(names.filter((n) => n === 'BatchMatMul').length, 3, names.join(' '));
+      assert.ok(!names.includes('Relu'), names.join(' '));
+      // With respect to the parameters only, the first layer's input gradient is not made.
+      const paramsOnly = await tf.profile(() =>
+        tf.dispose(tf.grads((...ws: tf.Tensor[]) => f(s.x, ...ws))(xs.slice(1))),
+      );
+      const names2 = paramsOnly.kernels.map((k) => k.name);
+      assert.equal(names2.filter((n) => n === 'MetalearnDenseGrad').length, 3, names2.join(' '));
+      assert.equal(names2.filter((n) => n === 'BatchMatMul').length, 2, names2.join(' '));
       assert.equal(tf.memory().numTensors, before);
       // A small step, so that few pre-activations cross a ReLU kink between the evaluations.
       const r1 = gradCheck(f, xs, { eps: 2e-3 });
@@ -254,8 +263,14 @@ describe('fused kernels refuse bad arguments, naming the kernel', () => {
       () => addon.dense(f(6), f(6), f(3), f(5), [2, 3, 3, 0]),
       /dense: a buffer is smaller than its shape/,
     );
+    // m 2, k 3, n 3: dz must hold 6 floats with relu, none without.
     assert.throws(
-      () => addon.lstmSeqGrad(...Array.from({ length: 14 }, () => f(4)), [1, 2, 1]),
+      () => addon.denseGrad(f(6), f(6), f(6), f(0), f(9), f(3), [2, 3, 3, 1]),
+      /denseGrad: a buffer is smaller than its shape/,
+    );
+    addon.denseGrad(f(6), f(6), f(6), f(0), f(9), f(3), [2, 3, 3, 0]);
+    assert.throws(
+      () => addon.lstmSeqGrad(...Array.from({ length: 13 }, () => f(4)), [1, 2, 1]),
       /lstmSeqGrad: a buffer is smaller than its shape/,
     );
     assert.throws(

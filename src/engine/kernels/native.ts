@@ -52,11 +52,11 @@ export interface NativeKernels {
   ): void;
   /**
    * A whole LSTM layer: from xw [B, T, 4H] (the input's projection), wh [H, 4H], b [4H], h0 and c0 [B, H],
-   * every step's hs and cs [B, T, H] and pre-activations gates [B, T, 4H]. dims = [B, T, H].
+   * every step's hs and cs [B, T, H] and the gates' activations acts [B, T, 4H]. dims = [B, T, H].
    */
   lstmSeq(...buffers: [...Float32Array[], number[]]): void;
   /**
-   * lstmSeq's gradient: (gates, cs, hs, h0, c0, wh, dhs, dcs, dgates) in, (dxw, dwh, db, dh0, dc0) out,
+   * lstmSeq's gradient: (acts, cs, hs, h0, c0, wh, dhs, dcs) in, (dxw, dwh, db, dh0, dc0) out,
    * then dims = [B, T, H].
    */
   lstmSeqGrad(...buffers: [...Float32Array[], number[]]): void;
@@ -106,13 +106,15 @@ export interface NativeKernels {
   ): void;
   /** y = x w + b for x [m, k], w [k, n], b [n], then max(y, 0) when relu (dims [m, k, n, relu 0/1]). */
   dense(x: Float32Array, w: Float32Array, b: Float32Array, y: Float32Array, dims: number[]): void;
-  /** dense's gradients for the upstream dy: dx = dz w^T, dw = x^T dz, db = column sums of dz (dz = dy masked by y > 0 when relu). */
+  /**
+   * dense's weight and bias gradients for the upstream dy: dw = x^T dz, db = column sums of dz, where
+   * dz = dy, or (relu) dy masked by y > 0 and written to dz (which may be empty without relu).
+   */
   denseGrad(
     x: Float32Array,
-    w: Float32Array,
     y: Float32Array,
     dy: Float32Array,
-    dx: Float32Array,
+    dz: Float32Array,
     dw: Float32Array,
     db: Float32Array,
     dims: number[],
@@ -667,7 +669,7 @@ const BATCH_NORM_GRAD = 'MetalearnBatchNormGrad';
 function heapKernel(
   kernelName: string,
   inputNames: readonly string[],
-  outShapes: (inputs: Record<string, tf.TensorInfo>) => number[][],
+  outShapes: (inputs: Record<string, tf.TensorInfo>, attrs: tf.NamedAttrMap) => number[][],
   run: (views: Float32Array[], inputs: Record<string, tf.TensorInfo>, attrs: tf.NamedAttrMap) => void,
 ): tf.KernelConfig {
   return {
@@ -676,11 +678,12 @@ function heapKernel(
     kernelFunc: (args) => {
       const inputs = args.inputs as Record<string, tf.TensorInfo>;
       const b = args.backend as unknown as WasmBackendLike;
-      const outs = outShapes(inputs).map((shape) => b.makeOutput(shape, 'float32'));
+      const attrs = args.attrs ?? {};
+      const outs = outShapes(inputs, attrs).map((shape) => b.makeOutput(shape, 'float32'));
       const views = [...inputNames.map((n) => inputs[n]), ...outs].map(
         (t) => b.typedArrayFromHeap(t) as Float32Array,
       );
-      run(views, inputs, args.attrs ?? {});
+      run(views, inputs, attrs);
       return outs;
     },
   };
@@ -780,9 +783,9 @@ function lstmKernels(addon: NativeKernels): tf.KernelConfig[] {
     ),
     heapKernel(
       LSTM_SEQ_GRAD,
-      ['gates', 'cs', 'hs', 'h0', 'c0', 'wh', 'dhs', 'dcs', 'dgates'],
-      ({ gates, wh, h0 }) => [[...gates.shape], [...wh.shape], [wh.shape[1]], [...h0.shape], [...h0.shape]],
-      (views, inp) => addon.lstmSeqGrad(...views, dims(inp.gates)),
+      ['acts', 'cs', 'hs', 'h0', 'c0', 'wh', 'dhs', 'dcs'],
+      ({ acts, wh, h0 }) => [[...acts.shape], [...wh.shape], [wh.shape[1]], [...h0.shape], [...h0.shape]],
+      (views, inp) => addon.lstmSeqGrad(...views, dims(inp.acts)),
     ),
   ];
 }
@@ -794,9 +797,8 @@ function lstmKernels(addon: NativeKernels): tf.KernelConfig[] {
  * built on them would not be differentiated through to the inputs (tfjs-core engine.ts,
  * saveTensorsForBackwardMode and addTapeNode).
  */
-function lstmSeqGradOps(saved: tf.Tensor[], dys: tf.Tensor[]): tf.Tensor[] {
+function lstmSeqGradOps(saved: tf.Tensor[], dhs: tf.Tensor, dcs: tf.Tensor): tf.Tensor[] {
   const [xw, wh, b, h0, c0] = saved;
-  const [dhs, dcs, dgates] = dys;
   const [B, T, G] = xw.shape;
   const H = G / 4;
   const at = (x: tf.Tensor, t: number, w: number) => tf.reshape(tf.slice(x, [0, t, 0], [B, 1, w]), [B, w]);
@@ -820,7 +822,7 @@ function lstmSeqGradOps(saved: tf.Tensor[], dys: tf.Tensor[]): tf.Tensor[] {
       tf.add(at(dhs, t, H), dhRec),
       tf.add(at(dcs, t, H), dcRec),
     );
-    dpre[t] = tf.add(dg, at(dgates, t, G));
+    dpre[t] = dg;
     dhRec = tf.matMul(dpre[t], wh, false, true);
     dcRec = dc;
   }
@@ -836,17 +838,14 @@ function registerLstmGradient(): void {
     inputsToSave: ['xw', 'wh', 'b', 'h0', 'c0'],
     outputsToSave: [true, true, true],
     gradFunc: ((dys: tf.Tensor[], saved: tf.Tensor[]) => {
-      const [, wh, , h0, c0, hs, cs, gates] = saved;
-      const [dhs, dcs, dgates] = dys;
+      const [, wh, , h0, c0, hs, cs, acts] = saved;
+      // dys[2], the upstream of acts, is zeros: nativeLstmSeq disposes that output unread.
+      const [dhs, dcs] = dys;
       const [dxw, dwh, db, dh0, dc0] = tf.engine().isTapeOn()
-        ? lstmSeqGradOps(saved, dys)
+        ? lstmSeqGradOps(saved, dhs, dcs)
         : (tf
             .engine()
-            .runKernel(
-              LSTM_SEQ_GRAD,
-              { gates, cs, hs, h0, c0, wh, dhs, dcs, dgates },
-              {},
-            ) as unknown as tf.Tensor[]);
+            .runKernel(LSTM_SEQ_GRAD, { acts, cs, hs, h0, c0, wh, dhs, dcs }, {}) as unknown as tf.Tensor[]);
       return { xw: () => dxw, wh: () => dwh, b: () => db, h0: () => dh0, c0: () => dc0 };
     }) as unknown as tf.GradConfig['gradFunc'],
   });
@@ -873,10 +872,11 @@ export function nativeLstmSeq(
   if (wh.rank !== 2 || wh.shape[0] !== H || wh.shape[1] !== G || b.rank !== 1 || b.shape[0] !== G)
     return null;
   if ([h0, c0].some((s) => s.rank !== 2 || s.shape[0] !== B || s.shape[1] !== H)) return null;
-  const [hs, cs, gates] = tf
+  const [hs, cs, acts] = tf
     .engine()
     .runKernel(LSTM_SEQ, { xw, wh, b, h0, c0 }, {}) as unknown as tf.Tensor3D[];
-  gates.dispose(); // the tape keeps its own reference (a clone) for the backward pass
+  // The gates' activations are the backward pass's alone: the tape keeps its own reference (a clone).
+  acts.dispose();
   return [hs, cs];
 }
 
@@ -961,25 +961,31 @@ function denseKernels(addon: NativeKernels): tf.KernelConfig[] {
     ),
     heapKernel(
       DENSE_GRAD,
-      ['x', 'w', 'y', 'dy'],
-      ({ x, w }) => [[...x.shape], [...w.shape], [w.shape[1]]],
-      ([x, w, y, dy, dx, dw, db], inp, attrs) =>
-        addon.denseGrad(x, w, y, dy, dx, dw, db, dims(inp.x, inp.w, attrs)),
+      ['x', 'y', 'dy'],
+      ({ x, y }, attrs) => [
+        (attrs as { relu: boolean }).relu ? [...y.shape] : [0],
+        [x.shape[1], y.shape[1]],
+        [y.shape[1]],
+      ],
+      ([x, y, dy, dz, dw, db], inp, attrs) =>
+        addon.denseGrad(x, y, dy, dz, dw, db, [
+          inp.x.shape[0],
+          inp.x.shape[1],
+          inp.y.shape[1],
+          (attrs as { relu: boolean }).relu ? 1 : 0,
+        ]),
     ),
   ];
 }
 
 /**
- * The dense layer's gradients from differentiable ops (for a recorded backward pass: higher order), the
- * pre-activation recomputed from the saved inputs (see lstmSeqGradOps for why not from the saved output).
+ * The masked upstream gradient dz and the weight and bias gradients from differentiable ops (for a
+ * recorded backward pass: higher order), the pre-activation recomputed from the saved inputs (see
+ * lstmSeqGradOps for why not from the saved output).
  */
 function denseGradOps(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, dy: tf.Tensor, relu: boolean): tf.Tensor[] {
   const dz = relu ? tf.mul(dy, tf.step(tf.add(tf.matMul(x as tf.Tensor2D, w as tf.Tensor2D), b))) : dy;
-  return [
-    tf.matMul(dz as tf.Tensor2D, w as tf.Tensor2D, false, true),
-    tf.matMul(x as tf.Tensor2D, dz as tf.Tensor2D, true, false),
-    tf.sum(dz, 0),
-  ];
+  return [dz, tf.matMul(x as tf.Tensor2D, dz as tf.Tensor2D, true, false), tf.sum(dz, 0)];
 }
 
 function registerDenseGradient(): void {
@@ -990,10 +996,20 @@ function registerDenseGradient(): void {
     gradFunc: ((dy: tf.Tensor, saved: tf.Tensor[], attrs: tf.NamedAttrMap) => {
       const [x, w, b, y] = saved;
       const relu = (attrs as { relu: boolean }).relu;
-      const [dx, dw, db] = tf.engine().isTapeOn()
-        ? denseGradOps(x, w, b, dy, relu)
-        : (tf.engine().runKernel(DENSE_GRAD, { x, w, y, dy }, { relu }) as unknown as tf.Tensor[]);
-      return { x: () => dx, w: () => dw, b: () => db };
+      let dz: tf.Tensor, dw: tf.Tensor, db: tf.Tensor;
+      if (tf.engine().isTapeOn()) [dz, dw, db] = denseGradOps(x, w, b, dy, relu);
+      else {
+        const outs = tf.engine().runKernel(DENSE_GRAD, { x, y, dy }, { relu }) as unknown as tf.Tensor[];
+        [dw, db] = outs.slice(1);
+        dz = relu ? outs[0] : dy;
+      }
+      // The tape calls x's closure only when x depends on what is differentiated (not for the data
+      // entering the first layer), so its product is made only then.
+      return {
+        x: () => tf.matMul(dz as tf.Tensor2D, w as tf.Tensor2D, false, true),
+        w: () => dw,
+        b: () => db,
+      };
     }) as unknown as tf.GradConfig['gradFunc'],
   });
 }
@@ -1001,7 +1017,8 @@ function registerDenseGradient(): void {
 /**
  * A dense layer x w + b (then ReLU when `relu`) for x [m, k], w [k, n], b [n] in one native kernel: the
  * product accumulates onto rows initialised with b, and the ReLU is one pass over the output.
- * Differentiable to any order (its backward is one native kernel, or differentiable ops when the
+ * Differentiable to any order (its backward is one native kernel for the weight and bias and a product
+ * for the input, made only when the input's gradient is asked for; or differentiable ops when the
  * backward is itself recorded). Null unless the native kernels run this backend.
  */
 export function nativeDense(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, relu: boolean): tf.Tensor2D | null {
