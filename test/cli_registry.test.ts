@@ -51,7 +51,7 @@ describe('the learner registry', () => {
     }
     assert.deepEqual(
       [...REGRESSION_LEARNERS],
-      ['maml', 'fomaml', 'anil', 'meta-sgd', 'hyper-maml', 'reptile', 'cnp', 'np', 'mamlpp', 'imaml'],
+      ['maml', 'fomaml', 'anil', 'meta-sgd', 'hyper-maml', 'reptile', 'cnp', 'np', 'anp', 'mamlpp', 'imaml'],
     );
     assert.equal(tf.memory().numTensors, 0);
   });

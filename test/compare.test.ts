@@ -5,6 +5,10 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { pairedDifference } from '../src/engine/stats.js';
 import { compareResults, readScoredResult } from '../src/experiment/compare.js';
+import { evalProblemOf, problemOf } from '../src/experiment/problem.js';
+import { DEFAULTS } from '../src/experiment/config.js';
+import { initEngine } from '../src/engine/backend.js';
+import { tf } from '../src/engine/tf.js';
 
 describe('paired comparison of two results on the same episodes', () => {
   it('pairedDifference: the mean of b - a with its 95% interval, and the counts', () => {
@@ -56,5 +60,25 @@ describe('paired comparison of two results on the same episodes', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('generated sinusoid tasks get a digest of their values: the same for train and eval, another for another shape', async () => {
+    await initEngine({ backend: 'cpu' });
+    const cfg = {
+      ...DEFAULTS,
+      dataset: 'sinusoid',
+      learner: 'np',
+      shot: 5,
+      query: 10,
+      testEpisodes: 20,
+    } as typeof DEFAULTS;
+    const n0 = tf.memory().numTensors;
+    const train = problemOf(cfg).testDigest!();
+    assert.match(train.sha256, /^[0-9a-f]{64}$/);
+    assert.match(train.file, /20 x \(5 support \+ 10 query points\), generated, not saved/);
+    assert.equal(evalProblemOf(cfg, {}).testDigest!().sha256, train.sha256);
+    assert.notEqual(evalProblemOf(cfg, { shot: 10 }).testDigest!().sha256, train.sha256);
+    assert.notEqual(problemOf({ ...cfg, seed: 1 }).testDigest!().sha256, train.sha256);
+    assert.equal(tf.memory().numTensors, n0);
   });
 });

@@ -130,6 +130,26 @@ for (const backend of ['cpu', 'wasm'] as const) {
       assert.ok(Math.abs(y1[0][2][0] - y2[0][2][0]) > 1e-4, 'the last position should see its own change');
     });
 
+    it('cross-attention with separate keys: softmax(q(query) k(keys)^T / sqrt d) v(memory); shapes checked', () => {
+      const att = multiHeadAttention(4, 1, { memoryDim: 3, keyDim: 2 });
+      const p = att.init(new Rng(8));
+      const r = new Rng(9);
+      const query = r.normalTensor([1, 2, 4]);
+      const keys = r.normalTensor([1, 5, 2]);
+      const memory = r.normalTensor([1, 5, 3]);
+      const y = att.apply(p, { query, keys, memory });
+      assert.deepEqual(y.shape, [1, 2, 4]);
+      const proj = (k: string, t: tf.Tensor, d: number) =>
+        tf.add(tf.matMul(tf.reshape(t, [t.shape[1]!, d]), p[`${k}.w`]), p[`${k}.b`]);
+      const a = tf.softmax(tf.div(tf.matMul(proj('q', query, 4), proj('k', keys, 2), false, true), 2));
+      const manual = tf.add(tf.matMul(tf.matMul(a, proj('v', memory, 3)), p['o.w']), p['o.b']);
+      close(y.dataSync(), manual.dataSync(), 1e-4);
+      assert.throws(
+        () => att.apply(p, { query, keys: r.normalTensor([1, 4, 2]), memory }),
+        /expected keys \[1, 5, 2\] \(one per memory row\), got \[1, 4, 2\]/,
+      );
+    });
+
     it('clear errors at the edges', () => {
       assert.throws(
         () => conv2d(1, 8, 3, { stride: [2, 2] as unknown as number }),

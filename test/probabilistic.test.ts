@@ -19,6 +19,8 @@ import { diagGaussianKl, npClassifier, npRegressor } from '../src/meta/blackbox/
 import { runCli } from './helpers/runs.js';
 import { evaluateRun } from '../src/experiment/run.js';
 
+const close1 = (a: number, b: number, tol = 1e-5) =>
+  assert.ok(Math.abs(a - b) <= tol * (1 + Math.abs(b)), `${a} vs ${b}`);
 const disposeEp = (e: SupportQuery) => tf.dispose([e.support.x, e.support.y, e.query.x, e.query.y]);
 
 // W classes, each a fixed random D-vector plus noise; labels permuted per episode.
@@ -169,6 +171,96 @@ describe('latent-variable neural process', () => {
       for (const row of p) assert.ok(Math.abs(row.reduce((s, v) => s + v, 0) - 1) < 1e-5);
     }
     disposePredictive(d);
+    disposeParams(r.theta as Params);
+    val.forEach(disposeEp);
+  });
+
+  it('attentive NP regression: each target attends to the context; learns, covers, leaks nothing', (t) => {
+    const l = npRegressor({
+      deterministicEncoder: [32, 32],
+      latentEncoder: [32, 32],
+      zDim: 8,
+      decoder: [32, 32],
+      crossAttention: { heads: 4 },
+    });
+    const valRng = new Rng(77);
+    const val = Array.from({ length: 20 }, () => sineEpisode(valRng));
+    const theta0 = l.init(new Rng(3));
+    assert.ok('cross.q.w' in theta0 && 'xEmbed.fc0.w' in theta0, Object.keys(theta0).join(' '));
+    const before = evaluate(l, theta0, val).summary.mean;
+    disposeParams(theta0);
+    const r = train(l, (rng) => sineEpisode(rng), 100, 5e-3, 3);
+    const res = evaluate(l, r.theta, val);
+    t.diagnostic(
+      `-ELBO ${r.first.toFixed(3)} -> ${r.last.toFixed(3)}, MSE ${before.toFixed(3)} -> ${res.summary.mean.toFixed(3)}, coverage ${res.uncertainty?.coverage95?.mean.toFixed(3)}`,
+    );
+    assert.ok(
+      res.summary.mean < 0.5 * before && res.summary.mean < 0.25,
+      `MSE ${before} -> ${res.summary.mean}`,
+    );
+    assert.equal(r.countLast, r.count5, 'numTensors grew during training');
+    assert.ok(res.uncertainty!.coverage95!.mean > 0.6, `coverage ${res.uncertainty!.coverage95!.mean}`);
+    // phi keeps the context (x and its pair codes) instead of a mean r, and disposePhi frees it all.
+    const n0 = tf.memory().numTensors;
+    const phi = l.adapt(r.theta, val[0].support);
+    assert.equal(phi.r, null);
+    const n = val[0].support.x.shape[0];
+    assert.deepEqual(phi.context!.x.shape, [1, n, 1]);
+    assert.deepEqual(phi.context!.r.shape, [1, n, 32]);
+    // A target's prediction depends on where it is relative to the context, not on the other targets.
+    const xq = val[0].query.x;
+    const alone = l.predict(r.theta, phi, tf.slice(xq, [0, 0], [1, -1]));
+    const all = l.predict(r.theta, phi, xq);
+    close1(alone.dataSync()[0], all.dataSync()[0]);
+    tf.dispose([alone, all]);
+    l.disposePhi(phi);
+    assert.equal(tf.memory().numTensors, n0 + 1); // the slice of xq
+    disposeParams(r.theta);
+    val.forEach(disposeEp);
+    assert.throws(
+      () => npRegressor({ deterministicEncoder: null, crossAttention: { heads: 2 } }),
+      /'crossAttention' needs the deterministic path/,
+    );
+    assert.throws(
+      () => npRegressor({ deterministicEncoder: [30], crossAttention: { heads: 4 } }),
+      /'crossAttention.heads' \(4\) must divide the representation size 30/,
+    );
+  });
+
+  it('attentive NP classification: learns the permuted-prototype task; phi is freed', (t) => {
+    const l = npClassifier({
+      ways: W,
+      encoder: 'flat',
+      inputDim: D,
+      pairEncoder: [32, 32],
+      zDim: 8,
+      decoder: [32],
+      crossAttention: { heads: 4 },
+    });
+    const valRng = new Rng(55);
+    const val = Array.from({ length: 20 }, () => classEpisode(valRng));
+    const r = train(l, (rng) => classEpisode(rng), 80, 3e-3, 4);
+    const res = evaluate(l, r.theta, val);
+    t.diagnostic(
+      `loss ${r.first.toFixed(3)} -> ${r.last.toFixed(3)}, accuracy ${res.summary.mean.toFixed(3)}`,
+    );
+    assert.ok(res.summary.mean > 0.8, `accuracy ${res.summary.mean}`);
+    assert.equal(r.countLast, r.count5, 'numTensors grew during training');
+    const n0 = tf.memory().numTensors;
+    const phi = l.adapt(r.theta, val[0].support);
+    assert.deepEqual(phi.context!.r.shape, [1, 6, 32]);
+    // adapt + predict agrees with the episode's own predictive (support and query encoded apart: flat).
+    const d = episodePredictive(l, r.theta, val[0])!;
+    const p = l.predictDistribution!(r.theta, phi, val[0].query.x);
+    if (d.kind === 'categorical' && p.kind === 'categorical') {
+      const a = d.probs.dataSync();
+      const b = p.probs.dataSync();
+      for (let i = 0; i < a.length; i++) close1(a[i], b[i]);
+    } else assert.fail('categorical predictives expected');
+    disposePredictive(d);
+    disposePredictive(p);
+    l.disposePhi(phi);
+    assert.equal(tf.memory().numTensors, n0);
     disposeParams(r.theta as Params);
     val.forEach(disposeEp);
   });

@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import * as path from 'node:path';
+import { tf } from '../engine/tf.js';
 import { Rng } from '../engine/rng.js';
 import { EpisodeSampler, EpisodeSet } from '../tasks/episodes.js';
 import { SinusoidTasks } from '../tasks/sinusoid.js';
@@ -51,6 +52,8 @@ export interface Problem {
   unit: 'episodes' | 'tasks';
   /** Fixed episode sets to save in the run folder. */
   episodeFiles: SavedEpisodes[];
+  /** Generated test tasks, not saved (sinusoid): which they were, for perEpisode. */
+  testDigest?: () => EpisodeSetDigest;
   /** The export of learners.ts that builds `learner` in a worker thread, and its argument. */
   worker: { name: 'learnerForWorker' | 'regressionLearnerForWorker'; arg: unknown };
   /** The classes and counts of the loaded data (classification), kept in the run and checked on resume. */
@@ -166,6 +169,11 @@ function regressionProblem(cfg: RunConfig): Problem {
     sample: (r) => tasks.sample(r).source.supportQuery(cfg.shot, cfg.query, r),
     validation: fixedTasks(tasks, validationSeed(cfg.seed), cfg.valEpisodes, cfg.shot, cfg.query),
     test: fixedTasks(tasks, testSeed(cfg.seed), cfg.testEpisodes, testShot, cfg.query),
+    testDigest: () =>
+      generatedTasksDigest(
+        sinusoidLabel(testSeed(cfg.seed), cfg.testEpisodes, testShot, cfg.query),
+        fixedTasks(tasks, testSeed(cfg.seed), cfg.testEpisodes, testShot, cfg.query),
+      ),
     testLabel: `${testShot}-shot${innerSteps(cfg) ? `, ${steps} inner step${steps === 1 ? '' : 's'}` : ''}`,
     unit: 'tasks',
     episodeFiles: [],
@@ -200,6 +208,8 @@ export interface EvalProblem {
   episodes(): Iterable<SupportQuery>;
   /** Episode sets to save beside the result. */
   episodeFiles: SavedEpisodes[];
+  /** Generated tasks, not saved (sinusoid): which they were, for perEpisode. */
+  testDigest?: () => EpisodeSetDigest;
   way: number;
   shot: number;
   query: number;
@@ -229,6 +239,11 @@ export function evalProblemOf(
       learner: makeRegressionLearner(cfg, steps),
       episodes: fixedTasks(new SinusoidTasks(), testSeed(cfg.seed), episodes, shot, query),
       episodeFiles: [],
+      testDigest: () =>
+        generatedTasksDigest(
+          sinusoidLabel(testSeed(cfg.seed), episodes, shot, query),
+          fixedTasks(new SinusoidTasks(), testSeed(cfg.seed), episodes, shot, query),
+        ),
       way: 0,
       shot,
       query,
@@ -265,10 +280,33 @@ export function evalProblemOf(
   };
 }
 
-/** An episode set's file name (saved in the run folder by train and eval) and the sha256 of its text. */
+/**
+ * An episode set's file name (saved in the run folder by train and eval) and the sha256 of its text; for
+ * generated tasks that are not saved (sinusoid), a description in place of the name and the sha256 of
+ * the tasks' values.
+ */
 export interface EpisodeSetDigest {
   file: string;
   sha256: string;
+}
+
+const sinusoidLabel = (seed: number, n: number, shot: number, query: number) =>
+  `sinusoid tasks of seed ${seed}: ${n} x (${shot} support + ${query} query points), generated, not saved`;
+
+/**
+ * The digest of generated tasks: sha256 of their support and query values (float32 bytes, in order), so
+ * the same digest means the same tasks even if the generator changes between versions.
+ */
+export function generatedTasksDigest(label: string, tasks: () => Iterable<SupportQuery>): EpisodeSetDigest {
+  const h = createHash('sha256');
+  for (const e of tasks()) {
+    for (const t of [e.support.x, e.support.y, e.query.x, e.query.y]) {
+      const v = t.dataSync();
+      h.update(new Uint8Array(v.buffer, v.byteOffset, v.byteLength));
+    }
+    tf.dispose([e.support.x, e.support.y, e.query.x, e.query.y]);
+  }
+  return { file: label, sha256: h.digest('hex') };
 }
 
 /** Each fixed episode's score in order, and which saved episode set they are from. */

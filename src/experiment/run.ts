@@ -87,8 +87,11 @@ export interface RunSummary {
   testSeconds: number;
 }
 
-function perEpisodeOf(test: EvalResult, files: Problem['episodeFiles']): PerEpisodeScores {
-  const episodes = testEpisodesDigest(files);
+function perEpisodeOf(
+  test: EvalResult,
+  problem: Pick<Problem, 'episodeFiles' | 'testDigest'>,
+): PerEpisodeScores {
+  const episodes = testEpisodesDigest(problem.episodeFiles) ?? problem.testDigest?.();
   return { scores: test.perEpisode, ...(episodes ? { episodes } : {}) };
 }
 
@@ -115,7 +118,7 @@ function writeRunSummary(
   test: EvalResult,
   testSeconds: number,
   log: (s: string) => void,
-  episodeFiles: Problem['episodeFiles'],
+  problem: Pick<Problem, 'episodeFiles' | 'testDigest'>,
 ): RunSummary {
   const summary: RunSummary = {
     config: cfg,
@@ -127,7 +130,7 @@ function writeRunSummary(
     val: result.bestVal ? { ...result.bestVal.summary } : undefined,
     test: { metric: test.metric, ...test.summary },
     ...(test.uncertainty ? { uncertainty: uncertaintyRecord(test.uncertainty) } : {}),
-    perEpisode: perEpisodeOf(test, episodeFiles),
+    perEpisode: perEpisodeOf(test, problem),
     testSeconds,
   };
   writeRunFile(path.join(out, 'results.json'), JSON.stringify(summary, null, 2) + '\n');
@@ -374,7 +377,7 @@ async function runLocked(
     test,
     testSeconds,
     log,
-    problem.episodeFiles,
+    problem,
   );
   log(
     `run written to ${out} (train ${result.seconds.toFixed(0)} s, test ${testSeconds.toFixed(0)} s, ${tf.memory().numTensors} tensors live)`,
@@ -437,7 +440,7 @@ export async function evaluateRun(
     innerSteps: problem.innerSteps,
     test: { metric: test.metric, ...test.summary },
     ...(test.uncertainty ? { uncertainty: uncertaintyRecord(test.uncertainty) } : {}),
-    perEpisode: perEpisodeOf(test, problem.episodeFiles),
+    perEpisode: perEpisodeOf(test, problem),
     seconds,
   };
   writeFileSync(path.join(runDir, problem.resultFile), JSON.stringify(summary, null, 2) + '\n');

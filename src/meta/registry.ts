@@ -357,6 +357,25 @@ export const LEARNERS = {
     blockStack: false,
     backbone: false,
   },
+  anp: {
+    family: 'black-box',
+    description: 'attentive neural process: targets cross-attend to the context (Kim et al. 2019)',
+    classifier: (o) =>
+      npClassifier({
+        ways: o.ways,
+        inputShape: [...o.inputShape],
+        encoder: 'conv4',
+        conv4: { hidden: o.hidden },
+        crossAttention: { heads: 8 },
+        name: 'anp',
+      }),
+    regressor: () => npRegressor({ crossAttention: { heads: 8 }, name: 'anp' }),
+    anyWay: false,
+    innerSteps: false,
+    secondOrder: false,
+    blockStack: false,
+    backbone: false,
+  },
   r2d2: {
     family: 'optimization',
     description: 'R2D2, a closed-form ridge-regression head (Bertinetto et al. 2019)',

@@ -9,10 +9,18 @@ export interface AttentionOptions {
   causal?: boolean;
   /** Dimension of keys/values when they come from another sequence (defaults to dim). */
   memoryDim?: number;
+  /**
+   * Dimension of a separate key sequence (input `keys`), for attention whose keys and values differ, as
+   * the attentive neural process's (Kim et al. 2019: keys x_i, values r_i; defaults to memoryDim).
+   */
+  keyDim?: number;
 }
 
-/** Input of attention: a sequence to attend within, or a query sequence and a memory to attend to. */
-export type AttentionInput = tf.Tensor | { query: tf.Tensor; memory: tf.Tensor };
+/**
+ * Input of attention: a sequence to attend within, or a query sequence and a memory to attend to (the
+ * keys come from `keys` [batch, tk, keyDim] when given, else from the memory).
+ */
+export type AttentionInput = tf.Tensor | { query: tf.Tensor; memory: tf.Tensor; keys?: tf.Tensor };
 
 /**
  * Multi-head scaled dot-product attention with output projection. Self-attention on [batch, time, dim],
@@ -29,9 +37,10 @@ export function multiHeadAttention(
   positiveInt(heads, 'heads', who);
   if (dim % heads !== 0) throw new Error(`${who}: 'dim' (${dim}) must be divisible by 'heads' (${heads})`);
   const memDim = opts.memoryDim ?? dim;
+  const keyDim = opts.keyDim ?? memDim;
   const dh = dim / heads;
   const q = dense(dim, dim);
-  const k = dense(memDim, dim);
+  const k = dense(keyDim, dim);
   const v = dense(memDim, dim);
   const o = dense(dim, dim);
   const split = (t: tf.Tensor) => {
@@ -49,16 +58,22 @@ export function multiHeadAttention(
     apply: (p: Params, x: AttentionInput, ctx) => {
       const query = x instanceof tf.Tensor ? x : x.query;
       const memory = x instanceof tf.Tensor ? x : x.memory;
+      const keys = x instanceof tf.Tensor ? x : (x.keys ?? x.memory);
       if (query.rank !== 3 || memory.rank !== 3 || query.shape[0] !== memory.shape[0]) {
         throw new Error(
           `${where(ctx, who)}: expected query [batch, tq, ${dim}] and memory [batch, tk, ${memDim}], got [${query.shape.join(', ')}] and [${memory.shape.join(', ')}]`,
+        );
+      }
+      if (keys.rank !== 3 || keys.shape[0] !== memory.shape[0] || keys.shape[1] !== memory.shape[1]) {
+        throw new Error(
+          `${where(ctx, who)}: expected keys [${memory.shape[0]}, ${memory.shape[1]}, ${keyDim}] (one per memory row), got [${keys.shape.join(', ')}]`,
         );
       }
       return tf.tidy(() => {
         const [b, tq] = query.shape as [number, number];
         const tk = memory.shape[1] as number;
         const Q = split(q.apply(subParams(p, 'q'), query, childCtx(ctx, 'q')));
-        const K = split(k.apply(subParams(p, 'k'), memory, childCtx(ctx, 'k')));
+        const K = split(k.apply(subParams(p, 'k'), keys, childCtx(ctx, 'k')));
         const V = split(v.apply(subParams(p, 'v'), memory, childCtx(ctx, 'v')));
         let scores = tf.mul(tf.matMul(Q, K, false, true), 1 / Math.sqrt(dh)); // [b, h, tq, tk]
         if (opts.causal) {
