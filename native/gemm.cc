@@ -354,6 +354,17 @@ const GemmKernel& bestGemmKernel() {
   return *best;
 }
 
+const GemmKernel& gemmKernelFor(int64_t n) {
+#ifdef METALEARN_X86
+  // A 64-wide AVX-512 tile on a product of at most 32 columns computes at least half of it on padding;
+  // the 16-wide AVX2 tile then wins (on a Zen 4: MTL's heads, 32 x 5 x 256, 12.9 -> 4.9 us; the MANN
+  // second layer's projection, 1280 x 20 x 128, 191 -> 100 us).
+  if (&bestGemmKernel() == &kAvx512 && n <= 32 && supported(kAvx2)) return kAvx2;
+#endif
+  (void)n;
+  return bestGemmKernel();
+}
+
 const GemmKernel* gemmKernelNamed(const char* name) {
   for (const GemmKernel* k : kAll)
     if (std::strcmp(k->name, name) == 0) return supported(*k) ? k : nullptr;

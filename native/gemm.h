@@ -19,6 +19,10 @@ void gemm(const GemmKernel& kernel, bool transA, bool transB, int64_t m, int64_t
 // support AVX2 and FMA, else generic (plain loops, vectorised by the compiler for the build's target).
 const GemmKernel& bestGemmKernel();
 
+// The variant the kernels use for a product of n columns: bestGemmKernel(), except where a narrower
+// tile wastes less of its width on padding.
+const GemmKernel& gemmKernelFor(int64_t n);
+
 // The variant called `name` ("generic", "avx2", "avx512"), or null when it is unknown, not compiled
 // in, or not supported by this CPU.
 const GemmKernel* gemmKernelNamed(const char* name);

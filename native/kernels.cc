@@ -103,7 +103,7 @@ napi_value fail(napi_env env, const char* msg) {
 void matmulSerial(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b,
                   int64_t ldb, float* c, int64_t ldc, float beta = 0.0f) {
 #ifdef METALEARN_OWN_GEMM
-  metalearn::gemm(metalearn::bestGemmKernel(), ta, tb, m, n, k, 1.0f, a, lda, b, ldb, beta, c, ldc);
+  metalearn::gemm(metalearn::gemmKernelFor(n), ta, tb, m, n, k, 1.0f, a, lda, b, ldb, beta, c, ldc);
 #else
   cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
               static_cast<int>(m), static_cast<int>(n), static_cast<int>(k), 1.0f, a, static_cast<int>(lda), b,

@@ -764,22 +764,33 @@ export function nativeBatchNormGrad(
 /** Kernel names of the fused LSTM layer and its gradient (wasm with the addon only). */
 const LSTM_SEQ = 'MetalearnLstmSeq';
 const LSTM_SEQ_GRAD = 'MetalearnLstmSeqGrad';
+/** An uninitialised float32 tensor of attrs.shape: LSTM_SEQ's buffer for the gates' activations. */
+const LSTM_SCRATCH = 'MetalearnLstmScratch';
 
 function lstmKernels(addon: NativeKernels): tf.KernelConfig[] {
   const dims = (xw: tf.TensorInfo) => [xw.shape[0], xw.shape[1], xw.shape[2] / 4];
   return [
+    // The gates' activations go to a buffer passed in (`acts`, from LSTM_SCRATCH) rather than to an output
+    // of their own: tfjs gives every output without an upstream gradient a zero-filled one, made in JS
+    // and copied into the heap (1.3 ms a MANN step for this [B, T, 4H] one, which nothing downstream reads).
     heapKernel(
       LSTM_SEQ,
-      ['xw', 'wh', 'b', 'h0', 'c0'],
+      ['xw', 'wh', 'b', 'h0', 'c0', 'acts'],
       ({ xw }) => {
         const [B, T, H] = dims(xw);
         return [
           [B, T, H],
           [B, T, H],
-          [B, T, 4 * H],
         ];
       },
-      (views, inp) => addon.lstmSeq(...views, dims(inp.xw)),
+      ([xw, wh, b, h0, c0, acts, hs, cs], inp) =>
+        addon.lstmSeq(xw, wh, b, h0, c0, hs, cs, acts, dims(inp.xw)),
+    ),
+    heapKernel(
+      LSTM_SCRATCH,
+      [],
+      (_, attrs) => [attrs.shape as number[]],
+      () => {},
     ),
     heapKernel(
       LSTM_SEQ_GRAD,
@@ -835,11 +846,10 @@ function lstmSeqGradOps(saved: tf.Tensor[], dhs: tf.Tensor, dcs: tf.Tensor): tf.
 function registerLstmGradient(): void {
   tf.registerGradient({
     kernelName: LSTM_SEQ,
-    inputsToSave: ['xw', 'wh', 'b', 'h0', 'c0'],
-    outputsToSave: [true, true, true],
+    inputsToSave: ['xw', 'wh', 'b', 'h0', 'c0', 'acts'],
+    outputsToSave: [true, true],
     gradFunc: ((dys: tf.Tensor[], saved: tf.Tensor[]) => {
-      const [, wh, , h0, c0, hs, cs, acts] = saved;
-      // dys[2], the upstream of acts, is zeros: nativeLstmSeq disposes that output unread.
+      const [, wh, , h0, c0, acts, hs, cs] = saved;
       const [dhs, dcs] = dys;
       const [dxw, dwh, db, dh0, dc0] = tf.engine().isTapeOn()
         ? lstmSeqGradOps(saved, dhs, dcs)
@@ -872,10 +882,13 @@ export function nativeLstmSeq(
   if (wh.rank !== 2 || wh.shape[0] !== H || wh.shape[1] !== G || b.rank !== 1 || b.shape[0] !== G)
     return null;
   if ([h0, c0].some((s) => s.rank !== 2 || s.shape[0] !== B || s.shape[1] !== H)) return null;
-  const [hs, cs, acts] = tf
+  // Written by LSTM_SEQ (its one input that is not read): the gates' activations are the backward pass's
+  // alone, and the tape keeps its own reference (a clone). Not on any path from the parameters, so the
+  // gradient never asks for its upstream.
+  const [acts] = tf.engine().runKernel(LSTM_SCRATCH, {}, { shape: [B, T, G] }) as unknown as tf.Tensor3D[];
+  const [hs, cs] = tf
     .engine()
-    .runKernel(LSTM_SEQ, { xw, wh, b, h0, c0 }, {}) as unknown as tf.Tensor3D[];
-  // The gates' activations are the backward pass's alone: the tape keeps its own reference (a clone).
+    .runKernel(LSTM_SEQ, { xw, wh, b, h0, c0, acts }, {}) as unknown as tf.Tensor3D[];
   acts.dispose();
   return [hs, cs];
 }
