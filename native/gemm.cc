@@ -33,6 +33,11 @@ using MicroFn = void (*)(int64_t kc, const float* ap, const float* bp, int64_t b
 using MicroAFn = void (*)(int64_t kc, const float* a, int64_t stride, const float* bp, int64_t bstride, float* c,
                           int64_t ldc, float alpha, float beta, int nv);
 
+// Products of at most this many columns go to the variant's smallProduct (gemm_micro.inc).
+constexpr int64_t kSmallCols = 8;
+using SmallFn = void (*)(bool transA, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
+                         const float* bt, float beta, float* c, int64_t ldc);
+
 struct GemmKernel {
   const char* name;
   int mr, nr;
@@ -43,6 +48,7 @@ struct GemmKernel {
   // sliver's row is several cache lines: with 16-float rows (AVX2) each k step of the micro-kernel
   // touched a new line ldb floats away, and packing B was 15-45% faster on Zen 3 (2026-12-04).
   bool narrowBInPlace;
+  SmallFn small;
 };
 
 namespace generic {
@@ -134,12 +140,12 @@ ML_TARGET void micro6x64A(int64_t kc, const float* a, int64_t stride, const floa
 namespace {
 
 const GemmKernel kGeneric{"generic", 6, 8, 144, 256, 2048, generic::micro6x8, generic::micro6x8A<true>,
-                          generic::micro6x8A<false>, false};
+                          generic::micro6x8A<false>, false, generic::smallProduct};
 #ifdef METALEARN_X86
 const GemmKernel kAvx2{"avx2", 6, 16, 144, 256, 2048, avx2::micro6x16, avx2::micro6x16A<true>,
-                       avx2::micro6x16A<false>, false};
+                       avx2::micro6x16A<false>, false, avx2::smallProduct};
 const GemmKernel kAvx512{"avx512", 6, 64, 144, 192, 2048, avx512::micro6x64, avx512::micro6x64A<true>,
-                         avx512::micro6x64A<false>, true};
+                         avx512::micro6x64A<false>, true, avx512::smallProduct};
 #endif
 
 bool supported(const GemmKernel& k) {
@@ -308,6 +314,17 @@ void gemmNarrow(const GemmKernel& K, bool transA, bool transB, int64_t m, int64_
   }
 }
 
+// n <= kSmallCols: op(B) transposed into bt (n x k), then the variant's dots or rank-1 updates as A is
+// stored. On a Zen 4, MTL's head 32 x 5 x 256 took 12.9 us on the 6 x 64 AVX-512 tile, 4.9 on the
+// 6 x 16 AVX2 one.
+void gemmSmall(const GemmKernel& K, bool transA, bool transB, int64_t m, int64_t n, int64_t k, float alpha,
+               const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc, Scratch& sb) {
+  float* bt = sb.get(static_cast<size_t>(n * k));
+  for (int64_t j = 0; j < n; j++)
+    for (int64_t p = 0; p < k; p++) bt[j * k + p] = transB ? b[j * ldb + p] : b[p * ldb + j];
+  K.small(transA, m, n, k, alpha, a, lda, bt, beta, c, ldc);
+}
+
 }  // namespace
 
 void gemm(const GemmKernel& K, bool transA, bool transB, int64_t m, int64_t n, int64_t k, float alpha,
@@ -315,6 +332,7 @@ void gemm(const GemmKernel& K, bool transA, bool transB, int64_t m, int64_t n, i
   if (m <= 0 || n <= 0) return;
   if (k <= 0 || alpha == 0.0f) return scaleC(m, n, beta, c, ldc);
   static thread_local Scratch sa, sb;
+  if (n <= kSmallCols) return gemmSmall(K, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, sb);
   if (n <= kNarrowCols) return gemmNarrow(K, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, sa, sb);
   const int64_t ncMax = std::min<int64_t>(K.nc, (n + K.nr - 1) / K.nr * K.nr);
   const int64_t kcMax = std::min<int64_t>(K.kc, k);
@@ -356,10 +374,10 @@ const GemmKernel& bestGemmKernel() {
 
 const GemmKernel& gemmKernelFor(int64_t n) {
 #ifdef METALEARN_X86
-  // A 64-wide AVX-512 tile on a product of at most 32 columns computes at least half of it on padding;
-  // the 16-wide AVX2 tile then wins (on a Zen 4: MTL's heads, 32 x 5 x 256, 12.9 -> 4.9 us; the MANN
-  // second layer's projection, 1280 x 20 x 128, 191 -> 100 us).
-  if (&bestGemmKernel() == &kAvx512 && n <= 32 && supported(kAvx2)) return kAvx2;
+  // A 64-wide AVX-512 tile on a product of 9 to 32 columns computes at least half of it on padding; the
+  // 16-wide AVX2 tile then wins (on a Zen 4, the MANN second layer's projection, 1280 x 20 x 128:
+  // 191 -> 100 us). Up to 8 columns each variant has its own small-product path.
+  if (&bestGemmKernel() == &kAvx512 && n > kSmallCols && n <= 32 && supported(kAvx2)) return kAvx2;
 #endif
   (void)n;
   return bestGemmKernel();

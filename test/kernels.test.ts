@@ -323,6 +323,10 @@ describe('native sgemm, every implementation of this build, against a float64 re
         [13, 513, 200],
         [150, 600, 300], // the packed path across its mc and kc blocks
         [64, 70, 9],
+        // the small-product path (n <= 8): long dot products with a ragged tail, and rank-1 updates
+        // over several 16-row blocks and a partial one
+        [40, 5, 700],
+        [300, 8, 33],
       ];
       let q = 0;
       for (const shape of big)
