@@ -96,72 +96,75 @@ describe('fused batch norm (native forward and backward) against the ops on the 
   );
 });
 
-describe('fused LSTM layer (native forward and backward) against the ops on the cpu backend', () => {
-  const cell = lstm(5, 7);
-  const run = (p: Params, x: tf.Tensor, h0: tf.Tensor, c0: tf.Tensor) => {
-    const r = lstmScan(p, x, h0, c0);
-    const w = new Rng(8).normalTensor(r.outputs.shape);
-    // Every output, and the final cell through a different weighting.
-    return tf.add(
-      tf.sum(tf.mul(r.outputs, w)),
-      tf.sum(tf.mul(r.c, tf.slice(w, [0, 0, 0], [-1, 1, -1]))),
-    ) as tf.Scalar;
-  };
-  const setup = (seed: number, batch: number, steps: number) => {
-    const r = new Rng(seed);
-    const p = cell.init(r);
-    return {
-      p,
-      xs: [
-        r.normalTensor([batch, steps, 5]),
-        r.normalTensor([batch, 7], 0, 0.5),
-        r.normalTensor([batch, 7], 0, 0.5),
-      ],
+// 7 units: the narrow path (each step's rows gathered into one row); 18: row by row, 16 wide and a tail.
+for (const hidden of [7, 18])
+  describe(`fused LSTM layer (native forward and backward) against the ops on the cpu backend, ${hidden} units`, () => {
+    const cell = lstm(5, hidden);
+    const run = (p: Params, x: tf.Tensor, h0: tf.Tensor, c0: tf.Tensor) => {
+      const r = lstmScan(p, x, h0, c0);
+      const w = new Rng(8).normalTensor(r.outputs.shape);
+      // Every output, and the final cell through a different weighting.
+      return tf.add(
+        tf.sum(tf.mul(r.outputs, w)),
+        tf.sum(tf.mul(r.c, tf.slice(w, [0, 0, 0], [-1, 1, -1]))),
+      ) as tf.Scalar;
     };
-  };
-  const lossOf =
-    (p: Params) => (x: tf.Tensor, h0: tf.Tensor, c0: tf.Tensor, wx: tf.Tensor, wh: tf.Tensor, b: tf.Tensor) =>
-      run({ ...p, wx, wh, b }, x, h0, c0);
+    const setup = (seed: number, batch: number, steps: number) => {
+      const r = new Rng(seed);
+      const p = cell.init(r);
+      return {
+        p,
+        xs: [
+          r.normalTensor([batch, steps, 5]),
+          r.normalTensor([batch, hidden], 0, 0.5),
+          r.normalTensor([batch, hidden], 0, 0.5),
+        ],
+      };
+    };
+    const lossOf =
+      (p: Params) =>
+      (x: tf.Tensor, h0: tf.Tensor, c0: tf.Tensor, wx: tf.Tensor, wh: tf.Tensor, b: tf.Tensor) =>
+        run({ ...p, wx, wh, b }, x, h0, c0);
 
-  it('outputs and first-order gradients', { skip }, async () => {
-    const values = async (backend: 'cpu' | 'wasm') => {
-      await initEngine({ backend });
-      const out = tf.tidy(() => {
-        const { p, xs } = setup(3, 64, 6);
+    it('outputs and first-order gradients', { skip }, async () => {
+      const values = async (backend: 'cpu' | 'wasm') => {
+        await initEngine({ backend });
+        const out = tf.tidy(() => {
+          const { p, xs } = setup(3, 64, 6);
+          const all = [...xs, p.wx, p.wh, p.b];
+          return [lstmScan(p, xs[0], xs[1], xs[2]).outputs, ...tf.grads(lossOf(p))(all)];
+        });
+        const v = out.map((t) => t.dataSync() as Float32Array);
+        tf.dispose(out);
+        return v;
+      };
+      const a = await values('cpu');
+      const b = await values('wasm');
+      for (const [k, name] of ['outputs', 'dx', 'dh0', 'dc0', 'dwx', 'dwh', 'db'].entries()) {
+        assertClose(a[k], b[k], name);
+      }
+    });
+
+    it(
+      'runs as the native kernels without leaking; first and second order match finite differences',
+      { skip },
+      async () => {
+        await initEngine({ backend: 'wasm' });
+        const { p, xs } = setup(4, 3, 4);
         const all = [...xs, p.wx, p.wh, p.b];
-        return [lstmScan(p, xs[0], xs[1], xs[2]).outputs, ...tf.grads(lossOf(p))(all)];
-      });
-      const v = out.map((t) => t.dataSync() as Float32Array);
-      tf.dispose(out);
-      return v;
-    };
-    const a = await values('cpu');
-    const b = await values('wasm');
-    for (const [k, name] of ['outputs', 'dx', 'dh0', 'dc0', 'dwx', 'dwh', 'db'].entries()) {
-      assertClose(a[k], b[k], name);
-    }
+        const before = tf.memory().numTensors;
+        const info = await tf.profile(() => tf.dispose(tf.grads(lossOf(p))(all)));
+        const names = new Set(info.kernels.map((k) => k.name));
+        assert.ok(names.has('MetalearnLstmSeq') && names.has('MetalearnLstmSeqGrad'), [...names].join(' '));
+        assert.equal(tf.memory().numTensors, before);
+        const r1 = gradCheck(lossOf(p), all);
+        assert.ok(r1.relErr < 2e-2, `first order: ${JSON.stringify(r1)}`);
+        const r2 = secondOrderCheck(lossOf(p), all);
+        assert.ok(r2.relErr < 2e-2, `second order: ${JSON.stringify(r2)}`);
+        tf.dispose([...all]);
+      },
+    );
   });
-
-  it(
-    'runs as the native kernels without leaking; first and second order match finite differences',
-    { skip },
-    async () => {
-      await initEngine({ backend: 'wasm' });
-      const { p, xs } = setup(4, 3, 4);
-      const all = [...xs, p.wx, p.wh, p.b];
-      const before = tf.memory().numTensors;
-      const info = await tf.profile(() => tf.dispose(tf.grads(lossOf(p))(all)));
-      const names = new Set(info.kernels.map((k) => k.name));
-      assert.ok(names.has('MetalearnLstmSeq') && names.has('MetalearnLstmSeqGrad'), [...names].join(' '));
-      assert.equal(tf.memory().numTensors, before);
-      const r1 = gradCheck(lossOf(p), all);
-      assert.ok(r1.relErr < 2e-2, `first order: ${JSON.stringify(r1)}`);
-      const r2 = secondOrderCheck(lossOf(p), all);
-      assert.ok(r2.relErr < 2e-2, `second order: ${JSON.stringify(r2)}`);
-      tf.dispose([...all]);
-    },
-  );
-});
 
 describe('fused dense layer with bias and ReLU (native forward and backward) against the ops on the cpu backend', () => {
   // Two ReLU layers and a linear one: relu and identity kernels, a ragged batch of 13 rows.
