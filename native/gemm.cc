@@ -381,7 +381,9 @@ const GemmKernel& gemmKernelFor(int64_t n) {
   // A 64-wide AVX-512 tile on a product of 9 to 32 columns computes at least half of it on padding; the
   // 16-wide AVX2 tile then wins (on a Zen 4, the MANN second layer's projection, 1280 x 20 x 128:
   // 191 -> 100 us). Up to 8 columns each variant has its own small-product path.
-  if (&bestGemmKernel() == &kAvx512 && n > kSmallCols && n <= 32 && supported(kAvx2)) return kAvx2;
+  // Decided once: this runs before every product the kernels make.
+  static const GemmKernel* narrow = &bestGemmKernel() == &kAvx512 && supported(kAvx2) ? &kAvx2 : nullptr;
+  if (narrow && n > kSmallCols && n <= 32) return *narrow;
 #endif
   (void)n;
   return bestGemmKernel();

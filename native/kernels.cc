@@ -1146,6 +1146,14 @@ ML_CLONES void lstmGradRow(const float* __restrict a, const float* __restrict c,
 // Layers narrower than this run each step's rows as one long row (lstmSeq, lstmSeqGrad).
 constexpr int64_t kLstmNarrow = 16;
 
+// Row r's four gate blocks (H values each, gate-major in a row of 4H) to and from four planes n apart.
+void gatesToPlanes(const float* row, float* planes, int64_t n, int64_t r, int64_t H) {
+  for (int q = 0; q < 4; q++) std::memcpy(planes + q * n + r * H, row + q * H, H * sizeof(float));
+}
+void planesToGates(const float* planes, float* row, int64_t n, int64_t r, int64_t H) {
+  for (int q = 0; q < 4; q++) std::memcpy(row + q * H, planes + q * n + r * H, H * sizeof(float));
+}
+
 ML_CLONES void addRow(const float* __restrict x, const float* __restrict b, float* __restrict out, int64_t n) {
   for (int64_t j = 0; j < n; j++) out[j] = x[j] + b[j];
 }
@@ -1218,13 +1226,13 @@ napi_value LstmSeq(napi_env env, napi_callback_info info) {
       float *g = planes.data(), *c = g + 4 * n, *cn = c + n, *h = cn + n;
       for (int64_t r = 0; r < B; r++) {
         const float* src = gates + (r * T + t) * G;
-        for (int q = 0; q < 4; q++) std::memcpy(g + q * n + r * H, src + q * H, H * sizeof(float));
+        gatesToPlanes(src, g, n, r, H);
         std::memcpy(c + r * H, cp + r * ld, H * sizeof(float));
       }
       lstmRow(g, c, cn, h, n);
       for (int64_t r = 0; r < B; r++) {
         const int64_t row = r * T + t;
-        for (int q = 0; q < 4; q++) std::memcpy(gates + row * G + q * H, g + q * n + r * H, H * sizeof(float));
+        planesToGates(g, gates + row * G, n, r, H);
         std::memcpy(cs + row * H, cn + r * H, H * sizeof(float));
         std::memcpy(hs + row * H, h + r * H, H * sizeof(float));
       }
@@ -1278,7 +1286,7 @@ napi_value LstmSeqGrad(napi_env env, napi_callback_info info) {
       float *a = planes.data(), *c = a + 4 * n, *cn = c + n, *dhOut = cn + n, *dcUp = dhOut + n, *dg = dcUp + n;
       for (int64_t r = 0; r < B; r++) {
         const int64_t row = r * T + t;
-        for (int q = 0; q < 4; q++) std::memcpy(a + q * n + r * H, acts + row * G + q * H, H * sizeof(float));
+        gatesToPlanes(acts + row * G, a, n, r, H);
         std::memcpy(c + r * H, cp + r * ld, H * sizeof(float));
         std::memcpy(cn + r * H, cs + row * H, H * sizeof(float));
         std::memcpy(dhOut + r * H, dhs + row * H, H * sizeof(float));
@@ -1287,7 +1295,7 @@ napi_value LstmSeqGrad(napi_env env, napi_callback_info info) {
       lstmGradRow(a, c, cn, dhOut, dhRec.data(), dcUp, dcIn, dg, dcOut, n);
       for (int64_t r = 0; r < B; r++) {
         const int64_t row = r * T + t;
-        for (int q = 0; q < 4; q++) std::memcpy(dxw + row * G + q * H, dg + q * n + r * H, H * sizeof(float));
+        planesToGates(dg, dxw + row * G, n, r, H);
       }
     } else {
       metalearn::parallelFor(B, grain, [&](int64_t r0, int64_t r1) {
